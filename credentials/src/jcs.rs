@@ -1,0 +1,276 @@
+//! JSON Canonicalization Scheme, RFC 8785: the byte form that `eddsa-jcs-2022` signs.
+//!
+//! Written directly over [`serde_json::Value`] rather than through `serde_jcs` because
+//! verification speed matters (a credential is canonicalized twice per proof) and this
+//! writer needs no intermediate allocations. `serde_jcs` is the oracle in the tests: both
+//! must produce identical bytes for every input.
+//!
+//! The rules: object members sorted by the UTF-16 code units of their names; no
+//! whitespace; strings escaped as ECMAScript's `JSON.stringify` does; numbers written as
+//! ECMAScript's `Number.prototype.toString` writes an IEEE 754 double.
+
+use serde_json::{Map, Number, Value};
+use std::cmp::Ordering;
+
+/// Returns the RFC 8785 canonical bytes of `value`.
+pub fn canonicalize(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_value(value, &mut out);
+    out
+}
+
+/// Appends the RFC 8785 canonical bytes of `value` to `out`.
+pub fn write_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_object(map.iter(), map.len(), out),
+    }
+}
+
+/// Appends the canonical bytes of an object given as (name, value) pairs.
+///
+/// Lets callers canonicalize "this object without its `proof`" without cloning it.
+pub fn write_object<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    len_hint: usize,
+    out: &mut Vec<u8>,
+) {
+    let mut sorted: Vec<(&String, &Value)> = Vec::with_capacity(len_hint);
+    sorted.extend(members);
+    sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
+    out.push(b'{');
+    for (i, (name, value)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(name, out);
+        out.push(b':');
+        write_value(value, out);
+    }
+    out.push(b'}');
+}
+
+/// Canonical bytes of `map` with some members left out (e.g. `proof`, `proofValue`).
+pub fn canonicalize_without(map: &Map<String, Value>, omit: &[&str]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_object(
+        map.iter().filter(|(k, _)| !omit.contains(&k.as_str())),
+        map.len(),
+        &mut out,
+    );
+    out
+}
+
+/// Orders member names by their UTF-16 code units (RFC 8785 §3.2.3).
+fn compare_names(a: &str, b: &str) -> Ordering {
+    // For ASCII (nearly every name in a credential) byte order is UTF-16 order.
+    if a.is_ascii() && b.is_ascii() {
+        return a.as_bytes().cmp(b.as_bytes());
+    }
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The largest integer a double holds exactly; beyond it integers must round like doubles.
+const MAX_SAFE_INTEGER: u64 = 1 << 53;
+
+fn write_number(n: &Number, out: &mut Vec<u8>) {
+    if let Some(u) = n.as_u64() {
+        if u <= MAX_SAFE_INTEGER {
+            out.extend_from_slice(itoa_u64(u, &mut [0u8; 20]));
+            return;
+        }
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() <= MAX_SAFE_INTEGER {
+            out.push(b'-');
+            out.extend_from_slice(itoa_u64(i.unsigned_abs(), &mut [0u8; 20]));
+            return;
+        }
+    }
+    // serde_json only holds finite numbers, so as_f64 always succeeds here.
+    write_double(n.as_f64().unwrap_or(0.0), out);
+}
+
+fn itoa_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// ECMAScript Number::toString(10) for a finite double (ECMA-262 §6.1.6.1.20).
+fn write_double(v: f64, out: &mut Vec<u8>) {
+    if v == 0.0 {
+        out.push(b'0'); // also -0
+        return;
+    }
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    // Rust's `{:e}` yields the shortest digits that round-trip, like ECMAScript requires.
+    let sci = format!("{:e}", v.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exp + 1; // position of the decimal point relative to the digits
+    if k <= n && n <= 21 {
+        out.extend_from_slice(digits.as_bytes());
+        out.extend(std::iter::repeat_n(b'0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.extend_from_slice(&digits.as_bytes()[..n as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&digits.as_bytes()[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-n) as usize));
+        out.extend_from_slice(digits.as_bytes());
+    } else {
+        out.push(digits.as_bytes()[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits.as_bytes()[1..]);
+        }
+        out.push(b'e');
+        out.push(if n - 1 < 0 { b'-' } else { b'+' });
+        out.extend_from_slice((n - 1).unsigned_abs().to_string().as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(v: &Value) -> String {
+        String::from_utf8(canonicalize(v)).unwrap()
+    }
+
+    macro_rules! number {
+        ($name:ident, $value:expr, $expected:expr) => {
+            #[test]
+            fn $name() {
+                let mut out = Vec::new();
+                write_double($value, &mut out);
+                assert_eq!(String::from_utf8(out).unwrap(), $expected);
+            }
+        };
+    }
+
+    // The number samples of RFC 8785 Appendix B.
+    number!(zero, 0.0, "0");
+    number!(negative_zero, -0.0, "0");
+    number!(min_positive, 5e-324, "5e-324");
+    number!(
+        max_double,
+        1.7976931348623157e308,
+        "1.7976931348623157e+308"
+    );
+    number!(max_safe, 9007199254740992.0, "9007199254740992");
+    number!(exp_21, 1e21, "1e+21");
+    number!(
+        below_exp_21,
+        999999999999999700000.0,
+        "999999999999999700000"
+    );
+    number!(small, 0.000001, "0.000001");
+    number!(smaller, 0.0000001, "1e-7");
+    number!(fraction, 333333333.3333333, "333333333.3333333");
+    number!(neg_fraction, -1.5, "-1.5");
+    number!(rfc_sample_1, 4.50, "4.5");
+    number!(rfc_sample_2, 2e-3, "0.002");
+    number!(rfc_sample_3, 0.000000000000000000000000001, "1e-27");
+
+    #[test]
+    fn rfc8785_section_3_2_2_example() {
+        let input: Value = serde_json::from_str(
+            r#"{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],
+                "string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+                "literals":[null,true,false]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canon(&input),
+            r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
+        );
+    }
+
+    #[test]
+    fn names_sort_by_utf16_code_units() {
+        // RFC 8785 §3.2.3: U+1F600 (surrogates D83D DE00) sorts before U+FB33 in UTF-16.
+        let input = json!({"\u{fb33}": 1, "\u{1f600}": 2, "a": 3, "\r": 4, "1": 5, "\u{80}": 6, "\u{00f6}": 7});
+        let got = canon(&input);
+        let names: Vec<&str> = [
+            "\\r",
+            "1",
+            "a",
+            "\u{80}",
+            "\u{00f6}",
+            "\u{1f600}",
+            "\u{fb33}",
+        ]
+        .to_vec();
+        let mut pos = 0;
+        for name in names {
+            let at = got[pos..].find(name).expect(name) + pos;
+            pos = at;
+        }
+    }
+
+    #[test]
+    fn large_integers_round_like_doubles() {
+        assert_eq!(canon(&json!(9007199254740993u64)), "9007199254740992");
+        assert_eq!(canon(&json!(-42)), "-42");
+    }
+}

@@ -1,0 +1,237 @@
+//! JSON-LD processing for `eddsa-rdfc-2022` and the data-model checks that need term
+//! definitions: an offline context store, strict ("safe mode") expansion, and RDFC-1.0
+//! canonical N-Quads.
+//!
+//! Expansion and canonicalization are ssi's (`ssi::json_ld`, `ssi::rdf`); this module only
+//! decides which contexts exist. Nothing is ever fetched: a context is known because it is
+//! bundled (ssi's set) or because the caller registered it, and an unknown one is an error
+//! naming its URL.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ssi_json_ld::{CompactJsonLd, Expandable, IriBuf, LoadError, Loader, RemoteDocument};
+use ssi_rdf::AnyLdEnvironment as _;
+
+/// Why JSON-LD processing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonLdError {
+    /// A context the document uses is neither bundled nor registered.
+    #[error(
+        "JSON-LD context {url} is not available offline (register it, e.g. with --contexts DIR)"
+    )]
+    MissingContext {
+        /// The context URL.
+        url: String,
+    },
+    /// A registered context document is not valid JSON or its URL is not an IRI.
+    #[error("context {url} could not be registered: {detail}")]
+    InvalidContextDocument {
+        /// The context URL.
+        url: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// Strict expansion failed: an undefined term or type, a relative IRI, a redefined
+    /// protected term, or any other JSON-LD error. Non-strict processing would silently drop
+    /// data here, so signatures must not be computed over the result.
+    #[error("JSON-LD expansion failed (data-loss detection): {detail}")]
+    Expansion {
+        /// The processor's message.
+        detail: String,
+    },
+    /// Conversion of the expanded document to RDF failed.
+    #[error("conversion to RDF failed: {detail}")]
+    Rdf {
+        /// The processor's message.
+        detail: String,
+    },
+}
+
+/// The offline set of JSON-LD context documents a verifier or signer may use.
+///
+/// Lookups try the registered contexts first, then ssi's bundled ones (credentials v1/v2,
+/// data-integrity, multikey, examples, …). ssi's copy of the unversioned Open Badges
+/// `context.json` is a pre-release draft whose terms differ from Open Badges 3.0, so it is
+/// never used: register the published file instead.
+#[derive(Clone, Default)]
+pub struct Contexts {
+    registered: HashMap<IriBuf, RemoteDocument>,
+}
+
+impl std::fmt::Debug for Contexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contexts")
+            .field("registered", &self.registered.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// URLs of ssi's bundled contexts that must not be served (see [`Contexts`]).
+const SHADOWED_BUNDLED: &[&str] = &["https://purl.imsglobal.org/spec/ob/v3p0/context.json"];
+
+impl Contexts {
+    /// The bundled contexts only.
+    pub fn bundled() -> Self {
+        Contexts::default()
+    }
+
+    /// Registers a context document under its URL, replacing any earlier one.
+    pub fn register(&mut self, url: &str, json: &str) -> Result<(), JsonLdError> {
+        let invalid = |detail: String| JsonLdError::InvalidContextDocument {
+            url: url.into(),
+            detail,
+        };
+        let iri = IriBuf::new(url.to_owned()).map_err(|e| invalid(e.to_string()))?;
+        let (doc, _) = <json_syntax::Value as json_syntax::Parse>::parse_str(json)
+            .map_err(|e| invalid(e.to_string()))?;
+        let content_type = "application/ld+json".parse().ok();
+        self.registered.insert(
+            iri.clone(),
+            RemoteDocument::new(Some(iri), content_type, doc),
+        );
+        Ok(())
+    }
+
+    /// Registers every context listed in an `index.json` (a JSON object mapping context
+    /// URL → file name, or such a map under `"contexts"`), reading each file
+    /// through `read`. The caller does the I/O; this crate never touches the disk.
+    pub fn register_index<E: std::fmt::Display>(
+        &mut self,
+        index_json: &str,
+        mut read: impl FnMut(&str) -> Result<String, E>,
+    ) -> Result<usize, JsonLdError> {
+        let invalid = |detail: String| JsonLdError::InvalidContextDocument {
+            url: "index.json".into(),
+            detail,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(index_json).map_err(|e| invalid(e.to_string()))?;
+        // Either a flat {url: file} map, or {"contexts": {url: file}, "comment": …}.
+        let map = value.get("contexts").unwrap_or(&value);
+        let index: HashMap<String, String> =
+            serde_json::from_value(map.clone()).map_err(|e| invalid(e.to_string()))?;
+        for (url, file) in &index {
+            let json = read(file).map_err(|e| JsonLdError::InvalidContextDocument {
+                url: url.clone(),
+                detail: format!("reading {file}: {e}"),
+            })?;
+            self.register(url, &json)?;
+        }
+        Ok(index.len())
+    }
+
+    /// Whether a context URL can be loaded.
+    pub fn knows(&self, url: &str) -> bool {
+        let Ok(iri) = IriBuf::new(url.to_owned()) else {
+            return false;
+        };
+        self.registered.contains_key(&iri)
+            || (!SHADOWED_BUNDLED.contains(&url)
+                && pollster::block_on(ssi_json_ld::StaticLoader.load(&iri)).is_ok())
+    }
+
+    async fn lookup(&self, url: &ssi_json_ld::iref::Iri) -> Option<RemoteDocument> {
+        if let Some(doc) = self.registered.get(url) {
+            return Some(doc.clone());
+        }
+        if SHADOWED_BUNDLED.contains(&url.as_str()) {
+            return None;
+        }
+        ssi_json_ld::StaticLoader.load(url).await.ok()
+    }
+}
+
+/// Context-loading error cause for an unknown URL.
+#[derive(Debug, thiserror::Error)]
+#[error("context not available offline")]
+struct NotOffline;
+
+/// A loader over [`Contexts`] that remembers the first URL it could not serve, so that a
+/// missing context is reported as such rather than as a generic expansion failure.
+struct RecordingLoader<'a> {
+    contexts: &'a Contexts,
+    missing: RefCell<Option<String>>,
+}
+
+impl Loader for RecordingLoader<'_> {
+    async fn load(
+        &self,
+        url: &ssi_json_ld::iref::Iri,
+    ) -> Result<RemoteDocument<IriBuf>, LoadError> {
+        match self.contexts.lookup(url).await {
+            Some(doc) => Ok(doc),
+            None => {
+                self.missing
+                    .borrow_mut()
+                    .get_or_insert_with(|| url.as_str().to_owned());
+                Err(LoadError::new(url.to_owned(), NotOffline))
+            }
+        }
+    }
+}
+
+/// Expands `document` strictly and returns its RDFC-1.0 canonical N-Quads.
+///
+/// Strict means: the base IRI is null, an undefined term or type, an invalid IRI or a
+/// redefined protected term is an error (the Data Integrity "data loss detection").
+pub fn canonical_nquads(
+    document: &serde_json::Value,
+    contexts: &Contexts,
+) -> Result<String, JsonLdError> {
+    let loader = RecordingLoader {
+        contexts,
+        missing: RefCell::new(None),
+    };
+    let mut document = document.clone();
+    unwrap_wrapped_contexts(&mut document);
+    let compact = CompactJsonLd(json_syntax::Value::from_serde_json(document));
+    let mut ld = ssi_rdf::LdEnvironment::default();
+    // The loader never waits on I/O, so the future completes on its first poll.
+    let expanded = pollster::block_on(compact.expand_with(&mut ld, &loader)).map_err(|e| {
+        match loader.missing.borrow_mut().take() {
+            Some(url) => JsonLdError::MissingContext { url },
+            None => JsonLdError::Expansion {
+                detail: e.to_string(),
+            },
+        }
+    })?;
+    let lines = ld
+        .canonical_form_of(&expanded)
+        .map_err(|e| JsonLdError::Rdf {
+            detail: e.to_string(),
+        })?;
+    Ok(lines.concat())
+}
+
+/// Replaces each `{"@context": X}` item of the top-level `@context` by `X`.
+///
+/// jsonld.js unwraps a context object that only holds `@context` (as it does for a
+/// dereferenced context document), and the W3C Data Integrity test suite signs fixtures
+/// written that way; json-ld (Rust) reads the inner `@context` as an invalid term. The
+/// term definitions are the same either way, so unwrapping loses nothing.
+fn unwrap_wrapped_contexts(document: &mut serde_json::Value) {
+    let Some(context) = document.get_mut("@context") else {
+        return;
+    };
+    let unwrap = |item: &mut serde_json::Value| {
+        if let Some(inner) = item
+            .as_object_mut()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.remove("@context"))
+        {
+            *item = inner;
+        }
+    };
+    match context {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap),
+        item => unwrap(item),
+    }
+}
+
+/// Checks that every term and type of `document` is defined by its contexts, without
+/// computing a canonical form.
+pub fn check_terms(document: &serde_json::Value, contexts: &Contexts) -> Result<(), JsonLdError> {
+    canonical_nquads(document, contexts).map(|_| ())
+}

@@ -1,0 +1,515 @@
+//! Verifying a credential or presentation into a [`Report`]: data model, term
+//! definitions, every proof, the issuer's control of the signing key, the validity period
+//! and revocation status.
+
+use serde_json::Value;
+
+use crate::jsonld::{self, Contexts, JsonLdError};
+use crate::proof::{
+    self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
+};
+use crate::report::{DocumentKind, Report};
+use crate::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
+use crate::time::Timestamp;
+use crate::validation::{self, is_enveloped, type_values};
+
+/// What a verifier knows and expects.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The time to check validity and expiry against.
+    pub at: Timestamp,
+    /// JSON-LD contexts available offline.
+    pub contexts: &'a Contexts,
+    /// Verification methods known besides did:key.
+    pub keys: &'a KnownKeys,
+    /// Status list credentials the verifier was given (a dated snapshot).
+    pub status_lists: &'a [Value],
+    /// Whether to check that every term and type is defined by the document's contexts
+    /// (VC Data Model §4.3, §4.5). Costs a JSON-LD expansion per document; signatures do
+    /// not depend on it for eddsa-jcs-2022.
+    pub check_terms: bool,
+    /// The `domain` a presentation's proof must carry, if any.
+    pub domain: Option<&'a str>,
+    /// The `challenge` a presentation's proof must carry, if any.
+    pub challenge: Option<&'a str>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Options with nothing known but the contexts and keys, checking terms.
+    pub fn new(at: Timestamp, contexts: &'a Contexts, keys: &'a KnownKeys) -> Self {
+        VerifyOptions {
+            at,
+            contexts,
+            keys,
+            status_lists: &[],
+            check_terms: true,
+            domain: None,
+            challenge: None,
+        }
+    }
+}
+
+/// A credential whose every proof verified and whose data model is sound.
+///
+/// Only [`verify_credential`] creates one, so holding one proves the checks ran. Status
+/// and validity are in the report; they may be unknown or failed (a revoked credential is
+/// still authentic).
+#[derive(Debug, Clone)]
+pub struct VerifiedCredential {
+    document: Value,
+    issuer: String,
+    signers: Vec<VerificationMethod>,
+    checked_at: Timestamp,
+}
+
+impl VerifiedCredential {
+    /// The credential as it was given.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The issuer's id (`issuer` or `issuer.id`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The verification methods whose proofs verified, in proof order.
+    pub fn signers(&self) -> &[VerificationMethod] {
+        &self.signers
+    }
+
+    /// The time the verification was made against.
+    pub fn checked_at(&self) -> Timestamp {
+        self.checked_at
+    }
+}
+
+/// A report, and the verified credential when the authenticity checks passed.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Every check made.
+    pub report: Report,
+    /// Present when the data model and every proof passed.
+    pub credential: Option<VerifiedCredential>,
+}
+
+/// Verifies a credential or presentation, choosing by its `type`.
+pub fn verify_document(document: &Value, options: &VerifyOptions<'_>) -> Verification {
+    let is_presentation = document
+        .get("type")
+        .map(|t| type_values(Some(t)).any(|t| t == "VerifiablePresentation"))
+        .unwrap_or(false);
+    if is_presentation {
+        Verification {
+            report: verify_presentation(document, options),
+            credential: None,
+        }
+    } else {
+        verify_credential(document, options)
+    }
+}
+
+/// The `id` of an issuer or holder value: the string, or the object's `id`.
+pub fn party_id(value: Option<&Value>) -> Option<&str> {
+    match value? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Verifies a credential.
+pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verification {
+    let mut report = Report::new(DocumentKind::Credential, options.at);
+    describe(&mut report, document, "issuer");
+
+    let model_ok = match validation::validate_credential(document) {
+        Ok(()) => {
+            report.pass("data model", "conforms to the VC Data Model 2.0 rules");
+            true
+        }
+        Err(errors) => {
+            report.fail(
+                "data model",
+                format!("{} [MALFORMED_VALUE_ERROR]", join_errors(&errors)),
+            );
+            false
+        }
+    };
+    if options.check_terms {
+        terms_check(&mut report, document, options.contexts);
+    }
+
+    let proof_options = VerifyProofOptions {
+        contexts: options.contexts,
+        keys: options.keys,
+        purpose: &ProofPurpose::AssertionMethod,
+        at: options.at,
+        domain: None,
+        challenge: None,
+    };
+    let proofs = proof_checks(&mut report, document, &proof_options);
+
+    let issuer = party_id(document.get("issuer")).map(str::to_owned);
+    let signers: Vec<VerificationMethod> = proofs
+        .iter()
+        .filter(|p| p.result.is_ok())
+        .filter_map(|p| p.method.clone())
+        .collect();
+    binding_check(&mut report, "issuer", issuer.as_deref(), &signers);
+    validity_check(&mut report, document, options.at);
+    status_check(&mut report, document, issuer.as_deref(), options);
+
+    let proofs_ok = !proofs.is_empty() && proofs.iter().all(|p| p.result.is_ok());
+    let credential = (model_ok && proofs_ok).then(|| VerifiedCredential {
+        document: document.clone(),
+        issuer: issuer.unwrap_or_default(),
+        signers,
+        checked_at: options.at,
+    });
+    Verification { report, credential }
+}
+
+/// Verifies a presentation and each credential it carries.
+pub fn verify_presentation(document: &Value, options: &VerifyOptions<'_>) -> Report {
+    let mut report = Report::new(DocumentKind::Presentation, options.at);
+    describe(&mut report, document, "holder");
+    match validation::validate_presentation(document) {
+        Ok(()) => report.pass("data model", "conforms to the VC Data Model 2.0 rules"),
+        Err(errors) => report.fail(
+            "data model",
+            format!("{} [MALFORMED_VALUE_ERROR]", join_errors(&errors)),
+        ),
+    }
+    if options.check_terms {
+        terms_check(&mut report, document, options.contexts);
+    }
+    let proof_options = VerifyProofOptions {
+        contexts: options.contexts,
+        keys: options.keys,
+        purpose: &ProofPurpose::Authentication,
+        at: options.at,
+        domain: options.domain,
+        challenge: options.challenge,
+    };
+    let proofs = proof_checks(&mut report, document, &proof_options);
+    let signers: Vec<VerificationMethod> = proofs
+        .iter()
+        .filter(|p| p.result.is_ok())
+        .filter_map(|p| p.method.clone())
+        .collect();
+    let holder = party_id(document.get("holder"));
+    match holder {
+        Some(holder) => binding_check(&mut report, "holder", Some(holder), &signers),
+        None => report.unknown(
+            "holder",
+            "the presentation names no holder, so who presented it is not bound to the signer",
+        ),
+    }
+    if let Some(vcs) = document.get("verifiableCredential") {
+        for (i, vc) in validation::as_items(vcs).iter().enumerate() {
+            let name = format!("verifiableCredential[{i}]");
+            match vc.as_object() {
+                Some(o) if is_enveloped(o) => report.unknown(
+                    name,
+                    "enveloped credentials (JOSE/COSE) are not verified by Guildmark",
+                ),
+                Some(_) => {
+                    let nested = verify_credential(vc, options).report;
+                    if nested.verified {
+                        report.pass(name, "the credential verifies (see its report)");
+                    } else {
+                        report.fail(name, "the credential does not verify (see its report)");
+                    }
+                    report.nest(nested);
+                }
+                None => report.fail(name, "not a credential object"),
+            }
+        }
+    }
+    report
+}
+
+fn describe(report: &mut Report, document: &Value, party: &str) {
+    report.id = document
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    report.types = type_values(document.get("type"))
+        .map(str::to_owned)
+        .collect();
+    report.issuer = party_id(document.get(party)).map(str::to_owned);
+}
+
+fn join_errors(errors: &[validation::DataModelError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn terms_check(report: &mut Report, document: &Value, contexts: &Contexts) {
+    match jsonld::check_terms(document, contexts) {
+        Ok(()) => report.pass(
+            "terms",
+            "every term and type is defined by the document's contexts",
+        ),
+        Err(e @ JsonLdError::MissingContext { .. }) => report.unknown("terms", e.to_string()),
+        Err(e) => report.fail("terms", e.to_string()),
+    }
+}
+
+/// Runs every proof and adds one check per proof; returns the results.
+fn proof_checks(
+    report: &mut Report,
+    document: &Value,
+    options: &VerifyProofOptions<'_>,
+) -> Vec<ProofResult> {
+    match proof::verify(document, options) {
+        Err(e) => {
+            report.fail("proof", format!("{e} [{}]", e.code()));
+            Vec::new()
+        }
+        Ok(results) => {
+            let single = results.len() == 1;
+            for r in &results {
+                let name = if single {
+                    "proof".to_owned()
+                } else {
+                    format!("proof[{}]", r.index)
+                };
+                let suite = r
+                    .cryptosuite
+                    .as_ref()
+                    .map(|s| s.name().to_owned())
+                    .unwrap_or_else(|| "proof".into());
+                let by = r
+                    .method
+                    .as_ref()
+                    .map(|m| format!(" by {}", m.controller))
+                    .unwrap_or_default();
+                let created = r
+                    .created
+                    .map(|c| format!(", created {c}"))
+                    .unwrap_or_default();
+                match &r.result {
+                    Ok(()) => report.pass(name, format!("{suite} signature{by} verifies{created}")),
+                    Err(e) => report.fail(name, format!("{suite}{by}: {e} [{}]", e.code())),
+                }
+            }
+            results
+        }
+    }
+}
+
+/// Checks that a proof that verified was made with a key the issuer (or holder) controls.
+fn binding_check(
+    report: &mut Report,
+    party: &str,
+    id: Option<&str>,
+    signers: &[VerificationMethod],
+) {
+    let Some(id) = id else {
+        // The data-model check already failed for a missing issuer.
+        report.unknown(party, format!("no {party} id to bind the signature to"));
+        return;
+    };
+    if signers.is_empty() {
+        report.unknown(party, "no proof verified, so no signer to compare");
+        return;
+    }
+    if signers.iter().any(|m| m.controller == id) {
+        report.pass(party, format!("{id} signed it"));
+    } else if id.starts_with("did:key:") {
+        // A did:key controls exactly one key, so any other signer is not the issuer.
+        let by: Vec<&str> = signers.iter().map(|m| m.controller.as_str()).collect();
+        report.fail(
+            party,
+            format!(
+                "the {party} is {id}, but the proof was made by {}",
+                by.join(", ")
+            ),
+        );
+    } else {
+        let by: Vec<&str> = signers.iter().map(|m| m.controller.as_str()).collect();
+        report.unknown(
+            party,
+            format!(
+                "the {party} {id} is not a did:key; whether it controls {} cannot be established offline",
+                by.join(", ")
+            ),
+        );
+    }
+}
+
+fn validity_check(report: &mut Report, document: &Value, at: Timestamp) {
+    let mut unreadable = Vec::new();
+    let mut time = |p: &'static str| match document.get(p) {
+        None => None,
+        Some(v) => {
+            let parsed = v.as_str().and_then(|s| Timestamp::parse(s).ok());
+            if parsed.is_none() {
+                unreadable.push(p);
+            }
+            parsed
+        }
+    };
+    let (from, until) = (time("validFrom"), time("validUntil"));
+    if !unreadable.is_empty() {
+        report.fail(
+            "validity",
+            format!(
+                "{} is not a dateTimeStamp [MALFORMED_VALUE_ERROR]",
+                unreadable.join(" and ")
+            ),
+        );
+        return;
+    }
+    if let Some(from) = from {
+        if at < from {
+            report.fail("validity", format!("not valid before {from} [RANGE_ERROR]"));
+            return;
+        }
+    }
+    if let Some(until) = until {
+        if at >= until {
+            report.fail("validity", format!("expired at {until} [RANGE_ERROR]"));
+            return;
+        }
+    }
+    let reason = match (from, until) {
+        (Some(f), Some(u)) => format!("valid from {f} until {u}"),
+        (Some(f), None) => format!("valid from {f}, no expiry"),
+        (None, Some(u)) => format!("valid until {u}"),
+        (None, None) => "no validity period stated".into(),
+    };
+    report.pass("validity", reason);
+}
+
+fn status_check(
+    report: &mut Report,
+    document: &Value,
+    issuer: Option<&str>,
+    options: &VerifyOptions<'_>,
+) {
+    let Some(status) = document.get("credentialStatus") else {
+        report.pass(
+            "status",
+            "the credential has no credentialStatus, so it cannot be revoked or suspended",
+        );
+        return;
+    };
+    let items = validation::as_items(status);
+    for (i, item) in items.iter().enumerate() {
+        let name = if items.len() == 1 {
+            "status".to_owned()
+        } else {
+            format!("status[{i}]")
+        };
+        let entry = match StatusEntry::parse(item) {
+            Ok(Some(entry)) => entry,
+            Ok(None) => {
+                let t: Vec<&str> = type_values(item.get("type")).collect();
+                report.unknown(
+                    name,
+                    format!("status type {} is not supported", t.join(", ")),
+                );
+                continue;
+            }
+            Err(e) => {
+                report.fail(name, format!("{e} [{}]", e.code()));
+                continue;
+            }
+        };
+        let Some(list) = options
+            .status_lists
+            .iter()
+            .find(|l| l.get("id").and_then(Value::as_str) == Some(entry.list_credential.as_str()))
+        else {
+            report.unknown(
+                name,
+                format!(
+                    "{} status unknown: no status list given for {} [STATUS_RETRIEVAL_ERROR]",
+                    entry.purpose, entry.list_credential
+                ),
+            );
+            continue;
+        };
+        match list_status(list, &entry, issuer, options) {
+            Ok((set, as_of)) => {
+                let as_of = as_of
+                    .map(|t| format!(" as of {t}"))
+                    .unwrap_or_else(|| " (the list states no validFrom)".into());
+                let word = match (&entry.purpose, set) {
+                    (StatusPurpose::Revocation, true) => "revoked",
+                    (StatusPurpose::Revocation, false) => "not revoked",
+                    (StatusPurpose::Suspension, true) => "suspended",
+                    (StatusPurpose::Suspension, false) => "not suspended",
+                    (_, true) => "status bit set",
+                    (_, false) => "status bit clear",
+                };
+                let reason = format!(
+                    "{word}{as_of} (index {} of {})",
+                    entry.index, entry.list_credential
+                );
+                // Only revocation and suspension make a credential invalid.
+                let fails = set
+                    && matches!(
+                        entry.purpose,
+                        StatusPurpose::Revocation | StatusPurpose::Suspension
+                    );
+                if fails {
+                    report.fail(name, reason);
+                } else {
+                    report.pass(name, reason);
+                }
+            }
+            Err(reason) => report.fail(name, reason),
+        }
+    }
+}
+
+/// Checks a status list credential (its proofs, its issuer) and reads the entry's bit.
+fn list_status(
+    list: &Value,
+    entry: &StatusEntry,
+    issuer: Option<&str>,
+    options: &VerifyOptions<'_>,
+) -> Result<(bool, Option<Timestamp>), String> {
+    let parsed = StatusListCredential::parse(list).map_err(|e| format!("{e} [{}]", e.code()))?;
+    if Some(parsed.issuer.as_str()) != issuer {
+        return Err(format!(
+            "the status list {} is issued by {}, not by the credential's issuer [STATUS_VERIFICATION_ERROR]",
+            parsed.id, parsed.issuer
+        ));
+    }
+    let proof_options = VerifyProofOptions {
+        contexts: options.contexts,
+        keys: options.keys,
+        purpose: &ProofPurpose::AssertionMethod,
+        at: options.at,
+        domain: None,
+        challenge: None,
+    };
+    let results = proof::verify(list, &proof_options)
+        .map_err(|e| format!("status list proof: {e} [STATUS_VERIFICATION_ERROR]"))?;
+    if let Some(bad) = results.iter().find_map(|r| r.result.as_ref().err()) {
+        return Err(format!(
+            "status list proof: {bad} [STATUS_VERIFICATION_ERROR]"
+        ));
+    }
+    let signed_by_issuer = results
+        .iter()
+        .any(|r| r.method.as_ref().map(|m| m.controller.as_str()) == issuer);
+    if !signed_by_issuer && issuer.is_some_and(|i| i.starts_with("did:")) {
+        return Err(
+            "the status list is not signed by the credential's issuer [STATUS_VERIFICATION_ERROR]"
+                .into(),
+        );
+    }
+    let status = parsed
+        .status_of(entry)
+        .map_err(|e| format!("{e} [{}]", e.code()))?;
+    Ok((status.is_set(), status.as_of))
+}
