@@ -529,3 +529,33 @@ pub(crate) fn as_items(value: &Value) -> &[Value] {
         other => std::slice::from_ref(other),
     }
 }
+
+/// Why a document may not be issued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuanceError {
+    /// It breaks VC Data Model rules.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    DataModel(Vec<DataModelError>),
+    /// A term or type is undefined, or a context is unavailable.
+    #[error("{0}")]
+    Terms(#[from] crate::jsonld::JsonLdError),
+}
+
+/// Everything an issuer checks before signing a credential: the data-model rules and,
+/// with `contexts`, that every term and type is defined (so nothing would be signed that
+/// a JSON-LD verifier silently drops).
+pub fn validate_for_issuance(
+    document: &Value,
+    contexts: &crate::jsonld::Contexts,
+) -> Result<(), IssuanceError> {
+    let is_presentation = type_values(document.get("type")).any(|t| t == "VerifiablePresentation");
+    let result = if is_presentation {
+        validate_presentation(document)
+    } else {
+        validate_credential(document)
+    };
+    result.map_err(IssuanceError::DataModel)?;
+    crate::jsonld::check_terms(document, contexts)?;
+    Ok(())
+}

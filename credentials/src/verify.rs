@@ -136,8 +136,40 @@ pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verif
             false
         }
     };
+    let badge_ok = match crate::badge::badge_kind(document) {
+        None => true,
+        Some(kind) => match crate::badge::validate(document) {
+            Ok(()) => {
+                report.pass(
+                    "open badges",
+                    format!("conforms to the Open Badges 3.0 rules for {kind}"),
+                );
+                true
+            }
+            Err(errors) => {
+                report.fail(
+                    "open badges",
+                    format!("{} [MALFORMED_VALUE_ERROR]", join_errors(&errors)),
+                );
+                false
+            }
+        },
+    };
     if options.check_terms {
         terms_check(&mut report, document, options.contexts);
+    }
+    if let Some(schemas) = document.get("credentialSchema") {
+        let ids: Vec<&str> = validation::as_items(schemas)
+            .iter()
+            .filter_map(|s| s.get("id").and_then(Value::as_str))
+            .collect();
+        report.unknown(
+            "schema",
+            format!(
+                "credentialSchema {} was not evaluated (schemas are not fetched during offline verification)",
+                ids.join(", ")
+            ),
+        );
     }
 
     let proof_options = VerifyProofOptions {
@@ -161,7 +193,7 @@ pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verif
     status_check(&mut report, document, issuer.as_deref(), options);
 
     let proofs_ok = !proofs.is_empty() && proofs.iter().all(|p| p.result.is_ok());
-    let credential = (model_ok && proofs_ok).then(|| VerifiedCredential {
+    let credential = (model_ok && badge_ok && proofs_ok).then(|| VerifiedCredential {
         document: document.clone(),
         issuer: issuer.unwrap_or_default(),
         signers,

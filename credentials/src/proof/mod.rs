@@ -240,6 +240,9 @@ pub struct ProofOptions {
     pub domain: Option<String>,
     /// `challenge`, for presentations bound to a verifier's nonce.
     pub challenge: Option<String>,
+    /// The verification method to name; `None` names the key's did:key method. Set it
+    /// when the key is published under another id (e.g. an https issuer's key).
+    pub verification_method: Option<String>,
 }
 
 impl ProofOptions {
@@ -254,6 +257,7 @@ impl ProofOptions {
             previous_proof: Vec::new(),
             domain: None,
             challenge: None,
+            verification_method: None,
         }
     }
 }
@@ -572,10 +576,11 @@ pub fn sign(
     if let Some(expires) = options.expires {
         proof.insert("expires".into(), expires.to_string().into());
     }
-    proof.insert(
-        "verificationMethod".into(),
-        key.did_key().verification_method_id().into(),
-    );
+    let method = options
+        .verification_method
+        .clone()
+        .unwrap_or_else(|| key.did_key().verification_method_id());
+    proof.insert("verificationMethod".into(), method.into());
     proof.insert("proofPurpose".into(), options.purpose.as_str().into());
     match options.previous_proof.as_slice() {
         [] => {}

@@ -7,11 +7,13 @@
 //! bundled (ssi's set) or because the caller registered it, and an unknown one is an error
 //! naming its URL.
 
+mod rdfc;
+mod to_rdf;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ssi_json_ld::{CompactJsonLd, Expandable, IriBuf, LoadError, Loader, RemoteDocument};
-use ssi_rdf::AnyLdEnvironment as _;
 
 /// Why JSON-LD processing failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,6 +188,7 @@ pub fn canonical_nquads(
     };
     let mut document = document.clone();
     unwrap_wrapped_contexts(&mut document);
+    check_inline_iris(&document)?;
     let compact = CompactJsonLd(json_syntax::Value::from_serde_json(document));
     let mut ld = ssi_rdf::LdEnvironment::default();
     // The loader never waits on I/O, so the future completes on its first poll.
@@ -197,12 +200,14 @@ pub fn canonical_nquads(
             },
         }
     })?;
-    let lines = ld
-        .canonical_form_of(&expanded)
-        .map_err(|e| JsonLdError::Rdf {
-            detail: e.to_string(),
-        })?;
-    Ok(lines.concat())
+    let expanded: Vec<serde_json::Value> = expanded
+        .into_iter()
+        .map(|object| {
+            use ssi_json_ld::syntax::IntoJsonWithContext as _;
+            object.into_json_with(&()).into_serde_json()
+        })
+        .collect();
+    rdfc::canonicalize(&to_rdf::to_rdf(&expanded)?)
 }
 
 /// Replaces each `{"@context": X}` item of the top-level `@context` by `X`.
@@ -227,6 +232,53 @@ fn unwrap_wrapped_contexts(document: &mut serde_json::Value) {
     match context {
         serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap),
         item => unwrap(item),
+    }
+}
+
+/// Refuses inline term definitions that map a term to a malformed IRI.
+///
+/// JSON-LD calls this an "invalid IRI mapping"; the json-ld crate only warns about it, on
+/// standard error, which a library must never write to. Checking first keeps both strict
+/// and quiet. Remote contexts are files the verifier chose, so only inline ones are walked.
+fn check_inline_iris(value: &serde_json::Value) -> Result<(), JsonLdError> {
+    use serde_json::Value;
+    fn check_definitions(context: &Value) -> Result<(), JsonLdError> {
+        match context {
+            Value::Array(items) => items.iter().try_for_each(check_definitions),
+            Value::Object(terms) => terms.iter().try_for_each(|(term, definition)| {
+                let iri = match definition {
+                    Value::String(s) => Some(s.as_str()),
+                    Value::Object(d) => d.get("@id").and_then(Value::as_str),
+                    _ => None,
+                };
+                match iri {
+                    Some(iri)
+                        if !iri.starts_with('@')
+                            && iri.contains(':')
+                            && ssi_json_ld::iref::Iri::new(iri).is_err() =>
+                    {
+                        Err(JsonLdError::Expansion {
+                            detail: format!("term {term:?} maps to the malformed IRI {iri:?}"),
+                        })
+                    }
+                    _ => match definition.get("@context") {
+                        Some(scoped) => check_definitions(scoped),
+                        None => Ok(()),
+                    },
+                }
+            }),
+            _ => Ok(()),
+        }
+    }
+    match value {
+        Value::Object(members) => members.iter().try_for_each(|(key, v)| {
+            if key == "@context" {
+                check_definitions(v)?;
+            }
+            check_inline_iris(v)
+        }),
+        Value::Array(items) => items.iter().try_for_each(check_inline_iris),
+        _ => Ok(()),
     }
 }
 

@@ -1,0 +1,508 @@
+//! JSON-LD 1.1 to RDF over an expanded document: Node Map Generation (JSON-LD 1.1 API
+//! §7.2) then Deserialize JSON-LD to RDF (§8.3), in safe mode.
+//!
+//! Written here because both Rust implementations behind ssi lose data: the `linked_data`
+//! path ssi's `canonical_form_of` takes drops the members of `@list` values and ignores a
+//! coerced datatype on booleans, and json-ld-core's node map replaces (rather than
+//! merges) the types of a node that appears twice. Each of these would let a signature
+//! survive a change to the dropped data; the 1EdTech `complete.json` sample shows all
+//! three. Expansion before this step, and RDFC-1.0 after it, are still ssi's.
+//!
+//! Safe mode: anything the algorithm would silently skip (a relative IRI, a blank-node
+//! predicate, a malformed language tag) is an error instead.
+
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+use super::rdfc::{Quad, Term};
+use super::JsonLdError;
+
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+const DEFAULT_GRAPH: &str = "@default";
+
+/// graph name → subject → node object, ordered so that output order is deterministic.
+type NodeMap = BTreeMap<String, BTreeMap<String, Map<String, Value>>>;
+
+/// Issues fresh blank node identifiers, mapping each input label to one output label.
+#[derive(Default)]
+struct BlankIssuer {
+    issued: HashMap<String, String>,
+    counter: usize,
+}
+
+impl BlankIssuer {
+    fn issue(&mut self, existing: Option<&str>) -> String {
+        if let Some(label) = existing {
+            if let Some(issued) = self.issued.get(label) {
+                return issued.clone();
+            }
+        }
+        let fresh = format!("_:b{}", self.counter);
+        self.counter += 1;
+        if let Some(label) = existing {
+            self.issued.insert(label.to_owned(), fresh.clone());
+        }
+        fresh
+    }
+}
+
+fn data_loss(detail: impl Into<String>) -> JsonLdError {
+    JsonLdError::Rdf {
+        detail: detail.into(),
+    }
+}
+
+fn is_blank(id: &str) -> bool {
+    id.starts_with("_:")
+}
+
+/// The active subject of Node Map Generation.
+#[derive(Clone)]
+enum Subject {
+    None,
+    Node(String),
+    /// A node reference the values of a `@reverse` property point back to.
+    Reverse(Value),
+}
+
+/// Converts an expanded JSON-LD document to RDF quads.
+pub(super) fn to_rdf(expanded: &[Value]) -> Result<Vec<Quad>, JsonLdError> {
+    let mut issuer = BlankIssuer::default();
+    let mut map = NodeMap::new();
+    map.insert(DEFAULT_GRAPH.into(), BTreeMap::new());
+    for element in expanded {
+        generate(
+            element,
+            &mut map,
+            DEFAULT_GRAPH,
+            &Subject::None,
+            None,
+            None,
+            &mut issuer,
+        )?;
+    }
+    deserialize(&map, &mut issuer)
+}
+
+/// Appends `value` to `node[property]`, unless an equal value is there and `dedupe`.
+fn append(node: &mut Map<String, Value>, property: &str, value: Value, dedupe: bool) {
+    let entry = node
+        .entry(property.to_owned())
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(items) = entry {
+        if !(dedupe && items.contains(&value)) {
+            items.push(value);
+        }
+    }
+}
+
+/// JSON-LD 1.1 API §7.2.2, the Node Map Generation algorithm.
+fn generate(
+    element: &Value,
+    map: &mut NodeMap,
+    graph: &str,
+    subject: &Subject,
+    property: Option<&str>,
+    mut list: Option<&mut Vec<Value>>,
+    issuer: &mut BlankIssuer,
+) -> Result<(), JsonLdError> {
+    let element = match element {
+        Value::Array(items) => {
+            for item in items {
+                generate(
+                    item,
+                    map,
+                    graph,
+                    subject,
+                    property,
+                    list.as_deref_mut(),
+                    issuer,
+                )?;
+            }
+            return Ok(());
+        }
+        Value::Object(element) => element,
+        // Expanded documents hold only arrays and objects at this level.
+        _ => return Ok(()),
+    };
+    let mut element = element.clone();
+    // Step 3: relabel blank node types.
+    if let Some(types) = element.get_mut("@type") {
+        relabel_all(types, issuer);
+    }
+
+    if element.contains_key("@value") {
+        match list {
+            Some(list) => list.push(Value::Object(element)),
+            None => {
+                if let (Subject::Node(s), Some(p)) = (subject, property) {
+                    let node = node_mut(map, graph, s);
+                    append(node, p, Value::Object(element), true);
+                }
+            }
+        }
+        return Ok(());
+    }
+
+    if let Some(items) = element.get("@list") {
+        let mut members = Vec::new();
+        generate(
+            items,
+            map,
+            graph,
+            subject,
+            property,
+            Some(&mut members),
+            issuer,
+        )?;
+        let mut result = Map::new();
+        result.insert("@list".into(), Value::Array(members));
+        match list {
+            Some(list) => list.push(Value::Object(result)),
+            None => {
+                if let (Subject::Node(s), Some(p)) = (subject, property) {
+                    append(node_mut(map, graph, s), p, Value::Object(result), false);
+                }
+            }
+        }
+        return Ok(());
+    }
+
+    // A node object.
+    let id = match element.get("@id").and_then(Value::as_str) {
+        Some(id) if is_blank(id) => issuer.issue(Some(id)),
+        Some(id) => id.to_owned(),
+        None => issuer.issue(None),
+    };
+    node_mut(map, graph, &id);
+    let reference = || {
+        let mut r = Map::new();
+        r.insert("@id".into(), Value::String(id.clone()));
+        Value::Object(r)
+    };
+    match (subject, property) {
+        (Subject::Reverse(referenced), Some(p)) => {
+            append(node_mut(map, graph, &id), p, referenced.clone(), true);
+        }
+        (Subject::Node(s), Some(p)) => match list.as_deref_mut() {
+            Some(list) => list.push(reference()),
+            None => append(node_mut(map, graph, s), p, reference(), true),
+        },
+        _ => {}
+    }
+    if let Some(types) = element.get("@type") {
+        let node = node_mut(map, graph, &id);
+        for t in crate::validation::as_items(types) {
+            append(node, "@type", t.clone(), true);
+        }
+    }
+    if let Some(index) = element.get("@index") {
+        let node = node_mut(map, graph, &id);
+        match node.get("@index") {
+            Some(existing) if existing != index => {
+                return Err(data_loss(format!("conflicting @index values for {id}")))
+            }
+            _ => {
+                node.insert("@index".into(), index.clone());
+            }
+        }
+    }
+    if let Some(Value::Object(reverse)) = element.get("@reverse") {
+        let referenced = Subject::Reverse(reference());
+        for (p, values) in reverse {
+            for value in crate::validation::as_items(values) {
+                generate(value, map, graph, &referenced, Some(p), None, issuer)?;
+            }
+        }
+    }
+    if let Some(inner) = element.get("@graph") {
+        map.entry(id.clone()).or_default();
+        generate(inner, map, &id, &Subject::None, None, None, issuer)?;
+    }
+    if let Some(included) = element.get("@included") {
+        generate(included, map, graph, &Subject::None, None, None, issuer)?;
+    }
+    let mut properties: Vec<(&String, &Value)> = element
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "@id" | "@type" | "@index" | "@reverse" | "@graph" | "@included"
+            )
+        })
+        .collect();
+    properties.sort_by(|a, b| a.0.cmp(b.0));
+    for (p, value) in properties {
+        let p = if is_blank(p) {
+            issuer.issue(Some(p))
+        } else {
+            p.clone()
+        };
+        node_mut(map, graph, &id)
+            .entry(p.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        generate(
+            value,
+            map,
+            graph,
+            &Subject::Node(id.clone()),
+            Some(&p),
+            None,
+            issuer,
+        )?;
+    }
+    Ok(())
+}
+
+fn relabel_all(types: &mut Value, issuer: &mut BlankIssuer) {
+    let relabel = |t: &mut Value, issuer: &mut BlankIssuer| {
+        if let Some(s) = t.as_str().filter(|s| is_blank(s)) {
+            *t = Value::String(issuer.issue(Some(s)));
+        }
+    };
+    match types {
+        Value::Array(items) => items.iter_mut().for_each(|t| relabel(t, issuer)),
+        t => relabel(t, issuer),
+    }
+}
+
+fn node_mut<'a>(map: &'a mut NodeMap, graph: &str, id: &str) -> &'a mut Map<String, Value> {
+    map.entry(graph.to_owned())
+        .or_default()
+        .entry(id.to_owned())
+        .or_insert_with(|| {
+            let mut node = Map::new();
+            node.insert("@id".into(), Value::String(id.to_owned()));
+            node
+        })
+}
+
+/// A subject, object or graph identifier: an absolute IRI or a blank node.
+fn node_id(id: &str) -> Result<Term, JsonLdError> {
+    match id.strip_prefix("_:") {
+        Some(label) if !label.is_empty() => Ok(Term::Blank(label.to_owned())),
+        Some(_) => Err(data_loss("an empty blank node identifier")),
+        None => iri(id).map(Term::Iri),
+    }
+}
+
+fn iri(text: &str) -> Result<String, JsonLdError> {
+    if crate::validation::is_url(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(data_loss(format!(
+            "{text:?} is not an absolute IRI and would be dropped"
+        )))
+    }
+}
+
+/// BCP 47 well-formedness, as JSON-LD checks it: alphanumeric subtags of 1–8
+/// characters, the first alphabetic.
+fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let first_ok = subtags
+        .next()
+        .is_some_and(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    first_ok
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// JSON-LD 1.1 API §8.3, Deserialize JSON-LD to RDF (no generalized RDF; `rdfDirection`
+/// null, so `@direction` is not represented, as in jsonld.js and pyld).
+fn deserialize(map: &NodeMap, issuer: &mut BlankIssuer) -> Result<Vec<Quad>, JsonLdError> {
+    let mut quads = Vec::new();
+    let rdf_type = format!("{RDF}type");
+    for (graph_name, graph) in map {
+        let graph_label = if graph_name == DEFAULT_GRAPH {
+            None
+        } else {
+            Some(node_id(graph_name)?)
+        };
+        for (subject, node) in graph {
+            let subject = node_id(subject)?;
+            let mut properties: Vec<(&String, &Value)> = node.iter().collect();
+            properties.sort_by(|a, b| a.0.cmp(b.0));
+            for (property, values) in properties {
+                let values = crate::validation::as_items(values);
+                if property == "@type" {
+                    for t in values {
+                        let t = t
+                            .as_str()
+                            .ok_or_else(|| data_loss("a type that is not a string"))?;
+                        quads.push(Quad {
+                            subject: subject.clone(),
+                            predicate: rdf_type.clone(),
+                            object: node_id(t)?,
+                            graph: graph_label.clone(),
+                        });
+                    }
+                    continue;
+                }
+                if property.starts_with('@') {
+                    continue;
+                }
+                if is_blank(property) {
+                    return Err(data_loss(format!(
+                        "the blank node {property} is used as a property (generalized RDF)"
+                    )));
+                }
+                let predicate = iri(property)?;
+                for item in values {
+                    let mut list_quads = Vec::new();
+                    if let Some(object) = object_to_rdf(item, &mut list_quads, issuer)? {
+                        quads.push(Quad {
+                            subject: subject.clone(),
+                            predicate: predicate.clone(),
+                            object,
+                            graph: graph_label.clone(),
+                        });
+                    }
+                    quads.extend(
+                        list_quads
+                            .into_iter()
+                            .map(|(subject, predicate, object)| Quad {
+                                subject,
+                                predicate,
+                                object,
+                                graph: graph_label.clone(),
+                            }),
+                    );
+                }
+            }
+        }
+    }
+    Ok(quads)
+}
+
+type Triple = (Term, String, Term);
+
+/// JSON-LD 1.1 API §8.3.2, Object to RDF Conversion.
+fn object_to_rdf(
+    item: &Value,
+    triples: &mut Vec<Triple>,
+    issuer: &mut BlankIssuer,
+) -> Result<Option<Term>, JsonLdError> {
+    let Some(object) = item.as_object() else {
+        return Err(data_loss(
+            "an expanded property value that is not an object",
+        ));
+    };
+    if let Some(members) = object.get("@list") {
+        return list_to_rdf(crate::validation::as_items(members), triples, issuer).map(Some);
+    }
+    let Some(value) = object.get("@value") else {
+        // A node reference.
+        let id = object
+            .get("@id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| data_loss("a node reference without @id"))?;
+        return node_id(id).map(Some);
+    };
+    let mut datatype = object
+        .get("@type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let language = object.get("@language").and_then(Value::as_str);
+    let lexical = if datatype.as_deref() == Some("@json") {
+        datatype = Some(format!("{RDF}JSON"));
+        String::from_utf8(crate::jcs::canonicalize(value)).expect("JCS output is UTF-8")
+    } else {
+        match value {
+            Value::Bool(b) => {
+                datatype.get_or_insert_with(|| format!("{XSD}boolean"));
+                b.to_string()
+            }
+            Value::Number(n) => {
+                let double_type = format!("{XSD}double");
+                let f = n.as_f64().unwrap_or(0.0);
+                // Integral numbers (as JSON gives them) are xsd:integer unless typed double.
+                let integral = (n.is_i64() || n.is_u64() || (f.fract() == 0.0 && f.abs() < 1e21))
+                    && datatype.as_deref() != Some(double_type.as_str());
+                if integral {
+                    datatype.get_or_insert_with(|| format!("{XSD}integer"));
+                    match (n.as_i64(), n.as_u64()) {
+                        (Some(i), _) => i.to_string(),
+                        (_, Some(u)) => u.to_string(),
+                        _ => format!("{f:.0}"),
+                    }
+                } else {
+                    datatype.get_or_insert(double_type);
+                    canonical_double(f)
+                }
+            }
+            Value::String(s) => s.clone(),
+            _ => return Err(data_loss("a @value that is not a scalar")),
+        }
+    };
+    let (datatype, language) = match (datatype, language) {
+        (Some(datatype), _) => (iri(&datatype)?, None),
+        (None, Some(language)) if is_language_tag(language) => {
+            (format!("{RDF}langString"), Some(language.to_owned()))
+        }
+        (None, Some(language)) => {
+            return Err(data_loss(format!(
+                "{language:?} is not a well-formed language tag"
+            )))
+        }
+        (None, None) => (format!("{XSD}string"), None),
+    };
+    Ok(Some(Term::Literal {
+        value: lexical,
+        datatype,
+        language,
+    }))
+}
+
+/// JSON-LD 1.1 API §8.4, List to RDF Conversion.
+fn list_to_rdf(
+    members: &[Value],
+    triples: &mut Vec<Triple>,
+    issuer: &mut BlankIssuer,
+) -> Result<Term, JsonLdError> {
+    let nil = Term::Iri(format!("{RDF}nil"));
+    if members.is_empty() {
+        return Ok(nil);
+    }
+    let (first, rest) = (format!("{RDF}first"), format!("{RDF}rest"));
+    let nodes: Vec<Term> = members
+        .iter()
+        .map(|_| node_id(&issuer.issue(None)))
+        .collect::<Result<_, _>>()?;
+    for (i, member) in members.iter().enumerate() {
+        let mut embedded = Vec::new();
+        if let Some(object) = object_to_rdf(member, &mut embedded, issuer)? {
+            triples.push((nodes[i].clone(), first.clone(), object));
+        }
+        let next = nodes.get(i + 1).cloned().unwrap_or_else(|| nil.clone());
+        triples.push((nodes[i].clone(), rest.clone(), next));
+        triples.extend(embedded);
+    }
+    Ok(nodes[0].clone())
+}
+
+/// The canonical lexical form of an xsd:double, as JSON-LD (and jsonld.js) writes it:
+/// `toExponential(15)` with trailing zeros of the mantissa removed, e.g. `1.5E0`.
+fn canonical_double(f: f64) -> String {
+    let text = format!("{f:.15e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let mut mantissa = mantissa.trim_end_matches('0').to_owned();
+    if mantissa.ends_with('.') {
+        mantissa.push('0');
+    }
+    format!("{mantissa}E{exponent}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_double;
+
+    #[test]
+    fn doubles_are_written_as_json_ld_does() {
+        assert_eq!(canonical_double(1.5), "1.5E0");
+        assert_eq!(canonical_double(0.1), "1.0E-1");
+        assert_eq!(canonical_double(42.5), "4.25E1");
+        assert_eq!(canonical_double(-2.0e30), "-2.0E30");
+    }
+}
