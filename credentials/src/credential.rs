@@ -144,7 +144,7 @@ pub enum Party {
     /// Just the URL.
     Url(String),
     /// An object whose `id` is the URL.
-    Object(PartyObject),
+    Object(Box<PartyObject>),
 }
 
 impl Party {

@@ -12,67 +12,70 @@
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
 
+use crate::json::{Json, JsonNumber, JsonStr};
+
 /// Returns the RFC 8785 canonical bytes of `value`.
 pub fn canonicalize(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    write_value(value, &mut out);
+    write_json(&Json::from_value(value), &mut out);
     out
-}
-
-/// Appends the RFC 8785 canonical bytes of `value` to `out`.
-pub fn write_value(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => write_number(n, out),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => write_object(map.iter(), map.len(), out),
-    }
-}
-
-/// Appends the canonical bytes of an object given as (name, value) pairs.
-///
-/// Lets callers canonicalize "this object without its `proof`" without cloning it.
-pub fn write_object<'a>(
-    members: impl Iterator<Item = (&'a String, &'a Value)>,
-    len_hint: usize,
-    out: &mut Vec<u8>,
-) {
-    let mut sorted: Vec<(&String, &Value)> = Vec::with_capacity(len_hint);
-    sorted.extend(members);
-    sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
-    out.push(b'{');
-    for (i, (name, value)) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(name, out);
-        out.push(b':');
-        write_value(value, out);
-    }
-    out.push(b'}');
 }
 
 /// Canonical bytes of `map` with some members left out (e.g. `proof`, `proofValue`).
 pub fn canonicalize_without(map: &Map<String, Value>, omit: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    write_object(
-        map.iter().filter(|(k, _)| !omit.contains(&k.as_str())),
-        map.len(),
-        &mut out,
-    );
+    let members: Vec<(JsonStr<'_>, Json<'_>)> = map
+        .iter()
+        .filter(|(k, _)| !omit.contains(&k.as_str()))
+        .map(|(k, v)| (JsonStr::Plain(k), Json::from_value(v)))
+        .collect();
+    write_members(members.iter().map(|(k, v)| (k, v)), &mut out);
     out
+}
+
+/// Appends the RFC 8785 canonical bytes of `value` to `out`.
+pub fn write_json(value: &Json<'_>, out: &mut Vec<u8>) {
+    match value {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(true) => out.extend_from_slice(b"true"),
+        Json::Bool(false) => out.extend_from_slice(b"false"),
+        Json::Number(JsonNumber::Raw(text)) => write_raw_number(text, out),
+        Json::Number(JsonNumber::Serde(n)) => write_number(n, out),
+        Json::String(s) => write_str(s, out),
+        Json::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(item, out);
+            }
+            out.push(b']');
+        }
+        Json::Object(members) => write_members(members.iter().map(|(k, v)| (k, v)), out),
+    }
+}
+
+/// Appends the canonical bytes of an object given as (name, value) pairs.
+///
+/// Lets callers canonicalize "this object without its `proof`" without copying it.
+pub fn write_members<'v, 'a: 'v>(
+    members: impl Iterator<Item = (&'v JsonStr<'a>, &'v Json<'a>)>,
+    out: &mut Vec<u8>,
+) {
+    let mut sorted: Vec<(std::borrow::Cow<'a, str>, &'v JsonStr<'a>, &'v Json<'a>)> =
+        members.map(|(k, v)| (k.decoded(), k, v)).collect();
+    sorted.sort_unstable_by(|a, b| compare_names(&a.0, &b.0));
+    out.push(b'{');
+    for (i, (_, name, value)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(name, out);
+        out.push(b':');
+        write_json(value, out);
+    }
+    out.push(b'}');
 }
 
 /// Orders member names by their UTF-16 code units (RFC 8785 §3.2.3).
@@ -82,6 +85,36 @@ fn compare_names(a: &str, b: &str) -> Ordering {
         return a.as_bytes().cmp(b.as_bytes());
     }
     a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn write_str(s: &JsonStr<'_>, out: &mut Vec<u8>) {
+    match *s {
+        // Unescaped JSON string text has no quote, backslash or control character, so
+        // its canonical form is itself.
+        JsonStr::Raw {
+            text,
+            escaped: false,
+        } => {
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
+        _ => write_string(&s.decoded(), out),
+    }
+}
+
+/// A JSON number as written: short integers are already canonical.
+fn write_raw_number(text: &str, out: &mut Vec<u8>) {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits == "0" {
+            out.push(b'0'); // "-0" is written 0
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+        return;
+    }
+    write_double(text.parse().unwrap_or(0.0), out);
 }
 
 fn write_string(s: &str, out: &mut Vec<u8>) {
@@ -272,5 +305,43 @@ mod tests {
     fn large_integers_round_like_doubles() {
         assert_eq!(canon(&json!(9007199254740993u64)), "9007199254740992");
         assert_eq!(canon(&json!(-42)), "-42");
+    }
+
+    mod oracle {
+        //! serde_jcs is the oracle: both writers must agree on every value.
+        use super::canonicalize;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                // Integers a double holds exactly, and finite doubles of every magnitude.
+                (-(1i64 << 53)..(1i64 << 53)).prop_map(Value::from),
+                any::<f64>()
+                    .prop_filter("finite", |f| f.is_finite())
+                    .prop_map(Value::from),
+                "\\PC*".prop_map(Value::String),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 64, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                    prop::collection::btree_map(any::<String>(), inner, 0..8)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn matches_serde_jcs(value in json()) {
+                let ours = canonicalize(&value);
+                let theirs = serde_jcs::to_vec(&value).unwrap();
+                prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+            }
+        }
     }
 }

@@ -57,6 +57,7 @@ pub mod badge;
 pub mod credential;
 pub mod did_key;
 pub mod jcs;
+pub mod json;
 pub mod jsonld;
 pub mod multibase;
 pub mod proof;

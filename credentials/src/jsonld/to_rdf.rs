@@ -185,7 +185,7 @@ fn generate(
         (Subject::Reverse(referenced), Some(p)) => {
             append(node_mut(map, graph, &id), p, referenced.clone(), true);
         }
-        (Subject::Node(s), Some(p)) => match list.as_deref_mut() {
+        (Subject::Node(s), Some(p)) => match list {
             Some(list) => list.push(reference()),
             None => append(node_mut(map, graph, s), p, reference(), true),
         },

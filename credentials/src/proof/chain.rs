@@ -4,51 +4,51 @@
 //! `previousProof` instead signs the document whose `proof` is the list of proofs it names,
 //! so removing or altering an earlier proof breaks every proof chained to it.
 
-use serde_json::{Map, Value};
-
-use super::{json_kind, Prepared, ProofError, ProofResult};
+use super::{Prepared, ProofError, ProofResult};
+use crate::json::Json;
 
 /// The document's proofs, in order: one object, or each object of an array.
-pub(crate) fn proof_objects(
-    document: &Map<String, Value>,
-) -> Result<Vec<&Map<String, Value>>, ProofError> {
+pub(crate) fn proof_objects<'v, 'a>(
+    document: &'v Json<'a>,
+) -> Result<Vec<&'v Json<'a>>, ProofError> {
     match document.get("proof") {
         None => Err(ProofError::Missing),
-        Some(Value::Object(proof)) => Ok(vec![proof]),
-        Some(Value::Array(items)) if items.is_empty() => Err(ProofError::Missing),
-        Some(Value::Array(items)) => items
+        Some(proof @ Json::Object(_)) => Ok(vec![proof]),
+        Some(Json::Array(items)) if items.is_empty() => Err(ProofError::Missing),
+        Some(Json::Array(items)) => items
             .iter()
-            .map(|item| {
-                item.as_object().ok_or(ProofError::NotAMap {
+            .map(|item| match item {
+                Json::Object(_) => Ok(item),
+                other => Err(ProofError::NotAMap {
                     what: "a proof in the proof set",
-                    found: json_kind(item),
-                })
+                    found: other.kind(),
+                }),
             })
             .collect(),
         Some(other) => Err(ProofError::NotAMap {
             what: "proof",
-            found: json_kind(other),
+            found: other.kind(),
         }),
     }
 }
 
 /// The ids a proof's `previousProof` names: none, one (a string) or several (an array).
-pub(crate) fn previous_proof_ids(proof: &Map<String, Value>) -> Result<Vec<String>, ProofError> {
-    let malformed = |found: &Value| ProofError::Malformed {
+pub(crate) fn previous_proof_ids(proof: &Json<'_>) -> Result<Vec<String>, ProofError> {
+    let malformed = |found: &Json<'_>| ProofError::Malformed {
         property: "previousProof",
         detail: format!(
             "{} where a string or an array of strings is required",
-            json_kind(found)
+            found.kind()
         ),
     };
     match proof.get("previousProof") {
         None => Ok(Vec::new()),
-        Some(Value::String(id)) => Ok(vec![id.clone()]),
-        Some(Value::Array(items)) => items
+        Some(Json::String(id)) => Ok(vec![id.decoded().into_owned()]),
+        Some(Json::Array(items)) => items
             .iter()
             .map(|item| {
                 item.as_str()
-                    .map(str::to_owned)
+                    .map(|s| s.into_owned())
                     .ok_or_else(|| malformed(item))
             })
             .collect(),
@@ -59,22 +59,25 @@ pub(crate) fn previous_proof_ids(proof: &Map<String, Value>) -> Result<Vec<Strin
 /// The proofs named by `previous` (in that order), other than the proof at `own_index`.
 ///
 /// `None` when `previous` is empty (a plain proof-set member).
-pub(crate) fn matching_proofs<'a>(
-    proofs: &[&'a Map<String, Value>],
-    ids: &[Option<&str>],
+pub(crate) fn matching_proofs<'v, 'a>(
+    proofs: &[&'v Json<'a>],
     own_index: usize,
     previous: &[String],
-) -> Result<Option<Vec<&'a Map<String, Value>>>, ProofError> {
+) -> Result<Option<Vec<&'v Json<'a>>>, ProofError> {
     if previous.is_empty() {
         return Ok(None);
     }
     previous
         .iter()
         .map(|wanted| {
-            ids.iter()
+            proofs
+                .iter()
                 .enumerate()
-                .find(|(i, id)| *i != own_index && **id == Some(wanted.as_str()))
-                .map(|(i, _)| proofs[i])
+                .find(|(i, p)| {
+                    *i != own_index
+                        && matches!(p.get("id"), Some(Json::String(id)) if id.eq_str(wanted))
+                })
+                .map(|(_, p)| *p)
                 .ok_or_else(|| ProofError::PreviousProofNotFound(wanted.clone()))
         })
         .collect::<Result<Vec<_>, _>>()

@@ -6,11 +6,12 @@
 //! `eddsa-rdfc-2022` (§3.2): the proof configuration takes the document's `@context` for
 //! canonicalization only; both are canonicalized with RDFC-1.0.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{Cryptosuite, ProofError};
 use crate::jcs;
+use crate::json::{Json, JsonStr};
 use crate::jsonld::{self, Contexts};
 
 /// The two canonical byte strings a proof's hash data is computed from.
@@ -57,48 +58,60 @@ pub fn canonical_forms(
     }
 }
 
-/// The hash data of one proof over `document`.
+/// The hash data of one proof over `document` (an object).
 ///
 /// `proof` may still hold its `proofValue` (it is left out); `previous` is the list of
 /// proofs it chains to, which become the unsecured document's `proof`.
 pub(crate) fn hash_data(
-    document: &Map<String, Value>,
-    proof: &Map<String, Value>,
-    previous: Option<Vec<&Map<String, Value>>>,
+    document: &Json<'_>,
+    proof: &Json<'_>,
+    previous: Option<Vec<&Json<'_>>>,
     suite: &Cryptosuite,
     contexts: &Contexts,
 ) -> Result<[u8; 64], ProofError> {
-    let previous = previous.map(|proofs| {
-        Value::Array(
-            proofs
-                .into_iter()
-                .map(|p| Value::Object(p.clone()))
-                .collect(),
-        )
-    });
+    let (Some(document), Some(proof)) = (document.as_object(), proof.as_object()) else {
+        return Err(ProofError::NotAMap {
+            what: "the document",
+            found: document.kind(),
+        });
+    };
+    let previous = previous.map(|proofs| Json::Array(proofs.into_iter().cloned().collect()));
     match suite {
         Cryptosuite::EddsaJcs2022 => {
-            let proof_context = proof.get("@context");
+            let proof_context = proof
+                .iter()
+                .find(|(k, _)| k.eq_str("@context"))
+                .map(|(_, v)| v);
             if let Some(proof_context) = proof_context {
-                let document_context = document.get("@context").unwrap_or(&Value::Null);
+                let document_context = document
+                    .iter()
+                    .find(|(k, _)| k.eq_str("@context"))
+                    .map(|(_, v)| v)
+                    .unwrap_or(&Json::Null);
                 if !starts_with(document_context, proof_context) {
                     return Err(ProofError::ContextNotPrefix);
                 }
             }
-            // Canonicalize straight from the borrowed maps: no copy of the document.
+            // Canonicalize straight from the borrowed members: no copy of the document.
             let mut proof_bytes = Vec::with_capacity(512);
-            jcs::write_object(
-                proof.iter().filter(|(k, _)| k.as_str() != "proofValue"),
-                proof.len(),
+            jcs::write_members(
+                proof
+                    .iter()
+                    .filter(|(k, _)| !k.eq_str("proofValue"))
+                    .map(|(k, v)| (k, v)),
                 &mut proof_bytes,
             );
             let mut document_bytes = Vec::with_capacity(2048);
-            let members = document.iter().filter_map(|(k, v)| match k.as_str() {
-                "proof" => previous.as_ref().map(|p| (k, p)),
-                "@context" => Some((k, proof_context.unwrap_or(v))),
-                _ => Some((k, v)),
+            let members = document.iter().filter_map(|(k, v)| {
+                if k.eq_str("proof") {
+                    previous.as_ref().map(|p| (k, p))
+                } else if k.eq_str("@context") {
+                    Some((k, proof_context.unwrap_or(v)))
+                } else {
+                    Some((k, v))
+                }
             });
-            jcs::write_object(members, document.len(), &mut document_bytes);
+            jcs::write_members(members, &mut document_bytes);
             Ok(CanonicalForms {
                 proof_config: proof_bytes,
                 document: document_bytes,
@@ -106,37 +119,38 @@ pub(crate) fn hash_data(
             .hash_data())
         }
         Cryptosuite::EddsaRdfc2022 => {
-            let mut unsecured = document.clone();
-            unsecured.remove("proof");
+            let without = |members: &[(JsonStr<'_>, Json<'_>)], skip: &[&str]| {
+                Json::Object(
+                    members
+                        .iter()
+                        .filter(|(k, _)| !skip.iter().any(|s| k.eq_str(s)))
+                        .cloned()
+                        .collect(),
+                )
+                .to_value()
+            };
+            let mut unsecured = without(document, &["proof"]);
             if let Some(previous) = previous {
-                unsecured.insert("proof".into(), previous);
+                unsecured["proof"] = previous.to_value();
             }
-            let mut config = proof.clone();
-            config.remove("proofValue");
-            config.remove("@context");
-            if let Some(context) = document.get("@context") {
-                config.insert("@context".into(), context.clone());
+            let mut config = without(proof, &["proofValue", "@context"]);
+            if let Some((_, context)) = document.iter().find(|(k, _)| k.eq_str("@context")) {
+                config["@context"] = context.to_value();
             }
-            Ok(canonical_forms(
-                &Value::Object(unsecured),
-                &Value::Object(config),
-                suite,
-                contexts,
-            )?
-            .hash_data())
+            Ok(canonical_forms(&unsecured, &config, suite, contexts)?.hash_data())
         }
         Cryptosuite::Unsupported(name) => Err(ProofError::UnsupportedCryptosuite(name.clone())),
     }
 }
 
 /// Whether the `@context` value `document` starts with every item of `prefix`, in order.
-fn starts_with(document: &Value, prefix: &Value) -> bool {
-    fn items(v: &Value) -> &[Value] {
+fn starts_with(document: &Json<'_>, prefix: &Json<'_>) -> bool {
+    fn items<'v, 'a>(v: &'v Json<'a>) -> &'v [Json<'a>] {
         match v {
-            Value::Array(items) => items,
+            Json::Array(items) => items,
             other => std::slice::from_ref(other),
         }
     }
     let (doc, pre) = (items(document), items(prefix));
-    doc.len() >= pre.len() && doc.iter().zip(pre).all(|(a, b)| a == b)
+    doc.len() >= pre.len() && doc.iter().zip(pre).all(|(a, b)| a.json_eq(b))
 }
