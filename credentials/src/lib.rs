@@ -68,10 +68,13 @@ pub mod validation;
 pub mod verify;
 
 pub use did_key::{DidKey, DidKeyError, KeyPair};
+pub use json::JsonError;
 pub use jsonld::{Contexts, JsonLdError};
 pub use proof::{Cryptosuite, KnownKeys, ProofError, ProofOptions, ProofPurpose};
 pub use report::{Check, Outcome, Report};
 pub use status_list::StatusListError;
 pub use time::{TimeError, Timestamp};
 pub use validation::DataModelError;
-pub use verify::{verify_credential, verify_document, VerifiedCredential, VerifyOptions};
+pub use verify::{
+    verify_credential, verify_document, verify_text, VerifiedCredential, VerifyOptions,
+};

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::json::JsonError;
 use crate::jsonld::{self, Contexts, JsonLdError};
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
@@ -544,4 +545,20 @@ fn list_status(
         .status_of(entry)
         .map_err(|e| format!("{e} [{}]", e.code()))?;
     Ok((status.is_set(), status.as_of))
+}
+
+/// Verifies JSON text: a strict parse (positions in errors, duplicate member names
+/// refused), then [`verify_document`].
+///
+/// This is the entry point for bytes from outside (files, HTTP bodies); the `Err` is an
+/// input error, not a verification result.
+pub fn verify_text(text: &[u8], options: &VerifyOptions<'_>) -> Result<Verification, JsonError> {
+    // The strict parse catches what serde_json would accept silently (duplicate names).
+    crate::json::Json::parse(text)?;
+    let document: Value = serde_json::from_slice(text).map_err(|e| JsonError {
+        message: e.to_string(),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    Ok(verify_document(&document, options))
 }

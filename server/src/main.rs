@@ -1,1 +1,14 @@
-fn main() {}
+//! `guildmark`: run a community node, or sign and verify credentials offline.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = <guildmark_server::cli::Cli as clap::Parser>::parse();
+    match guildmark_server::cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! asserts how many entries ran, so a vector cannot be skipped silently.
 
 mod common;
+mod mutations;
 mod open_badges;
 mod status_list;
 mod vc_data_model;

@@ -1,0 +1,42 @@
+//! The `guildmark` command line: one module per command, each a `run` that returns the
+//! process exit code.
+
+mod input;
+mod keygen;
+mod sign;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Guildmark: signed skill badges and peer-reviewed hardware, verifiable offline.
+#[derive(Debug, Parser)]
+#[command(name = "guildmark", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an Ed25519 key pair (a did:key) and write it as a W3C Multikey key file.
+    Keygen(keygen::Args),
+    /// Add a Data Integrity proof to a credential or presentation and print it.
+    Sign(sign::Args),
+    /// Verify a credential or presentation offline and report every check.
+    ///
+    /// Exit status: 0 verified (no check failed; unknown checks are listed with their
+    /// reason), 1 a check failed, 2 the input could not be read or parsed.
+    Verify(verify::Args),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Keygen(args) => keygen::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+    }
+}

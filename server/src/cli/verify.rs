@@ -1,0 +1,77 @@
+//! `guildmark verify`: check a credential or presentation offline.
+
+use anyhow::Context as _;
+use guildmark_credentials::{DidKey, KnownKeys, Timestamp, VerifyOptions};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::input;
+
+/// Arguments of `guildmark verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// A directory of JSON-LD contexts with an index.json (URL → file).
+    #[arg(long, value_name = "DIR", env = "GUILDMARK_CONTEXTS")]
+    contexts: Option<PathBuf>,
+    /// A status list credential to check revocation and suspension against
+    /// (repeatable). Without one, status is reported as unknown.
+    #[arg(long = "status-list", value_name = "FILE")]
+    status_lists: Vec<PathBuf>,
+    /// Check validity and expiry as of this time (default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = input::parse_time)]
+    at: Option<Timestamp>,
+    /// A verification method that is not a did:key, with its public key (repeatable),
+    /// e.g. https://example.edu/issuers/1#key-1=z6Mk…
+    #[arg(long = "known-key", value_name = "ID=z6Mk…", value_parser = input::parse_known_key)]
+    known_keys: Vec<(String, DidKey)>,
+    /// The `challenge` a presentation's proof must answer.
+    #[arg(long)]
+    challenge: Option<String>,
+    /// The `domain` a presentation's proof must be bound to.
+    #[arg(long)]
+    domain: Option<String>,
+    /// The document to verify (default: standard input).
+    #[arg(value_name = "INPUT")]
+    input: Option<PathBuf>,
+}
+
+/// Verifies and prints the report.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let contexts = input::load_contexts(args.contexts.as_ref())?;
+    let mut keys = KnownKeys::default();
+    for (id, key) in &args.known_keys {
+        keys.insert(id, *key.public_key(), None);
+    }
+    let mut status_lists = Vec::new();
+    for path in &args.status_lists {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let list: Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        status_lists.push(list);
+    }
+    let name = input::input_name(args.input.as_deref());
+    let bytes = input::read_document(args.input.as_deref())?;
+    let options = VerifyOptions {
+        status_lists: &status_lists,
+        domain: args.domain.as_deref(),
+        challenge: args.challenge.as_deref(),
+        ..VerifyOptions::new(args.at.unwrap_or_else(input::now), &contexts, &keys)
+    };
+    let verification = guildmark_credentials::verify_text(&bytes, &options)
+        .map_err(|e| input::json_error(&name, e))?;
+    let report = verification.report;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,7 @@
+//! The Guildmark node and command-line tool.
+//!
+//! The binary (`src/main.rs`) only parses arguments and reports errors; everything it
+//! does lives here so that tests can drive it without a process.
+#![forbid(unsafe_code)]
+
+pub mod cli;

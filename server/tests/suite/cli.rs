@@ -1,0 +1,259 @@
+//! `guildmark keygen`, `sign` and `verify` as a user runs them.
+
+use crate::common::{guildmark, vectors};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt as _;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["keygen", "--help"],
+        &["sign", "--help"],
+        &["verify", "--help"],
+    ] {
+        let run = guildmark(dir.path(), args, None).expect(0);
+        assert!(run.stdout.contains("Usage"), "{args:?}: {}", run.stdout);
+    }
+    guildmark(dir.path(), &["no-such-command"], None).expect(2);
+}
+
+#[test]
+fn keygen_writes_a_private_key_file_and_prints_the_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = guildmark(dir.path(), &["keygen", "--out", "me.key"], None).expect(0);
+    let did = run.stdout.trim();
+    assert!(did.starts_with("did:key:z6Mk"), "{did}");
+    let path = dir.path().join("me.key");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let file = json(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(file["controller"], did);
+    assert!(file["secretKeyMultibase"]
+        .as_str()
+        .unwrap()
+        .starts_with("z3u2"));
+    // Never overwritten by accident.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let again = guildmark(dir.path(), &["keygen", "--out", "me.key"], None).expect(2);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "the key file is unchanged"
+    );
+}
+
+#[test]
+fn sign_reproduces_the_w3c_vectors_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let tv = vectors().join("vc-di-eddsa/TestVectors");
+    let key = tv.join("keyPair.json");
+    let unsigned = tv.join("unsigned.json");
+    let contexts = vectors().join("contexts");
+    for (suite, expected) in [
+        ("eddsa-jcs-2022", "eddsa-jcs-2022/signedJCS.json"),
+        ("eddsa-rdfc-2022", "eddsa-rdfc-2022/signedDataInt.json"),
+    ] {
+        let run = guildmark(
+            dir.path(),
+            &[
+                "sign",
+                "--key",
+                key.to_str().unwrap(),
+                "--suite",
+                suite,
+                "--created",
+                "2023-02-24T23:36:38Z",
+                "--contexts",
+                contexts.to_str().unwrap(),
+                unsigned.to_str().unwrap(),
+            ],
+            None,
+        )
+        .expect(0);
+        let expected = json(&std::fs::read_to_string(tv.join(expected)).unwrap());
+        assert_eq!(json(&run.stdout), expected, "{suite}");
+    }
+}
+
+#[test]
+fn sign_then_verify_with_stdin_proof_sets_and_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = guildmark(dir.path(), &["keygen", "--out", "issuer.key"], None).expect(0);
+    let issuer = issuer.stdout.trim().to_owned();
+    guildmark(dir.path(), &["keygen", "--out", "witness.key"], None).expect(0);
+    let credential = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:ada", "name": "Ada"}
+    })
+    .to_string();
+    let signed = guildmark(
+        dir.path(),
+        &["sign", "--key", "issuer.key"],
+        Some(credential.as_bytes()),
+    )
+    .expect(0);
+    // A second signature joins the proof set; both must verify.
+    let both = guildmark(
+        dir.path(),
+        &["sign", "--key", "witness.key", "-"],
+        Some(signed.stdout.as_bytes()),
+    )
+    .expect(0);
+    assert_eq!(json(&both.stdout)["proof"].as_array().unwrap().len(), 2);
+    let ok = guildmark(
+        dir.path(),
+        &["verify", "--at", "2026-06-01T00:00:00Z"],
+        Some(both.stdout.as_bytes()),
+    )
+    .expect(0);
+    assert!(ok.stdout.contains("VERIFIED"), "{}", ok.stdout);
+
+    let tampered = both.stdout.replace("Ada", "Eve");
+    let bad = guildmark(dir.path(), &["verify", "--json"], Some(tampered.as_bytes())).expect(1);
+    let report = json(&bad.stdout);
+    assert_eq!(report["verified"], false);
+    assert_eq!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["outcome"] == "failed")
+            .count(),
+        2
+    );
+
+    // Before validFrom, the validity check fails.
+    guildmark(
+        dir.path(),
+        &["verify", "--at", "2025-06-01T00:00:00Z"],
+        Some(signed.stdout.as_bytes()),
+    )
+    .expect(1);
+}
+
+#[test]
+fn sign_refuses_a_nonconforming_credential_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    guildmark(dir.path(), &["keygen", "--out", "k.key"], None).expect(0);
+    let no_subject = br#"{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:example:1"}"#;
+    let run = guildmark(dir.path(), &["sign", "--key", "k.key"], Some(no_subject)).expect(2);
+    assert!(run.stderr.contains("credentialSubject"), "{}", run.stderr);
+    guildmark(
+        dir.path(),
+        &["sign", "--key", "k.key", "--no-validate"],
+        Some(no_subject),
+    )
+    .expect(0);
+}
+
+#[test]
+fn verify_reports_revocation_from_a_status_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = vectors().join("vc-di-eddsa/generated-by-digitalbazaar");
+    let list = vectors().join("status-list/generated/status-list-credential.eddsa-rdfc-2022.json");
+    let contexts = vectors().join("contexts");
+    let revoked = guildmark(
+        dir.path(),
+        &[
+            "verify",
+            "--contexts",
+            contexts.to_str().unwrap(),
+            "--status-list",
+            list.to_str().unwrap(),
+            generated
+                .join("ob3-badge-revoked.eddsa-jcs-2022.json")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    )
+    .expect(1);
+    assert!(
+        revoked.stdout.contains("revoked as of"),
+        "{}",
+        revoked.stdout
+    );
+    let active = guildmark(
+        dir.path(),
+        &[
+            "verify",
+            "--contexts",
+            contexts.to_str().unwrap(),
+            "--status-list",
+            list.to_str().unwrap(),
+            generated
+                .join("ob3-badge-active.eddsa-jcs-2022.json")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    )
+    .expect(0);
+    assert!(
+        active.stdout.contains("not revoked as of"),
+        "{}",
+        active.stdout
+    );
+    // Without the list, status is unknown and said so, but nothing failed.
+    let unknown = guildmark(
+        dir.path(),
+        &[
+            "verify",
+            "--contexts",
+            contexts.to_str().unwrap(),
+            generated
+                .join("ob3-badge-active.eddsa-jcs-2022.json")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    )
+    .expect(0);
+    assert!(unknown.stdout.contains("??   status"), "{}", unknown.stdout);
+}
+
+#[test]
+fn bad_input_is_an_error_with_a_position_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for (input, fragment) in [
+        (&b"{\n  \"a\": tru\n}"[..], "line 2, column 8"),
+        (b"{\"a\":1,\"a\":2}", "duplicate member name"),
+        (b"", "unexpected end of input"),
+        (b"\xff\xfe", "invalid UTF-8"),
+        (b"[]", "NOT VERIFIED"),
+    ] {
+        let run = guildmark(dir.path(), &["verify"], Some(input));
+        let output = format!("{}{}", run.stdout, run.stderr);
+        assert!(output.contains(fragment), "{input:?}: {output}");
+        assert!(!output.contains("panicked"), "{output}");
+        assert!(
+            run.code == 1 || run.code == 2,
+            "{input:?}: exit {}",
+            run.code
+        );
+    }
+    let missing = guildmark(dir.path(), &["verify", "no-such-file.json"], None).expect(2);
+    assert!(
+        missing.stderr.contains("reading no-such-file.json"),
+        "{}",
+        missing.stderr
+    );
+    let missing_key = guildmark(dir.path(), &["sign", "--key", "nope.key"], Some(b"{}")).expect(2);
+    assert!(
+        missing_key.stderr.contains("nope.key"),
+        "{}",
+        missing_key.stderr
+    );
+}

@@ -1,0 +1,5 @@
+//! The server crate's integration tests, one binary with a module per area. Tests that
+//! need the `guildmark` executable run the real one built by cargo for this test binary.
+
+mod cli;
+mod common;
