@@ -182,43 +182,16 @@ fn itoa_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
-/// ECMAScript Number::toString(10) for a finite double (ECMA-262 §6.1.6.1.20).
+/// ECMAScript `Number::toString(10)` of a finite double (ECMA-262 §6.1.6.1.20), which
+/// RFC 8785 requires: shortest round-trip digits, ties to the even digit, and the
+/// ECMAScript choice between plain and exponent notation. `ryu-js` implements exactly
+/// this; Rust's own float formatting breaks ties differently.
 fn write_double(v: f64, out: &mut Vec<u8>) {
     if v == 0.0 {
         out.push(b'0'); // also -0
         return;
     }
-    if v < 0.0 {
-        out.push(b'-');
-    }
-    // Rust's `{:e}` yields the shortest digits that round-trip, like ECMAScript requires.
-    let sci = format!("{:e}", v.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n = exp + 1; // position of the decimal point relative to the digits
-    if k <= n && n <= 21 {
-        out.extend_from_slice(digits.as_bytes());
-        out.extend(std::iter::repeat_n(b'0', (n - k) as usize));
-    } else if 0 < n && n <= 21 {
-        out.extend_from_slice(&digits.as_bytes()[..n as usize]);
-        out.push(b'.');
-        out.extend_from_slice(&digits.as_bytes()[n as usize..]);
-    } else if -6 < n && n <= 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', (-n) as usize));
-        out.extend_from_slice(digits.as_bytes());
-    } else {
-        out.push(digits.as_bytes()[0]);
-        if k > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits.as_bytes()[1..]);
-        }
-        out.push(b'e');
-        out.push(if n - 1 < 0 { b'-' } else { b'+' });
-        out.extend_from_slice((n - 1).unsigned_abs().to_string().as_bytes());
-    }
+    out.extend_from_slice(ryu_js::Buffer::new().format_finite(v).as_bytes());
 }
 
 #[cfg(test)]
@@ -264,6 +237,9 @@ mod tests {
     number!(rfc_sample_1, 4.50, "4.5");
     number!(rfc_sample_2, 2e-3, "0.002");
     number!(rfc_sample_3, 0.000000000000000000000000001, "1e-27");
+    // Found by the serde_jcs oracle: the double is exactly 1759991468913275.25, halfway
+    // between the 17-digit forms …275.2 and …275.3; ES takes the even digit.
+    number!(tie_to_even_digit, 1_759_991_468_913_275.2, "1759991468913275.2");
 
     #[test]
     fn rfc8785_section_3_2_2_example() {

@@ -54,15 +54,20 @@
 #![deny(missing_docs)]
 
 pub mod badge;
+pub mod checkpoint;
 pub mod credential;
 pub mod did_key;
 pub mod jcs;
 pub mod json;
 pub mod jsonld;
+pub mod merkle;
 pub mod multibase;
+pub mod note;
 pub mod proof;
+pub mod receipt;
 pub mod report;
 pub mod status_list;
+pub mod tile;
 pub mod time;
 pub mod validation;
 pub mod verify;

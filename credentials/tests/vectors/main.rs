@@ -7,5 +7,6 @@ mod common;
 mod mutations;
 mod open_badges;
 mod status_list;
+mod tlog;
 mod vc_data_model;
 mod vc_di_eddsa;
