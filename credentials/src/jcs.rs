@@ -239,7 +239,11 @@ mod tests {
     number!(rfc_sample_3, 0.000000000000000000000000001, "1e-27");
     // Found by the serde_jcs oracle: the double is exactly 1759991468913275.25, halfway
     // between the 17-digit forms …275.2 and …275.3; ES takes the even digit.
-    number!(tie_to_even_digit, 1_759_991_468_913_275.2, "1759991468913275.2");
+    number!(
+        tie_to_even_digit,
+        1_759_991_468_913_275.2,
+        "1759991468913275.2"
+    );
 
     #[test]
     fn rfc8785_section_3_2_2_example() {

@@ -4,4 +4,7 @@
 //! does lives here so that tests can drive it without a process.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod cli;
+pub mod keys;
+pub mod ledger;

@@ -191,14 +191,19 @@ pub fn canonical_nquads(
     check_inline_iris(&document)?;
     let compact = CompactJsonLd(json_syntax::Value::from_serde_json(document));
     let mut ld = ssi_rdf::LdEnvironment::default();
-    // The loader never waits on I/O, so the future completes on its first poll.
-    let expanded = pollster::block_on(compact.expand_with(&mut ld, &loader)).map_err(|e| {
-        match loader.missing.borrow_mut().take() {
-            Some(url) => JsonLdError::MissingContext { url },
-            None => JsonLdError::Expansion {
-                detail: e.to_string(),
-            },
-        }
+    // The loader never waits on I/O, so the future completes on its first poll. The
+    // processor is third-party code fed hostile input: a panic in it is an error here.
+    let expansion = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pollster::block_on(compact.expand_with(&mut ld, &loader))
+    }))
+    .map_err(|_| JsonLdError::Expansion {
+        detail: "the JSON-LD processor failed on this document".into(),
+    })?;
+    let expanded = expansion.map_err(|e| match loader.missing.borrow_mut().take() {
+        Some(url) => JsonLdError::MissingContext { url },
+        None => JsonLdError::Expansion {
+            detail: e.to_string(),
+        },
     })?;
     let expanded: Vec<serde_json::Value> = expanded
         .into_iter()
@@ -275,10 +280,50 @@ fn check_inline_iris(value: &serde_json::Value) -> Result<(), JsonLdError> {
             if key == "@context" {
                 check_definitions(v)?;
             }
+            check_percent_encoding(key)?;
             check_inline_iris(v)
         }),
         Value::Array(items) => items.iter().try_for_each(check_inline_iris),
+        Value::String(s) => check_percent_encoding(s),
         _ => Ok(()),
+    }
+}
+
+/// Refuses an IRI whose percent-encoded bytes are not UTF-8 (e.g. `https://x/%FF`).
+///
+/// Such IRIs are legal in RFC 3987, but iref (under ssi's JSON-LD processor) accepts them
+/// and then panics decoding them; found by fuzzing. Refusing them is a safe-mode choice:
+/// they would not round-trip through any IRI-as-text processing either.
+fn check_percent_encoding(text: &str) -> Result<(), JsonLdError> {
+    if !text.contains('%') || !text.contains(':') {
+        return Ok(());
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    if std::str::from_utf8(&decoded).is_ok() || ssi_json_ld::iref::Iri::new(text).is_err() {
+        Ok(())
+    } else {
+        Err(JsonLdError::Expansion {
+            detail: format!("the IRI {text:?} percent-encodes bytes that are not UTF-8"),
+        })
     }
 }
 
@@ -286,4 +331,27 @@ fn check_inline_iris(value: &serde_json::Value) -> Result<(), JsonLdError> {
 /// computing a canonical form.
 pub fn check_terms(document: &serde_json::Value, contexts: &Contexts) -> Result<(), JsonLdError> {
     canonical_nquads(document, contexts).map(|_| ())
+}
+
+#[cfg(test)]
+mod regression {
+    use super::*;
+
+    /// Found by cargo-fuzz: iref accepts `%FF` in a path and then panics (in pct-str)
+    /// decoding it while hashing the IRI during expansion.
+    #[test]
+    fn percent_encoded_non_utf8_iri_is_an_error_not_a_panic() {
+        let doc = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "https://example.com/a%FFb",
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "credentialSubject": {"id": "https://example.com/x%C3", "name": "x"}
+        });
+        let result = std::panic::catch_unwind(|| canonical_nquads(&doc, &Contexts::bundled()));
+        assert!(
+            matches!(result, Ok(Err(JsonLdError::Expansion { .. }))),
+            "{result:?}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 
 mod input;
 mod keygen;
+pub mod ledger;
+mod serve;
 mod sign;
 mod verify;
 
@@ -25,6 +27,10 @@ pub enum Command {
     Keygen(keygen::Args),
     /// Add a Data Integrity proof to a credential or presentation and print it.
     Sign(sign::Args),
+    /// Run a community node: the JSON API, the ledger's tiles, and the web UI.
+    Serve(serve::Args),
+    /// Inspect a node's transparency ledger.
+    Ledger(ledger::Args),
     /// Verify a credential or presentation offline and report every check.
     ///
     /// Exit status: 0 verified (no check failed; unknown checks are listed with their
@@ -38,5 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => keygen::run(args),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Ledger(args) => ledger::run(args),
     }
 }

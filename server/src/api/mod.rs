@@ -1,0 +1,54 @@
+//! The node's HTTP API (axum): one module per area, each exporting `routes()`, merged
+//! here with the layers every request goes through.
+
+pub mod ledger;
+pub mod problem;
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+use crate::ledger::Ledger;
+use problem::Problem;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node's transparency ledger.
+    pub ledger: Ledger,
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ledger::routes())
+        .fallback(|| async { Problem::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this resource does not support that method",
+            )
+        })
+        .with_state(state)
+        .layer(middleware::from_fn(log_requests))
+}
+
+/// Logs every request with its status and duration.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,122 @@
+//! RFC 9457 problem details: every API error is `application/problem+json` with a
+//! stable `type`, and this module is the one place that picks a status for an error.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::ledger::LedgerError;
+
+/// The prefix of every problem `type` (a URN: stable, and not pretending to be a page).
+pub const TYPE_PREFIX: &str = "urn:guildmark:problem:";
+
+/// A problem details document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// `urn:guildmark:problem:<slug>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the kind of problem.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// Seconds to wait before retrying (503 only).
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
+}
+
+impl Problem {
+    /// A problem with a slug, status, title and detail.
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            type_: format!("{TYPE_PREFIX}{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
+    }
+
+    /// 404: nothing here.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 500: an internal failure, without its details (they are logged).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the node could not complete the request; the cause is in its log",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response =
+            (status, serde_json::to_string(&self).unwrap_or_default()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<LedgerError> for Problem {
+    fn from(error: LedgerError) -> Self {
+        match error {
+            LedgerError::NotFound(detail) => Problem::not_found(detail),
+            LedgerError::BadRequest(detail) => Problem::bad_request(detail),
+            LedgerError::EntryTooLarge(_) => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Too large",
+                error.to_string(),
+            ),
+            LedgerError::Duplicate { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "duplicate",
+                "Already logged",
+                error.to_string(),
+            ),
+            LedgerError::Pushback => Problem {
+                retry_after: Some(1),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Busy",
+                    error.to_string(),
+                )
+            },
+            LedgerError::Stopped | LedgerError::Storage(_) | LedgerError::Corrupt(_) => {
+                Problem::internal(error)
+            }
+        }
+    }
+}

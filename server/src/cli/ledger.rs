@@ -1,0 +1,162 @@
+//! `guildmark ledger`: audit a ledger offline; `stress` appends for crash tests.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use guildmark_credentials::note::VerifierKey;
+
+use crate::keys;
+use crate::ledger::{audit, Ledger};
+
+/// Arguments of `guildmark ledger`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Audit a stopped node's ledger: re-hash every entry, recompute every tile, check the
+    /// checkpoint's signature and root. Exit 0 sound, 1 damage found (and where).
+    Check {
+        /// The node's data directory.
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "guildmark-data",
+            env = "GUILDMARK_DATA"
+        )]
+        data: PathBuf,
+    },
+    /// Append generated entries from concurrent writers until killed, printing each
+    /// receipt as a JSON line (for crash tests and load).
+    #[command(hide = true)]
+    Stress {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long, default_value = "stress.example/log")]
+        origin: String,
+        #[arg(long, default_value_t = 8)]
+        writers: u32,
+        #[arg(long, default_value_t = 200)]
+        entry_size: usize,
+        /// Stop after this many entries per writer (default: never).
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+/// Runs a ledger command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Check { data } => check(data),
+        Command::Stress {
+            data,
+            origin,
+            writers,
+            entry_size,
+            count,
+        } => stress(data, origin, writers, entry_size, count),
+    }
+}
+
+fn check(data: PathBuf) -> anyhow::Result<ExitCode> {
+    let dir = data.join("ledger");
+    let key_path = data.join("keys").join("log.key");
+    anyhow::ensure!(
+        key_path.exists(),
+        "no log key at {}: is {} a Guildmark data directory?",
+        key_path.display(),
+        data.display()
+    );
+    let key = keys::load_or_create(&key_path)?;
+    let origin =
+        Ledger::stored_origin(&dir)?.with_context(|| format!("no ledger in {}", dir.display()))?;
+    let verifier = VerifierKey::ed25519(&origin, *key.did_key().public_key())?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} entries ({per_sec}, {eta} left)",
+        )
+        .expect("template"),
+    );
+    let audit = audit::audit(&dir, &verifier, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "ledger {origin}: {} entries, {} tiles checked",
+        audit.entries_checked, audit.tiles_checked
+    );
+    if audit.is_sound() {
+        println!("sound: every entry, tile and the signed checkpoint agree");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("DAMAGED: {} problem(s)", audit.damage.len());
+        for problem in audit.damage.iter().take(100) {
+            println!("  {problem}");
+        }
+        if audit.damage.len() > 100 {
+            println!("  … and {} more", audit.damage.len() - 100);
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// The entry a stress writer appends: deterministic from its id, so a checker can
+/// recompute it.
+pub fn stress_entry(id: &str, size: usize) -> Vec<u8> {
+    let mut entry = id.as_bytes().to_vec();
+    entry.push(b':');
+    while entry.len() < size {
+        entry.push(b'a' + (entry.len() % 26) as u8);
+    }
+    entry
+}
+
+fn stress(
+    data: PathBuf,
+    origin: String,
+    writers: u32,
+    size: usize,
+    count: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let ledger = super::serve::open_ledger(&data, Some(&origin), "", Duration::from_millis(2))?;
+    let run_id = std::process::id();
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let threads: Vec<_> = (0..writers)
+        .map(|w| {
+            let ledger = ledger.clone();
+            let out = out.clone();
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let mut seq = 0u64;
+                while count.is_none_or(|c| seq < c) {
+                    let id = format!("p{run_id}-w{w}-{seq}");
+                    let entry = stress_entry(&id, size);
+                    let receipt = ledger.append_blocking(entry, vec![id.clone().into_bytes()])?;
+                    let line = serde_json::json!({
+                        "id": id,
+                        "index": receipt.index,
+                        "receipt": base64::engine::general_purpose::STANDARD.encode(receipt.to_tlog_proof()),
+                    });
+                    let mut out = out.lock().expect("stdout lock");
+                    writeln!(out, "{line}")?;
+                    out.flush()?;
+                    seq += 1;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("writer thread")?;
+    }
+    ledger.shutdown();
+    Ok(ExitCode::SUCCESS)
+}

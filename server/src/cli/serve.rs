@@ -1,0 +1,161 @@
+//! `guildmark serve`: run a community node.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use std::io::Write as _;
+
+use crate::api::{self, AppState};
+use crate::keys;
+use crate::ledger::{Ledger, LedgerConfig};
+
+/// Arguments of `guildmark serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The data directory (created if missing): keys, the ledger, the node's records.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "guildmark-data",
+        env = "GUILDMARK_DATA"
+    )]
+    data: PathBuf,
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The URL people reach this node at (default: http://<listen address>).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// The ledger's origin line (default: the public URL without its scheme). Fixed when
+    /// the ledger is created.
+    #[arg(long)]
+    origin: Option<String>,
+    /// How long the ledger pools appends into one batch, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2)]
+    pool_window_ms: u64,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+/// The origin a public URL gives: without scheme and trailing slash.
+pub fn origin_from_url(url: &str) -> String {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    rest.trim_end_matches('/').to_owned()
+}
+
+/// Runs the node until SIGINT or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GUILDMARK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Opens the ledger in `data`, creating its log key and store if needed.
+pub fn open_ledger(
+    data: &Path,
+    origin: Option<&str>,
+    public_url: &str,
+    window: Duration,
+) -> anyhow::Result<Ledger> {
+    let ledger_dir = data.join("ledger");
+    let stored = Ledger::stored_origin(&ledger_dir)?;
+    let origin = match (stored, origin) {
+        (Some(stored), Some(asked)) if stored != asked => bail!(
+            "the ledger in {} has origin {stored:?}; a log's origin cannot change (asked for {asked:?})",
+            ledger_dir.display()
+        ),
+        (Some(stored), _) => stored,
+        (None, Some(asked)) => asked.to_owned(),
+        (None, None) => origin_from_url(public_url),
+    };
+    let log_key = keys::load_or_create(&data.join("keys").join("log.key"))?;
+    let config = LedgerConfig {
+        pool_window: window,
+        ..LedgerConfig::new(origin)
+    };
+    Ledger::open(&ledger_dir, log_key, config)
+        .with_context(|| format!("opening the ledger in {}", ledger_dir.display()))
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating the data directory {}", args.data.display()))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let ledger = open_ledger(
+        &args.data,
+        args.origin.as_deref(),
+        &public_url,
+        Duration::from_millis(args.pool_window_ms),
+    )?;
+    let published = ledger.published();
+    // Printed for people and for scripts that pin the key.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Guildmark node, data in {}", args.data.display())?;
+    writeln!(
+        out,
+        "ledger origin: {} ({} entries)",
+        published.checkpoint.origin, published.checkpoint.size
+    )?;
+    writeln!(out, "ledger verifier key: {}", ledger.verifier_key())?;
+    writeln!(
+        out,
+        "listening on http://{address} (public URL {public_url})"
+    )?;
+    out.flush()?;
+    drop(out);
+    tracing::info!(%address, "serving");
+
+    let app = api::router(AppState {
+        ledger: ledger.clone(),
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("shutting down: finishing pending ledger appends");
+    tokio::task::spawn_blocking(move || ledger.shutdown()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
