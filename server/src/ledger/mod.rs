@@ -29,7 +29,7 @@ use guildmark_credentials::checkpoint::{verify_checkpoint, Checkpoint};
 use guildmark_credentials::merkle::{self, Hash, EMPTY_ROOT};
 use guildmark_credentials::note::{Note, NoteSigner, VerifierKey};
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::tile::{Tile, TileKind, TILE_WIDTH};
+use guildmark_credentials::tile::{Tile, TileKind};
 use guildmark_credentials::KeyPair;
 
 use storage::Store;
@@ -165,6 +165,25 @@ impl Ledger {
             )));
         }
         let frontier = Frontier::load(&store, size)?;
+        let width = (size % storage::BUNDLE) as usize;
+        let chunks = if width == 0 {
+            Vec::new()
+        } else {
+            store.chunk_starts(size / storage::BUNDLE)?
+        };
+        let bundle = if width == 0 {
+            Vec::new()
+        } else {
+            let stored = store.bundle(size / storage::BUNDLE)?.unwrap_or_default();
+            storage::bundle_prefix(&stored, width)
+                .ok_or_else(|| {
+                    LedgerError::Corrupt(format!(
+                        "entry bundle {} holds fewer than {width} entries",
+                        size / storage::BUNDLE
+                    ))
+                })?
+                .to_vec()
+        };
         let root = merkle::tree_root(&mut TileReader::new(&store, &cache, Some(&frontier)), size)
             .map_err(|e| LedgerError::Corrupt(format!("recomputing the root: {e}")))?;
         if root != published.checkpoint.root {
@@ -181,6 +200,8 @@ impl Ledger {
                 published: published.clone(),
                 signer,
                 frontier,
+                bundle,
+                chunks,
             },
             &config,
         );
@@ -345,14 +366,14 @@ impl Ledger {
                 Ok(hashes.iter().flat_map(|h| h.0).collect())
             }
             TileKind::Entries => {
-                let from = tile.index * TILE_WIDTH;
-                let entries = self.inner.store.entries(from, from + width as u64)?;
-                let mut bundle = Vec::new();
-                for entry in entries {
-                    bundle.extend_from_slice(&(entry.len() as u16).to_be_bytes());
-                    bundle.extend_from_slice(&entry);
-                }
-                Ok(bundle)
+                let bundle = self.inner.store.bundle(tile.index)?.ok_or_else(|| {
+                    LedgerError::Corrupt(format!("entry bundle {} is missing", tile.path()))
+                })?;
+                storage::bundle_prefix(&bundle, width)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| {
+                        LedgerError::Corrupt(format!("entry bundle {} is too short", tile.path()))
+                    })
             }
         }
     }

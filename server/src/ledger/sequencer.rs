@@ -21,7 +21,7 @@ use guildmark_credentials::note::NoteSigner;
 use guildmark_credentials::receipt::Receipt;
 use tokio::sync::oneshot;
 
-use super::storage::{Batch, Store};
+use super::storage::{Batch, Store, BUNDLE};
 use super::tiles::{Frontier, TileCache, TileReader};
 use super::{sign, LedgerConfig, LedgerError, Published, MAX_ENTRY};
 
@@ -42,6 +42,10 @@ pub(crate) struct State {
     pub published: Arc<RwLock<Published>>,
     pub signer: NoteSigner,
     pub frontier: Frontier,
+    /// The entries of the last, partial entry bundle, in bundle format.
+    pub bundle: Vec<u8>,
+    /// Positions of the chunks stored for that bundle.
+    pub chunks: Vec<u8>,
 }
 
 /// The callers' side of the sequencer.
@@ -190,12 +194,29 @@ impl State {
 
         // One atomic write holds the entries, tiles, lookup keys and the checkpoint.
         let mut write = Batch::default();
+        let mut chunk_start = self.bundle.len();
+        let mut chunk_first = (start % BUNDLE) as u8;
         for (i, pending) in accepted.iter().enumerate() {
             let index = start + i as u64;
-            write.entry(index, &pending.entry);
+            self.bundle
+                .extend_from_slice(&(pending.entry.len() as u16).to_be_bytes());
+            self.bundle.extend_from_slice(&pending.entry);
+            if (index + 1) % BUNDLE == 0 {
+                // Full: written whole; its chunks go.
+                write.bundle(index / BUNDLE, &std::mem::take(&mut self.bundle));
+                for first in std::mem::take(&mut self.chunks) {
+                    write.remove_chunk(index / BUNDLE, first);
+                }
+                chunk_start = 0;
+                chunk_first = 0;
+            }
             for key in &pending.keys {
                 write.lookup(key, index);
             }
+        }
+        if self.bundle.len() > chunk_start {
+            write.chunk(size / BUNDLE, chunk_first, &self.bundle[chunk_start..]);
+            self.chunks.push(chunk_first);
         }
         for tile in &writes {
             write.tile(tile.level, tile.index, &tile.hashes);

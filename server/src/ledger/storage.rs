@@ -5,11 +5,18 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `e` ‖ index (u64 BE) | entry bytes |
+//! | `b` ‖ bundle index (u64 BE) | a full entry bundle: 256 entries, each a u16 BE length and the bytes (the tlog-tiles `tile/entries` format) |
+//! | `p` ‖ bundle index (u64 BE) ‖ first (u8) | a chunk of the partial bundle: the entries one batch added, from position `first` |
 //! | `t` ‖ level (u8) ‖ tile index (u64 BE) | the tile's hashes, 32 bytes each (partial or full) |
 //! | `k` ‖ SHA-256(lookup key) | entry index (u64 BE) |
 //! | `c` | the latest signed checkpoint note |
 //! | `m/version`, `m/origin` | layout version and the log's origin |
+//!
+//! Entries are stored 256 to a value, not one per key: sled 0.34's memory grows with its
+//! number of keys regardless of `cache_capacity` (sled issue #986), which one key per
+//! entry turned into gigabytes for millions of entries. Each batch writes only the
+//! entries it adds (a chunk); when a bundle fills, it is written whole and its chunks are
+//! deleted in the same atomic batch.
 //!
 //! # Durability
 //!
@@ -31,7 +38,10 @@ use sha2::{Digest, Sha256};
 use super::LedgerError;
 
 /// Layout version, checked on open.
-const VERSION: &[u8] = b"1";
+const VERSION: &[u8] = b"2";
+
+/// Entries per bundle.
+pub(crate) const BUNDLE: u64 = 256;
 
 /// The sled store of one ledger.
 pub(crate) struct Store {
@@ -50,8 +60,19 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn entry(&mut self, index: u64, entry: &[u8]) {
-        self.inner.insert(entry_key(index).to_vec(), entry);
+    /// Writes full bundle `index`.
+    pub fn bundle(&mut self, index: u64, bundle: &[u8]) {
+        self.inner.insert(bundle_key(index).to_vec(), bundle);
+    }
+
+    /// Writes a chunk of partial bundle `index`, its entries from position `first`.
+    pub fn chunk(&mut self, index: u64, first: u8, entries: &[u8]) {
+        self.inner.insert(chunk_key(index, first).to_vec(), entries);
+    }
+
+    /// Deletes a chunk (its bundle was written whole).
+    pub fn remove_chunk(&mut self, index: u64, first: u8) {
+        self.inner.remove(chunk_key(index, first).to_vec());
     }
 
     pub fn tile(&mut self, level: u8, index: u64, hashes: &[Hash]) {
@@ -69,11 +90,41 @@ impl Batch {
     }
 }
 
-fn entry_key(index: u64) -> [u8; 9] {
+fn bundle_key(index: u64) -> [u8; 9] {
     let mut key = [0u8; 9];
-    key[0] = b'e';
+    key[0] = b'b';
     key[1..].copy_from_slice(&index.to_be_bytes());
     key
+}
+
+fn chunk_key(index: u64, first: u8) -> [u8; 10] {
+    let mut key = [0u8; 10];
+    key[0] = b'p';
+    key[1..9].copy_from_slice(&index.to_be_bytes());
+    key[9] = first;
+    key
+}
+
+/// The first `count` entries of a bundle, as bundle bytes; `None` if it has fewer.
+pub(crate) fn bundle_prefix(bundle: &[u8], count: usize) -> Option<&[u8]> {
+    let mut at = 0;
+    for _ in 0..count {
+        let len = usize::from(u16::from_be_bytes([*bundle.get(at)?, *bundle.get(at + 1)?]));
+        at += 2 + len;
+    }
+    bundle.get(..at)
+}
+
+/// The entries of a bundle, each a slice of it; `None` if it is malformed.
+pub(crate) fn split_bundle(bundle: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < bundle.len() {
+        let len = usize::from(u16::from_be_bytes([*bundle.get(at)?, *bundle.get(at + 1)?]));
+        entries.push(bundle.get(at + 2..at + 2 + len)?);
+        at += 2 + len;
+    }
+    Some(entries)
 }
 
 fn tile_key(level: u8, index: u64) -> [u8; 10] {
@@ -169,17 +220,78 @@ impl Store {
             .map_err(|e| storage("reading the ledger", e))
     }
 
+    /// Bundle `index` as stored: whole if full, else assembled from its chunks (in order;
+    /// a gap ends it). `None` if nothing of it is stored.
+    pub fn bundle(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerError> {
+        if let Some(full) = self.get(&bundle_key(index))? {
+            return Ok(Some(full.to_vec()));
+        }
+        let mut bundle = Vec::new();
+        let mut expected = 0usize;
+        for item in self
+            .tree
+            .range(chunk_key(index, 0)..=chunk_key(index, u8::MAX))
+        {
+            let (key, chunk) = item.map_err(|e| storage("reading entry chunks", e))?;
+            if usize::from(key[9]) != expected {
+                break;
+            }
+            let entries = split_bundle(&chunk).ok_or_else(|| {
+                LedgerError::Corrupt(format!("a chunk of entry bundle {index} is malformed"))
+            })?;
+            expected += entries.len();
+            bundle.extend_from_slice(&chunk);
+        }
+        Ok((expected > 0).then_some(bundle))
+    }
+
+    /// The chunk positions stored for partial bundle `index`.
+    pub fn chunk_starts(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
+        self.tree
+            .range(chunk_key(index, 0)..=chunk_key(index, u8::MAX))
+            .map(|item| {
+                item.map(|(key, _)| key[9])
+                    .map_err(|e| storage("reading entry chunks", e))
+            })
+            .collect()
+    }
+
     /// Entry `index`, if stored.
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerError> {
-        Ok(self.get(&entry_key(index))?.map(|v| v.to_vec()))
+        let Some(bundle) = self.bundle(index / BUNDLE)? else {
+            return Ok(None);
+        };
+        let entries = split_bundle(&bundle).ok_or_else(|| {
+            LedgerError::Corrupt(format!("entry bundle {} is malformed", index / BUNDLE))
+        })?;
+        Ok(entries.get((index % BUNDLE) as usize).map(|e| e.to_vec()))
     }
 
     /// Entries `from..to`, in order (missing ones end the list).
     pub fn entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
-        let mut out = Vec::with_capacity((to - from) as usize);
-        for item in self.tree.range(entry_key(from)..entry_key(to)) {
-            let (_, value) = item.map_err(|e| storage("reading entries", e))?;
-            out.push(value.to_vec());
+        let mut out = Vec::with_capacity(to.saturating_sub(from) as usize);
+        let mut index = from;
+        while index < to {
+            let Some(bundle) = self.bundle(index / BUNDLE)? else {
+                break;
+            };
+            let entries = split_bundle(&bundle).ok_or_else(|| {
+                LedgerError::Corrupt(format!("entry bundle {} is malformed", index / BUNDLE))
+            })?;
+            let start = (index % BUNDLE) as usize;
+            let wanted = (to - index).min(BUNDLE - index % BUNDLE) as usize;
+            let got: Vec<Vec<u8>> = entries
+                .iter()
+                .skip(start)
+                .take(wanted)
+                .map(|e| e.to_vec())
+                .collect();
+            let complete = got.len() == wanted;
+            index += got.len() as u64;
+            out.extend(got);
+            if !complete {
+                break;
+            }
         }
         Ok(out)
     }
@@ -224,20 +336,30 @@ impl Store {
 
     /// The number of stored entries (one past the highest index).
     pub fn entry_count(&self) -> Result<u64, LedgerError> {
-        let last = self
+        let last_full = self
             .tree
-            .range(entry_key(0)..=entry_key(u64::MAX))
+            .range(bundle_key(0)..=bundle_key(u64::MAX))
             .next_back()
             .transpose()
-            .map_err(|e| storage("reading entries", e))?;
-        Ok(match last {
+            .map_err(|e| storage("reading entry bundles", e))?;
+        let full = match last_full {
             None => 0,
             Some((key, _)) => {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&key[1..9]);
                 u64::from_be_bytes(b) + 1
             }
-        })
+        };
+        let partial = self.bundle(full)?;
+        let partial_entries = match partial {
+            None => 0,
+            Some(bytes) => split_bundle(&bytes)
+                .ok_or_else(|| {
+                    LedgerError::Corrupt("the partial entry bundle is malformed".into())
+                })?
+                .len() as u64,
+        };
+        Ok(full * BUNDLE + partial_entries)
     }
 
     /// Applies a batch atomically and makes it durable. Returns only when it is.
@@ -267,9 +389,12 @@ impl Store {
             let mut any = false;
             for entry in entries.flatten() {
                 any = true;
-                File::open(entry.path())
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| storage("fsyncing a blob file", e))?;
+                match File::open(entry.path()).and_then(|f| f.sync_all()) {
+                    Ok(()) => {}
+                    // sled deletes blobs it no longer needs while we list them.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(storage("fsyncing a blob file", e)),
+                }
             }
             if any {
                 sync_dir(&blobs)?;

@@ -218,8 +218,19 @@ fn a_damaged_store_is_refused_and_the_audit_says_where() {
     // Overwrite one entry behind the ledger's back.
     {
         let store = super::storage::Store::open(dir.path(), "test.example/log").unwrap();
+        let bundle = store.bundle(0).unwrap().unwrap();
+        let mut forged = Vec::new();
+        for (i, entry) in super::storage::split_bundle(&bundle)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+        {
+            let entry: &[u8] = if i == 42 { b"forged" } else { entry };
+            forged.extend_from_slice(&(entry.len() as u16).to_be_bytes());
+            forged.extend_from_slice(entry);
+        }
         let mut batch = super::storage::Batch::default();
-        batch.entry(42, b"forged");
+        batch.bundle(0, &forged);
         store.commit(batch).unwrap();
     }
     let report = audit::audit(dir.path(), &open_verifier(), |_, _| {}).unwrap();
