@@ -201,7 +201,7 @@ impl State {
             self.bundle
                 .extend_from_slice(&(pending.entry.len() as u16).to_be_bytes());
             self.bundle.extend_from_slice(&pending.entry);
-            if (index + 1) % BUNDLE == 0 {
+            if (index + 1).is_multiple_of(BUNDLE) {
                 // Full: written whole; its chunks go.
                 write.bundle(index / BUNDLE, &std::mem::take(&mut self.bundle));
                 for first in std::mem::take(&mut self.chunks) {
