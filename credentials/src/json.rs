@@ -363,14 +363,9 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            // Skip ordinary characters in a tight loop; stop at a quote, backslash or
-            // control character.
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            // Skip ordinary characters, eight at a time where possible; stop at a quote,
+            // backslash or control character.
+            self.pos = skip_plain(self.bytes, self.pos);
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => break,
@@ -465,6 +460,33 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The position of the first byte at or after `at` that is a quote, a backslash or a
+/// control character (or the end). Eight bytes per step ("SWAR"): strings are most of a
+/// credential, and this is the parser's inner loop.
+fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+        // A byte < 0x20 (only exact for bytes < 0x80, which is all that matters here).
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        if quote | backslash | control != 0 {
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
 /// Decodes the escapes of string text already validated by the parser.
 fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -527,6 +549,26 @@ mod tests {
     refused!(huge_number, "1e400", "out of range");
     refused!(trailing_garbage, "{} x", "trailing");
     refused!(unterminated, r#"{"a":"b"#, "unterminated");
+
+    #[test]
+    fn the_fast_scan_stops_where_the_slow_one_would() {
+        for text in [
+            "",
+            "abcdefgh",
+            "abcdefghij\"",
+            "éèêëàâäôöù\"x",
+            "abcdefg\\n\"",
+            "abc\u{1}defghijk",
+            "0123456789abcdef\"",
+        ] {
+            let bytes = text.as_bytes();
+            let slow = bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len());
+            assert_eq!(skip_plain(bytes, 0), slow, "{text:?}");
+        }
+    }
 
     #[test]
     fn deep_nesting_is_refused_without_overflowing() {
