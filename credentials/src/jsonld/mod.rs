@@ -53,8 +53,9 @@ pub enum JsonLdError {
 
 /// The offline set of JSON-LD context documents a verifier or signer may use.
 ///
-/// Lookups try the registered contexts first, then ssi's bundled ones (credentials v1/v2,
-/// data-integrity, multikey, examples, …). ssi's copy of the unversioned Open Badges
+/// Lookups try the registered contexts first, then Guildmark's own
+/// ([`GUILDMARK_CONTEXT`]), then ssi's bundled ones (credentials v1/v2, data-integrity,
+/// multikey, examples, …). ssi's copy of the unversioned Open Badges
 /// `context.json` is a pre-release draft whose terms differ from Open Badges 3.0, so it is
 /// never used: register the published file instead.
 #[derive(Clone, Default)]
@@ -68,6 +69,25 @@ impl std::fmt::Debug for Contexts {
             .field("registered", &self.registered.keys().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// The URL of Guildmark's own context: the terms of review attestations and published
+/// review protocols. It is bundled like the standard ones, so nothing is ever fetched.
+pub const GUILDMARK_CONTEXT: &str = "https://w3id.org/guildmark/v1";
+
+/// The Guildmark context document served for [`GUILDMARK_CONTEXT`].
+pub const GUILDMARK_CONTEXT_DOCUMENT: &str = include_str!("guildmark-v1.jsonld");
+
+/// Guildmark's context, parsed once.
+fn guildmark_context() -> &'static RemoteDocument {
+    static DOCUMENT: std::sync::OnceLock<RemoteDocument> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let iri = IriBuf::new(GUILDMARK_CONTEXT.to_owned()).expect("a valid IRI");
+        let (doc, _) =
+            <json_syntax::Value as json_syntax::Parse>::parse_str(GUILDMARK_CONTEXT_DOCUMENT)
+                .expect("the bundled context is JSON");
+        RemoteDocument::new(Some(iri), "application/ld+json".parse().ok(), doc)
+    })
 }
 
 /// URLs of ssi's bundled contexts that must not be served (see [`Contexts`]).
@@ -130,6 +150,7 @@ impl Contexts {
             return false;
         };
         self.registered.contains_key(&iri)
+            || url == GUILDMARK_CONTEXT
             || (!SHADOWED_BUNDLED.contains(&url)
                 && pollster::block_on(ssi_json_ld::StaticLoader.load(&iri)).is_ok())
     }
@@ -137,6 +158,9 @@ impl Contexts {
     async fn lookup(&self, url: &ssi_json_ld::iref::Iri) -> Option<RemoteDocument> {
         if let Some(doc) = self.registered.get(url) {
             return Some(doc.clone());
+        }
+        if url.as_str() == GUILDMARK_CONTEXT {
+            return Some(guildmark_context().clone());
         }
         if SHADOWED_BUNDLED.contains(&url.as_str()) {
             return None;

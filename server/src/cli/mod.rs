@@ -4,6 +4,7 @@
 mod input;
 mod keygen;
 pub mod ledger;
+mod protocol;
 mod serve;
 mod sign;
 mod verify;
@@ -31,6 +32,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Inspect a node's transparency ledger.
     Ledger(ledger::Args),
+    /// Check review protocols and evaluate review attestations under them, offline.
+    Protocol(protocol::Args),
     /// Verify a credential or presentation offline and report every check.
     ///
     /// Exit status: 0 verified (no check failed; unknown checks are listed with their
@@ -46,5 +49,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Protocol(args) => protocol::run(args),
     }
 }

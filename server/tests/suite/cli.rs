@@ -16,6 +16,8 @@ fn every_command_has_help() {
         &["keygen", "--help"],
         &["sign", "--help"],
         &["verify", "--help"],
+        &["protocol", "check", "--help"],
+        &["protocol", "evaluate", "--help"],
     ] {
         let run = guildmark(dir.path(), args, None).expect(0);
         assert!(run.stdout.contains("Usage"), "{args:?}: {}", run.stdout);

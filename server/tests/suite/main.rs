@@ -5,3 +5,4 @@ mod api_ledger;
 mod cli;
 mod common;
 mod ledger;
+mod protocol;

@@ -1,0 +1,358 @@
+//! Review attestations: what a reviewer signs (the batch, the protocol's hash, the units
+//! sampled, every result with its unit, a verdict, and the badges that qualify them), as
+//! a VC 2.0 credential, and the facts evaluation reads from it.
+//!
+//! An [`Attestation`] is built only from [`VerifiedCredential`]s, so evaluation never sees
+//! an unverified signature: the attestation itself, and the reviewer's badges verified as
+//! of the attestation's signing time.
+
+use std::collections::BTreeSet;
+
+use guildmark_credentials::jsonld::GUILDMARK_CONTEXT;
+use guildmark_credentials::time::Timestamp;
+use guildmark_credentials::VerifiedCredential;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::protocol::ProtocolHash;
+use crate::unit::Quantity;
+
+/// The credential type of a review attestation.
+pub const ATTESTATION_TYPE: &str = "ReviewAttestation";
+
+/// The type of an attestation's subject: the batch reviewed.
+pub const SUBJECT_TYPE: &str = "ReviewedBatch";
+
+/// Why a credential is not a well-formed review attestation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestationError {
+    /// The credential's `type` lacks `ReviewAttestation`.
+    #[error("not a review attestation (type lacks {ATTESTATION_TYPE})")]
+    NotAnAttestation,
+    /// The credential does not use the Guildmark context.
+    #[error("a review attestation must list the context {GUILDMARK_CONTEXT}")]
+    MissingContext,
+    /// A field is missing or malformed.
+    #[error("credentialSubject: {0}")]
+    Subject(String),
+    /// The issuer is not a DID the reviewer signs with.
+    #[error("the issuer {0:?} is not a did:key")]
+    Issuer(String),
+}
+
+/// A reviewer's own verdict on what they inspected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewerVerdict {
+    /// Everything inspected conforms.
+    Pass,
+    /// The batch should not be certified.
+    Fail,
+}
+
+/// What was recorded for one step on one unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// A measured quantity (`"value": "11.8 mA"`).
+    Measured(Quantity),
+    /// A check's outcome (`"passed": true`).
+    Checked(bool),
+    /// An observation (`"note": "clean fillets"`).
+    Noted(String),
+}
+
+/// One step's result on one sampled unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawResult", into = "RawResult")]
+pub struct StepResult {
+    /// The unit's serial number.
+    pub serial: String,
+    /// The protocol step's id.
+    pub step: String,
+    /// What was recorded.
+    pub recorded: Recorded,
+}
+
+/// The JSON form: exactly one of `value`, `passed`, `note`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResult {
+    serial: String,
+    step: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    value: Option<Quantity>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    passed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    note: Option<String>,
+}
+
+impl TryFrom<RawResult> for StepResult {
+    type Error = String;
+    fn try_from(raw: RawResult) -> Result<Self, String> {
+        let recorded = match (raw.value, raw.passed, raw.note) {
+            (Some(q), None, None) => Recorded::Measured(q),
+            (None, Some(b), None) => Recorded::Checked(b),
+            (None, None, Some(n)) => Recorded::Noted(n),
+            _ => {
+                return Err(format!(
+                    "the result of step {:?} on {:?} needs exactly one of value, passed, note",
+                    raw.step, raw.serial
+                ))
+            }
+        };
+        Ok(StepResult {
+            serial: raw.serial,
+            step: raw.step,
+            recorded,
+        })
+    }
+}
+
+impl From<StepResult> for RawResult {
+    fn from(r: StepResult) -> Self {
+        let (value, passed, note) = match r.recorded {
+            Recorded::Measured(q) => (Some(q), None, None),
+            Recorded::Checked(b) => (None, Some(b), None),
+            Recorded::Noted(n) => (None, None, Some(n)),
+        };
+        RawResult {
+            serial: r.serial,
+            step: r.step,
+            value,
+            passed,
+            note,
+        }
+    }
+}
+
+/// The protocol an attestation follows: its URN and content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolReference {
+    /// `urn:guildmark:protocol:<id>:<version>`.
+    pub id: String,
+    /// The protocol's content hash; this, not the URN, decides which text applies.
+    pub digest: ProtocolHash,
+}
+
+/// What a reviewer states: the attestation's `credentialSubject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewClaims {
+    /// The batch's URL (the subject's `id`).
+    pub id: String,
+    /// `ReviewedBatch`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The protocol followed.
+    pub protocol: ProtocolReference,
+    /// Serial numbers of the units inspected.
+    pub sampled: Vec<String>,
+    /// Every result, per unit and step.
+    pub results: Vec<StepResult>,
+    /// The reviewer's verdict.
+    pub verdict: ReviewerVerdict,
+    /// Ids of the badge credentials that qualify the reviewer.
+    pub qualification: Vec<String>,
+}
+
+impl ReviewClaims {
+    /// The unsigned attestation credential, issued by `reviewer` (a did:key).
+    pub fn to_credential(&self, id: &str, reviewer: &str, valid_from: Timestamp) -> Value {
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", GUILDMARK_CONTEXT],
+            "id": id,
+            "type": ["VerifiableCredential", ATTESTATION_TYPE],
+            "issuer": reviewer,
+            "validFrom": valid_from.to_rfc3339(),
+            "credentialSubject": self,
+        })
+    }
+
+    /// Reads the claims of an attestation credential (its shape only, not its proof).
+    pub fn from_credential(document: &Value) -> Result<ReviewClaims, AttestationError> {
+        let has = |field: &str, wanted: &str| match document.get(field) {
+            Some(Value::String(s)) => s == wanted,
+            Some(Value::Array(items)) => items.iter().any(|t| t == wanted),
+            _ => false,
+        };
+        if !has("type", ATTESTATION_TYPE) {
+            return Err(AttestationError::NotAnAttestation);
+        }
+        if !has("@context", GUILDMARK_CONTEXT) {
+            return Err(AttestationError::MissingContext);
+        }
+        let subject = document
+            .get("credentialSubject")
+            .ok_or_else(|| AttestationError::Subject("missing".into()))?;
+        let claims: ReviewClaims = serde_json::from_value(subject.clone())
+            .map_err(|e| AttestationError::Subject(e.to_string()))?;
+        if claims.type_ != SUBJECT_TYPE {
+            return Err(AttestationError::Subject(format!(
+                "type is {:?}, not {SUBJECT_TYPE:?}",
+                claims.type_
+            )));
+        }
+        Ok(claims)
+    }
+}
+
+/// An achievement a reviewer held when signing, and the community that awarded it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Held {
+    /// The issuing community (the badge's issuer).
+    pub community: String,
+    /// The achievement's id.
+    pub achievement: String,
+}
+
+/// Who reviewed, as established from verified badges.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Reviewer {
+    /// The DID that signed the attestation.
+    pub key: String,
+    /// Other names of the same person: member identifiers in their badges, written
+    /// `<badge issuer> <identityType>:<identityHash>`. Attestations sharing a key or an
+    /// identity are one person.
+    pub identities: BTreeSet<String>,
+    /// What the reviewer held when signing, by community.
+    pub held: BTreeSet<Held>,
+    /// Cited badges that could not be used, and why.
+    pub unproven: Vec<String>,
+}
+
+impl Reviewer {
+    /// Whether the reviewer held any of `achievements`.
+    pub fn holds_any(&self, achievements: &[String]) -> bool {
+        self.held
+            .iter()
+            .any(|h| achievements.contains(&h.achievement))
+    }
+
+    /// The communities that awarded the reviewer one of `achievements`: those the
+    /// reviewer can stand for as a qualified reviewer.
+    pub fn vouched_by<'a>(
+        &'a self,
+        achievements: &'a [String],
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.held
+            .iter()
+            .filter(|h| achievements.contains(&h.achievement))
+            .map(|h| h.community.as_str())
+    }
+
+    /// Every community that awarded the reviewer anything: their affiliations.
+    pub fn affiliations(&self) -> impl Iterator<Item = &str> {
+        self.held.iter().map(|h| h.community.as_str())
+    }
+}
+
+/// A verified review attestation, ready for evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The credential's `id` (or another stable name for it).
+    pub id: String,
+    /// Who signed it.
+    pub reviewer: Reviewer,
+    /// When it was signed, as the caller established it (the ledger time of its entry, or
+    /// the proof's `created`).
+    pub signed_at: Timestamp,
+    /// What it states.
+    pub claims: ReviewClaims,
+}
+
+impl Attestation {
+    /// Builds an attestation from its verified credential and the reviewer's badges.
+    ///
+    /// Each badge must have been verified as of `signed_at` (so that "held when signing"
+    /// is what was checked), be issued to the attestation's signer, and be cited in its
+    /// `qualification`; badges that are not are listed in [`Reviewer::unproven`] rather
+    /// than silently dropped, and cited badges not given are listed too.
+    pub fn from_verified(
+        attestation: &VerifiedCredential,
+        signed_at: Timestamp,
+        badges: &[VerifiedCredential],
+    ) -> Result<Attestation, AttestationError> {
+        let document = attestation.document();
+        let claims = ReviewClaims::from_credential(document)?;
+        let key = attestation.issuer().to_owned();
+        if !key.starts_with("did:key:") {
+            return Err(AttestationError::Issuer(key));
+        }
+        let id = document
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| AttestationError::Subject("the attestation needs an id".into()))?;
+        let mut reviewer = Reviewer {
+            key: key.clone(),
+            ..Reviewer::default()
+        };
+        for cited in &claims.qualification {
+            let Some(badge) = badges
+                .iter()
+                .find(|b| b.document().get("id").and_then(Value::as_str) == Some(cited))
+            else {
+                reviewer
+                    .unproven
+                    .push(format!("badge {cited} was cited but not given"));
+                continue;
+            };
+            match qualification(badge, &key, signed_at) {
+                Ok((achievement, identities)) => {
+                    reviewer.held.insert(Held {
+                        community: badge.issuer().to_owned(),
+                        achievement,
+                    });
+                    reviewer.identities.extend(identities);
+                }
+                Err(why) => reviewer.unproven.push(format!("badge {cited}: {why}")),
+            }
+        }
+        Ok(Attestation {
+            id,
+            reviewer,
+            signed_at,
+            claims,
+        })
+    }
+}
+
+/// The achievement a verified badge proves `holder` held at `at`, and the holder's
+/// identifiers in it.
+fn qualification(
+    badge: &VerifiedCredential,
+    holder: &str,
+    at: Timestamp,
+) -> Result<(String, Vec<String>), String> {
+    if badge.checked_at() != at {
+        return Err(format!(
+            "verified as of {}, not as of the attestation's signing time {at}",
+            badge.checked_at()
+        ));
+    }
+    let subject = &badge.document()["credentialSubject"];
+    if subject.get("id").and_then(Value::as_str) != Some(holder) {
+        return Err(format!("issued to someone other than the signer {holder}"));
+    }
+    let achievement = subject
+        .pointer("/achievement/id")
+        .and_then(Value::as_str)
+        .ok_or("names no achievement id")?
+        .to_owned();
+    let issuer = badge.issuer();
+    let identities = subject
+        .get("identifier")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            let kind = i.get("identityType")?.as_str()?;
+            let hash = i.get("identityHash")?.as_str()?;
+            Some(format!("{issuer} {kind}:{hash}"))
+        })
+        .collect();
+    Ok((achievement, identities))
+}

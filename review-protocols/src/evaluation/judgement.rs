@@ -1,0 +1,303 @@
+//! Judging one attestation on its own: relevance, qualification, independence, age,
+//! sampling, completeness and limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use guildmark_credentials::time::Timestamp;
+
+use super::{Batch, Finding, Rule, Standing};
+use crate::attestation::{Attestation, Recorded, ReviewerVerdict};
+use crate::protocol::{Protocol, ProtocolHash};
+use crate::sampling::Requirement;
+use crate::step::StepKind;
+
+/// What one attestation showed, before persons are formed.
+pub(super) struct Judged<'a> {
+    pub(super) attestation: &'a Attestation,
+    pub(super) standing: Standing,
+    pub(super) qualified: bool,
+    pub(super) independent: bool,
+    pub(super) fresh: bool,
+    /// A pass that does not count because of the person's other attestations.
+    pub(super) person_excluded: bool,
+    pub(super) inspected: usize,
+    pub(super) nonconforming: usize,
+    pub(super) findings: Vec<Finding>,
+}
+
+impl Judged<'_> {
+    pub(super) fn fails(&self) -> bool {
+        matches!(self.standing, Standing::Fails | Standing::FailsCritical)
+    }
+
+    /// Counted failures need only a qualified reviewer; counted passes more.
+    pub(super) fn counted(&self) -> bool {
+        match self.standing {
+            Standing::Fails | Standing::FailsCritical => self.qualified,
+            Standing::Passes => {
+                self.qualified && self.independent && self.fresh && !self.person_excluded
+            }
+            Standing::Incomplete | Standing::Irrelevant => false,
+        }
+    }
+}
+
+/// Judges one attestation on its own.
+pub(super) fn judge<'a>(
+    protocol: &Protocol,
+    hash: &ProtocolHash,
+    batch: &Batch,
+    serials: &BTreeSet<&str>,
+    plan: Requirement,
+    attestation: &'a Attestation,
+    at: Timestamp,
+) -> Judged<'a> {
+    let claims = &attestation.claims;
+    let reviewer = &attestation.reviewer;
+    let mut findings = Vec::new();
+    let mut finding = |rule: Rule, message: String| findings.push(Finding { rule, message });
+
+    let mut irrelevant = false;
+    if claims.id != batch.id {
+        finding(
+            Rule::Batch,
+            format!("about batch {}, not this one", claims.id),
+        );
+        irrelevant = true;
+    }
+    if claims.protocol.digest != *hash {
+        finding(
+            Rule::Protocol,
+            format!(
+                "follows protocol {} ({}), not this one",
+                claims.protocol.id, claims.protocol.digest
+            ),
+        );
+        irrelevant = true;
+    }
+    if attestation.signed_at > at {
+        finding(
+            Rule::Time,
+            format!(
+                "signed at {}, after the evaluation time",
+                attestation.signed_at
+            ),
+        );
+        irrelevant = true;
+    }
+
+    let requirements = &protocol.reviewers;
+    let qualified = reviewer.holds_any(&requirements.achievements);
+    if !qualified {
+        let mut message = format!(
+            "the reviewer held none of {} when signing",
+            requirements.achievements.join(", ")
+        );
+        for why in &reviewer.unproven {
+            message.push_str(&format!("; {why}"));
+        }
+        finding(Rule::Qualification, message);
+    }
+    let independent = !(requirements.independent_of_producer
+        && reviewer.affiliations().any(|c| c == batch.producer));
+    if !independent {
+        finding(
+            Rule::Independence,
+            format!(
+                "the reviewer belongs to the producing community {}",
+                batch.producer
+            ),
+        );
+    }
+    let max_age = i64::from(requirements.max_age_days) * 86_400;
+    let fresh = attestation.signed_at.plus_seconds(max_age) >= at;
+    if !fresh {
+        finding(
+            Rule::Age,
+            format!(
+                "signed at {}, more than {} days before {at}",
+                attestation.signed_at, requirements.max_age_days
+            ),
+        );
+    }
+
+    // Units: distinct, sampled serials of this batch.
+    let mut units: BTreeMap<&str, UnitRecord> = BTreeMap::new();
+    for serial in &claims.sampled {
+        if !serials.contains(serial.as_str()) {
+            finding(
+                Rule::Sampling,
+                format!("unit {serial:?} is not in the batch"),
+            );
+        } else if units
+            .insert(serial.as_str(), UnitRecord::default())
+            .is_some()
+        {
+            finding(Rule::Sampling, format!("unit {serial:?} is listed twice"));
+        }
+    }
+    if (units.len() as u64) < plan.sample {
+        finding(
+            Rule::Sampling,
+            format!(
+                "{} distinct units of the batch inspected; the plan asks for {}",
+                units.len(),
+                plan.sample
+            ),
+        );
+    }
+
+    for result in &claims.results {
+        let Some(unit) = units.get_mut(result.serial.as_str()) else {
+            if serials.contains(result.serial.as_str()) {
+                finding(
+                    Rule::Results,
+                    format!(
+                        "a result for unit {:?}, which is not listed as sampled",
+                        result.serial
+                    ),
+                );
+            }
+            continue;
+        };
+        let Some(step) = protocol.step(&result.step) else {
+            finding(
+                Rule::Results,
+                format!(
+                    "a result for {:?}, which is not a step of the protocol",
+                    result.step
+                ),
+            );
+            continue;
+        };
+        let judged = match (&step.kind, &result.recorded) {
+            (
+                StepKind::Measurement {
+                    unit: step_unit,
+                    limits,
+                },
+                Recorded::Measured(quantity),
+            ) => match (quantity.in_base_of(step_unit), limits.range(step_unit)) {
+                (Ok(value), Ok((low, high))) => {
+                    let within = low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h);
+                    Some((within, format!("{quantity} outside {}", limits.describe())))
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    finding(
+                        Rule::Results,
+                        format!("unit {:?}, step {:?}: {e}", result.serial, step.id),
+                    );
+                    None
+                }
+            },
+            (StepKind::Check, Recorded::Checked(passed)) => {
+                Some((*passed, "check failed".to_owned()))
+            }
+            (StepKind::Observation, Recorded::Noted(_)) => Some((true, String::new())),
+            (kind, _) => {
+                let wanted = match kind {
+                    StepKind::Measurement { .. } => "a value",
+                    StepKind::Check => "passed: true or false",
+                    StepKind::Observation => "a note",
+                };
+                finding(
+                    Rule::Results,
+                    format!(
+                        "unit {:?}, step {:?}: expected {wanted}",
+                        result.serial, step.id
+                    ),
+                );
+                None
+            }
+        };
+        if let Some((within, why)) = judged {
+            unit.recorded.insert(step.id.as_str());
+            if !within {
+                unit.failures.push((step.id.as_str(), step.critical, why));
+            }
+        }
+    }
+
+    let mut nonconforming = 0;
+    let mut critical = false;
+    let mut incomplete = false;
+    for (serial, unit) in &units {
+        let missing: Vec<&str> = protocol
+            .steps
+            .iter()
+            .filter(|s| s.required && !unit.recorded.contains(s.id.as_str()))
+            .map(|s| s.id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            incomplete = true;
+            finding(
+                Rule::Results,
+                format!("unit {serial:?} has no result for {}", missing.join(", ")),
+            );
+        }
+        if !unit.failures.is_empty() {
+            nonconforming += 1;
+        }
+        for (step, is_critical, why) in &unit.failures {
+            critical |= is_critical;
+            let kind = if *is_critical {
+                "critical step"
+            } else {
+                "step"
+            };
+            finding(
+                Rule::Limits,
+                format!("unit {serial:?}, {kind} {step}: {why}"),
+            );
+        }
+    }
+    let too_many = nonconforming as u64 > plan.accept;
+    if too_many {
+        finding(
+            Rule::Limits,
+            format!(
+                "{nonconforming} nonconforming units; the plan accepts {}",
+                plan.accept
+            ),
+        );
+    }
+    let evidence_fails = critical || too_many;
+    if claims.verdict == ReviewerVerdict::Pass && evidence_fails {
+        finding(
+            Rule::Limits,
+            "the reviewer's verdict is pass, but the results fail".into(),
+        );
+    }
+    if claims.verdict == ReviewerVerdict::Fail && !evidence_fails {
+        finding(Rule::Limits, "the reviewer's verdict is fail".into());
+    }
+    let standing = if irrelevant {
+        Standing::Irrelevant
+    } else if critical {
+        Standing::FailsCritical
+    } else if too_many || claims.verdict == ReviewerVerdict::Fail {
+        Standing::Fails
+    } else if incomplete || (units.len() as u64) < plan.sample {
+        Standing::Incomplete
+    } else {
+        Standing::Passes
+    };
+    Judged {
+        attestation,
+        standing,
+        qualified,
+        independent,
+        fresh,
+        person_excluded: false,
+        inspected: units.len(),
+        nonconforming,
+        findings,
+    }
+}
+
+/// What was recorded on one unit.
+#[derive(Default)]
+struct UnitRecord<'a> {
+    recorded: BTreeSet<&'a str>,
+    failures: Vec<(&'a str, bool, String)>,
+}
