@@ -6,5 +6,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod durable;
 pub mod keys;
 pub mod ledger;

@@ -20,22 +20,19 @@
 //!
 //! # Durability
 //!
-//! sled 0.34's `flush()` ends in `sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)`, which
-//! writes the data but neither the file's metadata (its size) nor the device's write
-//! cache. After every flush we therefore `fdatasync` the `db` file, and fsync any file in
-//! `blobs/` (where sled puts items over a quarter segment) and that directory. Segments
-//! are 8 MiB so that nodes of up to 17 maximum-size entries stay inline. The data
-//! directory itself is fsynced when the store is created. An append is acknowledged only
-//! after all of this returned.
+//! Every batch is flushed with [`DurableDb::flush`] (sled's flush plus the fsyncs it
+//! leaves out; see [`crate::durable`]). Segments are 8 MiB so that nodes of up to 17
+//! maximum-size entries stay inline. An append is acknowledged only after the flush
+//! returned.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use guildmark_credentials::merkle::Hash;
 use sha2::{Digest, Sha256};
 
 use super::LedgerError;
+use crate::durable::{DurableDb, DurableError};
 
 /// Layout version, checked on open.
 const VERSION: &[u8] = b"2";
@@ -45,10 +42,8 @@ pub(crate) const BUNDLE: u64 = 256;
 
 /// The sled store of one ledger.
 pub(crate) struct Store {
-    db: sled::Db,
+    durable: DurableDb,
     tree: sled::Tree,
-    dir: PathBuf,
-    data_file: Mutex<File>,
     #[cfg(test)]
     pub(crate) faults: super::tests::Faults,
 }
@@ -149,19 +144,14 @@ fn storage(context: &str, e: impl std::fmt::Display) -> LedgerError {
 impl Store {
     /// Opens (creating if needed) the store in `dir` for the log `origin`.
     pub fn open(dir: &Path, origin: &str) -> Result<Arc<Store>, LedgerError> {
-        let fresh = !dir.join("db").exists();
-        std::fs::create_dir_all(dir).map_err(|e| storage("creating the ledger directory", e))?;
-        let db = open_db(dir)?;
-        let tree = db
+        let durable = DurableDb::open(dir).map_err(durable_error)?;
+        let tree = durable
+            .db
             .open_tree("ledger")
             .map_err(|e| storage("opening the ledger tree", e))?;
-        let data_file =
-            File::open(dir.join("db")).map_err(|e| storage("opening the store's data file", e))?;
         let store = Store {
-            db,
+            durable,
             tree,
-            dir: dir.to_owned(),
-            data_file: Mutex::new(data_file),
             #[cfg(test)]
             faults: Default::default(),
         };
@@ -192,10 +182,6 @@ impl Store {
                 )))
             }
         }
-        if fresh {
-            // Make the new files' directory entries durable.
-            sync_dir(dir)?;
-        }
         Ok(Arc::new(store))
     }
 
@@ -204,8 +190,9 @@ impl Store {
         if !dir.join("db").exists() {
             return Ok(None);
         }
-        let db = open_db(dir)?;
-        let tree = db
+        let durable = DurableDb::open(dir).map_err(durable_error)?;
+        let tree = durable
+            .db
             .open_tree("ledger")
             .map_err(|e| storage("opening the ledger tree", e))?;
         let origin = tree
@@ -372,77 +359,28 @@ impl Store {
         self.make_durable()
     }
 
-    /// Flushes sled, then fsyncs what `flush` leaves unsynced (see the module docs).
+    /// Makes everything written so far durable (see the module docs).
     fn make_durable(&self) -> Result<(), LedgerError> {
         #[cfg(test)]
         self.faults.before_sync()?;
-        self.db
-            .flush()
-            .map_err(|e| storage("flushing the store", e))?;
-        self.data_file
-            .lock()
-            .map_err(|_| LedgerError::Storage("the data file lock is poisoned".into()))?
-            .sync_data()
-            .map_err(|e| storage("fsyncing the store's data file", e))?;
-        let blobs = self.dir.join("blobs");
-        if let Ok(entries) = std::fs::read_dir(&blobs) {
-            let mut any = false;
-            for entry in entries.flatten() {
-                any = true;
-                match File::open(entry.path()).and_then(|f| f.sync_all()) {
-                    Ok(()) => {}
-                    // sled deletes blobs it no longer needs while we list them.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(storage("fsyncing a blob file", e)),
-                }
-            }
-            if any {
-                sync_dir(&blobs)?;
-            }
-        }
-        Ok(())
+        self.durable.flush().map_err(durable_error)
     }
 
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
-        self.db
+        self.durable
+            .db
             .size_on_disk()
             .map_err(|e| storage("measuring the store", e))
     }
 }
 
-/// Opens sled, waiting briefly for its file lock: sled releases the lock only when its
-/// background I/O of a just-closed store has finished, a few milliseconds after `Drop`.
-fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
-    let mut attempts = 0;
-    loop {
-        let result = sled::Config::new()
-            .path(dir)
-            .segment_size(8 * 1024 * 1024)
-            // Flushing is ours (after every batch); sled's timer only adds I/O.
-            .flush_every_ms(None)
-            .open();
-        match result {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
-            {
-                attempts += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                return Err(LedgerError::Storage(format!(
-                    "the ledger in {} is in use by another process (is the node running?)",
-                    dir.display()
-                )))
-            }
-            Err(e) => return Err(storage("opening the ledger store", e)),
-        }
+fn durable_error(error: DurableError) -> LedgerError {
+    match error {
+        DurableError::InUse(dir) => LedgerError::Storage(format!(
+            "the ledger in {} is in use by another process (is the node running?)",
+            dir.display()
+        )),
+        other => LedgerError::Storage(other.to_string()),
     }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| storage(&format!("fsyncing the directory {}", dir.display()), e))
 }

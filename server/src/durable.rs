@@ -1,0 +1,144 @@
+//! sled, opened and flushed so that a flush means the data survives a power loss.
+//!
+//! sled 0.34's `flush()` ends in `sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)`, which
+//! writes the data but neither the file's metadata (its size) nor the device's write
+//! cache. [`DurableDb::flush`] therefore also `fdatasync`s the `db` file, and fsyncs every
+//! file in `blobs/` (where sled puts items over a quarter segment) and that directory.
+//! Segments are 8 MiB so that large items stay inline. Both the ledger and the node's
+//! records use this.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Why a store could not be opened or flushed.
+#[derive(Debug, thiserror::Error)]
+pub enum DurableError {
+    /// Another process holds the store's lock.
+    #[error("the store in {0} is in use by another process (is the node running?)")]
+    InUse(PathBuf),
+    /// sled failed.
+    #[error("{context}: {source}")]
+    Sled {
+        /// What was being done.
+        context: String,
+        /// sled's error.
+        source: sled::Error,
+    },
+    /// A file operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> DurableError {
+    let context = context.into();
+    move |source| DurableError::Io { context, source }
+}
+
+/// A sled database with a flush that really is durable.
+pub struct DurableDb {
+    /// The database.
+    pub db: sled::Db,
+    dir: PathBuf,
+    data_file: Mutex<File>,
+}
+
+impl DurableDb {
+    /// Opens (creating if needed) the database in `dir`, waiting briefly for its file
+    /// lock: sled releases it only when the background I/O of a just-closed store has
+    /// finished, a few milliseconds after `Drop`.
+    pub fn open(dir: &Path) -> Result<DurableDb, DurableError> {
+        let fresh = !dir.join("db").exists();
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let mut attempts = 0;
+        let db = loop {
+            let result = sled::Config::new()
+                .path(dir)
+                .segment_size(8 * 1024 * 1024)
+                // Flushing is the caller's, when it needs durability; sled's timer only adds I/O.
+                .flush_every_ms(None)
+                .open();
+            match result {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Err(DurableError::InUse(dir.to_owned()))
+                }
+                Err(source) => {
+                    return Err(DurableError::Sled {
+                        context: format!("opening the store in {}", dir.display()),
+                        source,
+                    })
+                }
+            }
+        };
+        let data_file = File::open(dir.join("db")).map_err(io("opening the store's data file"))?;
+        if fresh {
+            sync_dir(dir)?;
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(DurableDb {
+            db,
+            dir: dir.to_owned(),
+            data_file: Mutex::new(data_file),
+        })
+    }
+
+    /// Flushes sled, then fsyncs what its flush leaves unsynced. Returns when the data
+    /// written before the call is durable.
+    pub fn flush(&self) -> Result<(), DurableError> {
+        self.db.flush().map_err(|source| DurableError::Sled {
+            context: "flushing the store".into(),
+            source,
+        })?;
+        self.data_file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .sync_data()
+            .map_err(io("fsyncing the store's data file"))?;
+        let blobs = self.dir.join("blobs");
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            let mut any = false;
+            for entry in entries.flatten() {
+                any = true;
+                match File::open(entry.path()).and_then(|f| f.sync_all()) {
+                    Ok(()) => {}
+                    // sled deletes blobs it no longer needs while we list them.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("fsyncing a blob file")(e)),
+                }
+            }
+            if any {
+                sync_dir(&blobs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`DurableDb::flush`] off the async runtime's worker threads.
+    pub async fn flush_async(self: &std::sync::Arc<Self>) -> Result<(), DurableError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .unwrap_or_else(|e| Err(io("flushing the store")(std::io::Error::other(e))))
+    }
+}
+
+/// fsyncs a directory, so that files created in it survive.
+pub fn sync_dir(dir: &Path) -> Result<(), DurableError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(format!("fsyncing the directory {}", dir.display())))
+}
