@@ -9,3 +9,4 @@ pub mod cli;
 pub mod durable;
 pub mod keys;
 pub mod ledger;
+pub mod node;

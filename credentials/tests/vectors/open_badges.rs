@@ -404,5 +404,7 @@ fn the_bundled_open_badges_context_is_the_published_one() {
         .expect("Open Badges 3.0.3 is bundled");
     let bundled: Value = serde_json::from_str(text).unwrap();
     assert_eq!(bundled, read_json("contexts/ob-v3p0-context-3.0.3.json"));
-    assert!(guildmark_credentials::Contexts::bundled().knows(guildmark_credentials::badge::OB_CONTEXT));
+    assert!(
+        guildmark_credentials::Contexts::bundled().knows(guildmark_credentials::badge::OB_CONTEXT)
+    );
 }

@@ -1,17 +1,25 @@
 //! The node's HTTP API (axum): one module per area, each exporting `routes()`, merged
 //! here with the layers every request goes through.
 
+pub mod accounts;
+pub mod auth;
+pub mod badges;
+pub mod body;
+pub mod communities;
 pub mod ledger;
+pub mod openapi;
 pub mod problem;
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 
 use crate::ledger::Ledger;
+use crate::node::Node;
 use problem::Problem;
 
 /// What handlers share.
@@ -19,12 +27,18 @@ use problem::Problem;
 pub struct AppState {
     /// The node's transparency ledger.
     pub ledger: Ledger,
+    /// The node's domain.
+    pub node: Arc<Node>,
 }
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ledger::routes())
+        .merge(accounts::routes())
+        .merge(communities::routes())
+        .merge(badges::routes())
+        .merge(openapi::routes())
         .fallback(|| async { Problem::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -35,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+        .layer(DefaultBodyLimit::max(body::MAX_JSON))
         .layer(middleware::from_fn(log_requests))
 }
 

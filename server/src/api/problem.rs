@@ -22,7 +22,7 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time.
     pub detail: String,
-    /// Seconds to wait before retrying (503 only).
+    /// Seconds to wait before retrying (429 and 503).
     #[serde(skip)]
     pub retry_after: Option<u32>,
 }
@@ -117,6 +117,55 @@ impl From<LedgerError> for Problem {
             LedgerError::Stopped | LedgerError::Storage(_) | LedgerError::Corrupt(_) => {
                 Problem::internal(error)
             }
+        }
+    }
+}
+
+impl From<crate::node::NodeError> for Problem {
+    fn from(error: crate::node::NodeError) -> Self {
+        use crate::node::NodeError as E;
+        let detail = error.to_string();
+        match error {
+            E::NotFound(_) => Problem::not_found(detail),
+            E::Invalid(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "Invalid request",
+                detail,
+            ),
+            E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail),
+            E::PrerequisiteMissing(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "prerequisite-missing",
+                "Prerequisite missing",
+                detail,
+            ),
+            E::Unauthenticated(_) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                detail,
+            ),
+            E::Forbidden(_) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+            }
+            E::RateLimited { retry_after } => Problem {
+                retry_after: Some(u32::try_from(retry_after).unwrap_or(u32::MAX)),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many attempts",
+                    detail,
+                )
+            },
+            E::TooLarge(_) => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Too large",
+                detail,
+            ),
+            E::Ledger(e) => e.into(),
+            E::Storage(_) | E::Keys(_) => Problem::internal(detail),
         }
     }
 }

@@ -11,6 +11,8 @@ use std::io::Write as _;
 use crate::api::{self, AppState};
 use crate::keys;
 use crate::ledger::{Ledger, LedgerConfig};
+use crate::node::demo::DEMO_PASSWORD;
+use crate::node::Node;
 
 /// Arguments of `guildmark serve`.
 #[derive(Debug, clap::Args)]
@@ -39,6 +41,10 @@ pub struct Args {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// On a node without communities, create a demo world (communities, members in
+    /// every role, achievements, badges) and print how to log in.
+    #[arg(long)]
+    demo: bool,
 }
 
 /// The origin a public URL gives: without scheme and trailing slash.
@@ -120,6 +126,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         &public_url,
         Duration::from_millis(args.pool_window_ms),
     )?;
+    let node = Node::open(&args.data, ledger.clone(), &public_url)
+        .with_context(|| format!("opening the node's records in {}", args.data.display()))?;
+    let demo = if args.demo {
+        node.seed_demo().await.context("creating the demo world")?
+    } else {
+        None
+    };
     let published = ledger.published();
     // Printed for people and for scripts that pin the key.
     let mut out = std::io::stdout().lock();
@@ -134,19 +147,41 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         out,
         "listening on http://{address} (public URL {public_url})"
     )?;
+    if let Some(logins) = demo {
+        writeln!(
+            out,
+            "demo world created; log in (password {DEMO_PASSWORD:?}) as:"
+        )?;
+        for login in logins {
+            writeln!(out, "  {:<10} {}", login.username, login.roles)?;
+        }
+    }
+    writeln!(
+        out,
+        "API: {public_url}/api/v1/communities (OpenAPI at {public_url}/api/v1/openapi.json)"
+    )?;
     out.flush()?;
     drop(out);
     tracing::info!(%address, "serving");
 
     let app = api::router(AppState {
         ledger: ledger.clone(),
+        node: node.clone(),
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("shutting down: finishing pending ledger appends");
-    tokio::task::spawn_blocking(move || ledger.shutdown()).await?;
+    tokio::task::spawn_blocking(move || {
+        ledger.shutdown();
+        node.shutdown()
+    })
+    .await?
+    .context("flushing the node's records")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -39,6 +39,12 @@ fn fixture(entries: u32) -> Fixture {
     Fixture {
         app: router(AppState {
             ledger: ledger.clone(),
+            node: guildmark_server::node::Node::open(
+                dir.path(),
+                ledger.clone(),
+                "http://api.example",
+            )
+            .unwrap(),
         }),
         ledger,
         _dir: dir,

@@ -1,0 +1,337 @@
+//! Badges and endorsements: issuing, standing changes, fetching credentials with their
+//! receipts, the status lists and files credentials point at, and verification.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use guildmark_credentials::receipt::Receipt;
+use guildmark_credentials::{KnownKeys, Report, VerifyOptions};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::auth::MaybeCaller;
+use super::body::{self, StrictJson};
+use super::communities::allow;
+use super::problem::Problem;
+use super::AppState;
+use crate::node::authz::{authorize, Action};
+use crate::node::badge::{CredentialKind, CredentialRecord, IssueRequest, Standing, StatusChange};
+use crate::node::endorsement::EndorseRequest;
+use crate::node::status::Purpose;
+use crate::node::Node;
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/communities/{slug}/badges", post(issue))
+        .route(
+            "/api/v1/communities/{slug}/badges/{uuid}/revoke",
+            post(revoke),
+        )
+        .route(
+            "/api/v1/communities/{slug}/badges/{uuid}/suspend",
+            post(suspend),
+        )
+        .route(
+            "/api/v1/communities/{slug}/badges/{uuid}/reinstate",
+            post(reinstate),
+        )
+        .route("/api/v1/credentials/{uuid}", get(credential))
+        .route("/api/v1/endorsements", post(endorse))
+        .route("/api/v1/verify", post(verify))
+        .route("/credentials/{uuid}", get(raw_credential))
+        .route(
+            "/communities/{slug}/status/{epoch}/{purpose}/{number}",
+            get(status_list),
+        )
+        .route("/files/{sha256}", get(file))
+}
+
+/// A credential with what a holder needs to prove it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialView {
+    /// Its UUID.
+    pub uuid: String,
+    /// Badge or endorsement.
+    pub kind: CredentialKind,
+    /// A badge's standing now.
+    pub standing: Option<Standing>,
+    /// The achievement (badges) or endorsed thing (endorsements).
+    pub subject: String,
+    /// The signed credential.
+    #[schema(value_type = Object)]
+    pub credential: Value,
+    /// Its ledger receipt: inclusion proof and signed checkpoint.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+fn view(
+    node: &Node,
+    record: CredentialRecord,
+    receipt: Option<Receipt>,
+) -> Result<CredentialView, Problem> {
+    let receipt = match receipt {
+        Some(r) => r,
+        None => node.receipt(&record)?,
+    };
+    Ok(CredentialView {
+        standing: match record.kind {
+            CredentialKind::Badge => Some(node.standing(&record)?),
+            CredentialKind::Endorsement => None,
+        },
+        uuid: record.uuid,
+        kind: record.kind,
+        subject: record.subject,
+        credential: record.credential,
+        receipt,
+    })
+}
+
+/// Issue a badge (admin, assessor; overriding prerequisites: admin). Returns once the
+/// ledger has acknowledged it.
+#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges", tag = "badges", request_body = IssueRequest,
+    responses((status = 201, body = CredentialView), (status = 409, description = "prerequisite missing"), (status = 422)))]
+async fn issue(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    Path(slug): Path<String>,
+    StrictJson(request): StrictJson<IssueRequest>,
+) -> Result<(StatusCode, Json<CredentialView>), Problem> {
+    allow(&state.node, &caller, &slug, Action::IssueBadge)?;
+    if request.override_prerequisites.is_some() {
+        allow(&state.node, &caller, &slug, Action::OverridePrerequisites)?;
+    }
+    let by = &caller.0.as_ref().expect("authorized").account;
+    let (record, receipt) = state.node.issue_badge(&slug, by, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state.node, record, Some(receipt))?),
+    ))
+}
+
+/// The result of a standing change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StandingView {
+    /// The badge's standing now.
+    pub standing: Standing,
+    /// The re-signed, logged status list.
+    #[schema(value_type = Object)]
+    pub status_list: Value,
+}
+
+async fn change(
+    state: AppState,
+    caller: MaybeCaller,
+    slug: String,
+    uuid: String,
+    action: Action,
+    change: StatusChange,
+) -> Result<Json<StandingView>, Problem> {
+    allow(&state.node, &caller, &slug, action)?;
+    let list = state.node.set_standing(&slug, &uuid, change).await?;
+    let record = state.node.credential(&uuid)?;
+    Ok(Json(StandingView {
+        standing: state.node.standing(&record)?,
+        status_list: list,
+    }))
+}
+
+/// Revoke a badge for good (admin).
+#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges/{uuid}/revoke", tag = "badges", responses((status = 200, body = StandingView), (status = 409)))]
+async fn revoke(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    Path((slug, uuid)): Path<(String, String)>,
+) -> Result<Json<StandingView>, Problem> {
+    change(
+        state,
+        caller,
+        slug,
+        uuid,
+        Action::Revoke,
+        StatusChange::Revoke,
+    )
+    .await
+}
+
+/// Suspend a badge (admin, assessor).
+#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges/{uuid}/suspend", tag = "badges", responses((status = 200, body = StandingView), (status = 409)))]
+async fn suspend(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    Path((slug, uuid)): Path<(String, String)>,
+) -> Result<Json<StandingView>, Problem> {
+    change(
+        state,
+        caller,
+        slug,
+        uuid,
+        Action::Suspend,
+        StatusChange::Suspend,
+    )
+    .await
+}
+
+/// Lift a badge's suspension (admin, assessor).
+#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges/{uuid}/reinstate", tag = "badges", responses((status = 200, body = StandingView), (status = 409)))]
+async fn reinstate(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    Path((slug, uuid)): Path<(String, String)>,
+) -> Result<Json<StandingView>, Problem> {
+    change(
+        state,
+        caller,
+        slug,
+        uuid,
+        Action::Reinstate,
+        StatusChange::Reinstate,
+    )
+    .await
+}
+
+/// A credential with its standing and ledger receipt.
+#[utoipa::path(get, path = "/api/v1/credentials/{uuid}", tag = "badges", responses((status = 200, body = CredentialView), (status = 404)))]
+async fn credential(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> Result<Json<CredentialView>, Problem> {
+    let record = state.node.credential(&uuid)?;
+    Ok(Json(view(&state.node, record, None)?))
+}
+
+/// A member's badges.
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/badges", tag = "badges", responses((status = 200, body = Vec<CredentialView>)))]
+pub(crate) async fn badges_of(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Json<Vec<CredentialView>>, Problem> {
+    if state.node.account(&username)?.is_none() {
+        return Err(Problem::not_found(format!(
+            "there is no account {username:?}"
+        )));
+    }
+    let records = state.node.badges_of(&username)?;
+    let views = records
+        .into_iter()
+        .map(|r| view(&state.node, r, None))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(views))
+}
+
+/// Endorse a badge or achievement (members holding that achievement).
+#[utoipa::path(post, path = "/api/v1/endorsements", tag = "badges", request_body = EndorseRequest, responses((status = 201, body = CredentialView), (status = 403)))]
+async fn endorse(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    StrictJson(request): StrictJson<EndorseRequest>,
+) -> Result<(StatusCode, Json<CredentialView>), Problem> {
+    let node = &state.node;
+    let target = request.target.clone().or_else(|| {
+        request
+            .credential
+            .as_ref()
+            .and_then(|c| c["credentialSubject"]["id"].as_str().map(str::to_owned))
+    });
+    authorize(
+        caller.0.as_ref(),
+        &Default::default(),
+        Action::Endorse,
+        || {
+            let (Some(caller), Some(target)) = (&caller.0, &target) else {
+                return Ok(false);
+            };
+            let achievement = node.endorsed_achievement(target)?;
+            node.holds(&caller.account.username, &achievement)
+        },
+    )?;
+    let endorser = &caller.0.as_ref().expect("authorized").account;
+    let (record, receipt) = node.endorse(endorser, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(node, record, Some(receipt))?),
+    ))
+}
+
+/// Verify a credential or presentation: the same report as `guildmark verify`, with
+/// this node's status lists supplied for its own credentials.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verify", request_body(content = Object, description = "a credential or presentation"),
+    responses((status = 200, description = "the verification report")))]
+async fn verify(State(state): State<AppState>, bytes: Bytes) -> Result<Json<Report>, Problem> {
+    let document: Value = body::parse(&bytes)?;
+    let node = state.node.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let lists = node.lists_for(&document);
+        let keys = KnownKeys::default();
+        let options = VerifyOptions {
+            status_lists: &lists,
+            ..VerifyOptions::new(crate::node::now(), node.contexts(), &keys)
+        };
+        guildmark_credentials::verify_document(&document, &options).report
+    })
+    .await
+    .map_err(Problem::internal)?;
+    Ok(Json(report))
+}
+
+fn json_response(value: &Value, cache: &'static str) -> Response {
+    let mut response = Json(value).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+/// `GET /credentials/{uuid}`: the credential at its id.
+async fn raw_credential(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> Result<Response, Problem> {
+    let record = state.node.credential(&uuid)?;
+    Ok(json_response(&record.credential, "public, max-age=86400"))
+}
+
+/// `GET /communities/{slug}/status/{epoch}/{purpose}/{n}`: the latest signed list.
+async fn status_list(
+    State(state): State<AppState>,
+    Path((slug, epoch, purpose, number)): Path<(String, usize, String, u64)>,
+) -> Result<Response, Problem> {
+    let purpose = Purpose::parse(&purpose)
+        .ok_or_else(|| Problem::not_found(format!("there are no {purpose:?} lists")))?;
+    let list = state.node.status_list(&slug, epoch, purpose, number)?;
+    Ok(json_response(&list, "no-cache"))
+}
+
+/// `GET /files/{sha256}`: an upload, served inert (no sniffing, sandboxed).
+async fn file(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, Problem> {
+    let (file, bytes) = state.node.file_bytes(&sha256)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.kind.media_type()),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,525 @@
+//! Accounts: passwords (argon2id), cookie sessions with a CSRF token, revocable API
+//! tokens, login rate limits, and each account's holder did:key.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::Argon2;
+use base64::Engine as _;
+use guildmark_credentials::{KeyPair, Timestamp, VerifyOptions};
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
+use crate::keys;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+/// The longest password accepted (argon2 would take anything; a limit keeps it cheap).
+pub const MAX_PASSWORD: usize = 1024;
+/// How long a session lasts.
+pub const SESSION_SECONDS: i64 = 7 * 24 * 3600;
+/// Failed logins allowed per account per window.
+pub const ACCOUNT_ATTEMPTS: usize = 5;
+/// Failed logins allowed per client address per window.
+pub const ADDRESS_ATTEMPTS: usize = 20;
+/// The rate-limit window.
+pub const ATTEMPT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// An account on this node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Login name: 2–32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    pub username: String,
+    /// The argon2id PHC string.
+    pub password: String,
+    /// Whether this account may create communities (the node's first account is).
+    pub operator: bool,
+    /// The did:key badges are issued to.
+    pub holder: String,
+    /// Whether the node keeps the holder key (false: the member brought their own).
+    pub holder_managed: bool,
+    /// When the account was created.
+    pub created: Timestamp,
+}
+
+/// A login session, stored under the SHA-256 of its cookie value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    username: String,
+    csrf: String,
+    expires: Timestamp,
+}
+
+/// An API token's record, stored under the SHA-256 of the secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    /// The token's public id (for listing and revoking).
+    pub id: String,
+    /// Its owner.
+    pub username: String,
+    /// What it is for.
+    pub name: String,
+    /// When it was created.
+    pub created: Timestamp,
+    /// When it stops working, if ever.
+    pub expires: Option<Timestamp>,
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A session cookie; unsafe methods must echo its CSRF token.
+    Session {
+        /// The session's CSRF token.
+        csrf: String,
+    },
+    /// A Bearer API token.
+    Token,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: Account,
+    /// How it authenticated.
+    pub credential: Credential,
+}
+
+/// Failed-login counters per account and per address, in memory (a restart forgets
+/// them; the window is short).
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    fn check(&self, keys: &[(String, usize)]) -> NodeResult<()> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let mut wait = Duration::ZERO;
+        for (key, limit) in keys {
+            if let Some(times) = failures.get_mut(key) {
+                times.retain(|t| now.duration_since(*t) < ATTEMPT_WINDOW);
+                if times.len() >= *limit {
+                    let oldest = times[times.len() - limit];
+                    wait = wait.max(ATTEMPT_WINDOW - now.duration_since(oldest));
+                }
+            }
+        }
+        if wait > Duration::ZERO {
+            return Err(NodeError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
+
+    fn fail(&self, keys: &[(String, usize)]) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, _) in keys {
+            failures
+                .entry(key.clone())
+                .or_default()
+                .push(Instant::now());
+        }
+    }
+
+    fn succeed(&self, account_key: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.remove(account_key);
+    }
+}
+
+/// Checks a username's shape.
+pub fn check_username(name: &str) -> NodeResult<()> {
+    check_name(name, "username")
+}
+
+/// Checks a name used in URLs and keys: 2–32 of `a-z 0-9 . _ -`, starting with a letter
+/// or digit.
+pub fn check_name(name: &str, what: &str) -> NodeResult<()> {
+    let ok = (2..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(NodeError::Invalid(format!(
+            "{what} {name:?} must be 2-32 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+        )))
+    }
+}
+
+fn check_password(password: &str) -> NodeResult<()> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(NodeError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD {
+        return Err(NodeError::Invalid(format!(
+            "the password must have at most {MAX_PASSWORD} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn hash_password(password: &str) -> NodeResult<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| NodeError::Keys(format!("hashing a password: {e}")))
+}
+
+fn password_matches(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random secret with a prefix saying what it is.
+fn secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> NodeResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| NodeError::Storage(format!("a background task failed: {e}")))
+}
+
+impl Node {
+    fn holder_key_path(&self, username: &str) -> std::path::PathBuf {
+        self.keys_dir
+            .join("holders")
+            .join(format!("{username}.key"))
+    }
+
+    /// The node-held holder key of `username`, if the node keeps it.
+    pub fn holder_key(&self, account: &Account) -> NodeResult<Option<KeyPair>> {
+        if !account.holder_managed {
+            return Ok(None);
+        }
+        let pair = keys::load_or_create(&self.holder_key_path(&account.username))
+            .map_err(|e| NodeError::Keys(format!("{e:#}")))?;
+        Ok(Some(pair))
+    }
+
+    /// Creates an account with a node-held holder key. The node's first account becomes
+    /// its operator.
+    pub async fn create_account(&self, username: &str, password: &str) -> NodeResult<Account> {
+        check_username(username)?;
+        check_password(password)?;
+        if self.trees.accounts.contains_key(username)? {
+            return Err(NodeError::Conflict(format!(
+                "the username {username:?} is taken"
+            )));
+        }
+        let password = password.to_owned();
+        let phc = blocking(move || hash_password(&password)).await??;
+        let path = self.holder_key_path(username);
+        let holder = blocking(move || keys::load_or_create(&path))
+            .await?
+            .map_err(|e| NodeError::Keys(format!("{e:#}")))?;
+        let account = Account {
+            username: username.to_owned(),
+            password: phc,
+            operator: self.trees.accounts.is_empty(),
+            holder: holder.did_key().did().to_owned(),
+            holder_managed: true,
+            created: now(),
+        };
+        let bytes = serde_json::to_vec(&account)?;
+        let swapped =
+            self.trees
+                .accounts
+                .compare_and_swap(username, None as Option<&[u8]>, Some(bytes))?;
+        if swapped.is_err() {
+            return Err(NodeError::Conflict(format!(
+                "the username {username:?} is taken"
+            )));
+        }
+        self.trees
+            .holders
+            .insert(account.holder.as_bytes(), username.as_bytes())?;
+        self.flush().await?;
+        Ok(account)
+    }
+
+    /// An account by name.
+    pub fn account(&self, username: &str) -> NodeResult<Option<Account>> {
+        read(&self.trees.accounts, username.as_bytes())
+    }
+
+    /// The account a holder DID belongs to (current or earlier holder keys).
+    pub fn account_of_holder(&self, did: &str) -> NodeResult<Option<String>> {
+        Ok(self
+            .trees
+            .holders
+            .get(did.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Every holder DID an account has had, current first.
+    pub fn holder_dids(&self, account: &Account) -> NodeResult<Vec<String>> {
+        let mut dids = vec![account.holder.clone()];
+        for item in self.trees.holders.iter() {
+            let (did, user) = item?;
+            if user.as_ref() == account.username.as_bytes()
+                && did.as_ref() != account.holder.as_bytes()
+            {
+                dids.push(String::from_utf8_lossy(&did).into_owned());
+            }
+        }
+        Ok(dids)
+    }
+
+    /// Checks a password and opens a session: `(cookie secret, CSRF token)`.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: &str,
+    ) -> NodeResult<(String, String)> {
+        let account_key = format!("account:{username}");
+        let limits = [
+            (account_key.clone(), ACCOUNT_ATTEMPTS),
+            (format!("address:{address}"), ADDRESS_ATTEMPTS),
+        ];
+        self.logins.check(&limits)?;
+        let account = self.account(username)?;
+        // Without an account, still spend the time of a hash, so timing does not tell
+        // which usernames exist.
+        let phc = account.as_ref().map(|a| a.password.clone());
+        let candidate = password.to_owned();
+        let matches = blocking(move || {
+            static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let decoy = || {
+                DECOY
+                    .get_or_init(|| hash_password("decoy password").unwrap_or_default())
+                    .clone()
+            };
+            password_matches(&candidate, &phc.unwrap_or_else(decoy))
+        })
+        .await?;
+        let Some(account) = account.filter(|_| matches) else {
+            self.logins.fail(&limits);
+            return Err(NodeError::Unauthenticated(
+                "unknown username or wrong password".into(),
+            ));
+        };
+        self.logins.succeed(&account_key);
+        let cookie = secret("gms_");
+        let csrf = secret("");
+        let session = Session {
+            username: account.username,
+            csrf: csrf.clone(),
+            expires: now().plus_seconds(SESSION_SECONDS),
+        };
+        write(&self.trees.sessions, &digest(&cookie), &session)?;
+        Ok((cookie, csrf))
+    }
+
+    /// The caller a session cookie stands for.
+    pub fn session(&self, cookie: &str) -> NodeResult<Caller> {
+        let session: Session = read(&self.trees.sessions, &digest(cookie))?.ok_or_else(|| {
+            NodeError::Unauthenticated("the session has ended; log in again".into())
+        })?;
+        if session.expires < now() {
+            self.trees.sessions.remove(digest(cookie))?;
+            return Err(NodeError::Unauthenticated(
+                "the session has expired; log in again".into(),
+            ));
+        }
+        let account = self
+            .account(&session.username)?
+            .ok_or_else(|| NodeError::Unauthenticated("the account no longer exists".into()))?;
+        Ok(Caller {
+            account,
+            credential: Credential::Session { csrf: session.csrf },
+        })
+    }
+
+    /// Ends a session.
+    pub fn logout(&self, cookie: &str) -> NodeResult<()> {
+        self.trees.sessions.remove(digest(cookie))?;
+        Ok(())
+    }
+
+    /// Creates an API token; the secret is returned once and stored only as a hash.
+    pub async fn create_token(
+        &self,
+        account: &Account,
+        name: &str,
+        expires: Option<Timestamp>,
+    ) -> NodeResult<(String, Token)> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(NodeError::Invalid(
+                "a token needs a name of 1-100 characters".into(),
+            ));
+        }
+        if expires.is_some_and(|t| t <= now()) {
+            return Err(NodeError::Invalid(
+                "the expiry must be in the future".into(),
+            ));
+        }
+        let secret = secret("gmt_");
+        let token = Token {
+            id: uuid::Uuid::new_v4().to_string(),
+            username: account.username.clone(),
+            name: name.to_owned(),
+            created: now(),
+            expires,
+        };
+        let hash = digest(&secret);
+        write(&self.trees.tokens, &hash, &token)?;
+        self.trees
+            .token_ids
+            .insert(key(&[&account.username, &token.id]), hash)?;
+        self.flush().await?;
+        Ok((secret, token))
+    }
+
+    /// The caller a Bearer token stands for.
+    pub fn bearer(&self, secret: &str) -> NodeResult<Caller> {
+        let token: Token = read(&self.trees.tokens, &digest(secret))?.ok_or_else(|| {
+            NodeError::Unauthenticated("the API token is unknown or was revoked".into())
+        })?;
+        if token.expires.is_some_and(|t| t <= now()) {
+            return Err(NodeError::Unauthenticated(
+                "the API token has expired".into(),
+            ));
+        }
+        let account = self
+            .account(&token.username)?
+            .ok_or_else(|| NodeError::Unauthenticated("the account no longer exists".into()))?;
+        Ok(Caller {
+            account,
+            credential: Credential::Token,
+        })
+    }
+
+    /// An account's tokens (without secrets).
+    pub fn tokens(&self, account: &Account) -> NodeResult<Vec<Token>> {
+        let mut tokens = Vec::new();
+        for item in self
+            .trees
+            .token_ids
+            .scan_prefix(key(&[&account.username, ""]))
+        {
+            let (_, hash) = item?;
+            if let Some(token) = read(&self.trees.tokens, &hash)? {
+                tokens.push(token);
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// Revokes one of the account's tokens.
+    pub async fn revoke_token(&self, account: &Account, id: &str) -> NodeResult<()> {
+        let Some(hash) = self.trees.token_ids.remove(key(&[&account.username, id]))? else {
+            return Err(NodeError::NotFound(format!("you have no token {id:?}")));
+        };
+        self.trees.tokens.remove(hash)?;
+        self.flush().await?;
+        Ok(())
+    }
+
+    /// A fresh challenge for registering a holder key, valid for ten minutes.
+    pub fn holder_challenge(&self, account: &Account) -> NodeResult<String> {
+        let challenge = secret("");
+        let expires = now().plus_seconds(600);
+        write(
+            &self.trees.meta,
+            &key(&["challenge", &account.username]),
+            &(challenge.clone(), expires),
+        )?;
+        Ok(challenge)
+    }
+
+    /// Registers the member's own did:key ("bring your own key"): `presentation` must be
+    /// a verifiable presentation whose holder is that key, signed by it for the
+    /// challenge from [`Node::holder_challenge`] and this node's URL as domain.
+    pub async fn register_holder(
+        &self,
+        account: &Account,
+        presentation: &serde_json::Value,
+    ) -> NodeResult<Account> {
+        let stored: Option<(String, Timestamp)> =
+            read(&self.trees.meta, &key(&["challenge", &account.username]))?;
+        let Some((challenge, _)) = stored.filter(|(_, e)| *e > now()) else {
+            return Err(NodeError::Invalid(
+                "ask for a challenge first (GET /api/v1/me/holder/challenge); it lasts ten minutes"
+                    .into(),
+            ));
+        };
+        let holder = presentation
+            .get("holder")
+            .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(|i| i.as_str())))
+            .ok_or_else(|| NodeError::Invalid("the presentation names no holder".into()))?
+            .to_owned();
+        guildmark_credentials::DidKey::parse(&holder).map_err(|e| {
+            NodeError::Invalid(format!("the holder must be an Ed25519 did:key: {e}"))
+        })?;
+        let keys = guildmark_credentials::KnownKeys::default();
+        let options = VerifyOptions {
+            challenge: Some(&challenge),
+            domain: Some(&self.public_url),
+            ..VerifyOptions::new(now(), &self.contexts, &keys)
+        };
+        let report = guildmark_credentials::verify::verify_presentation(presentation, &options);
+        if !report.verified {
+            return Err(NodeError::Invalid(format!(
+                "the presentation does not verify:\n{report}"
+            )));
+        }
+        if let Some(owner) = self.account_of_holder(&holder)? {
+            if owner != account.username {
+                return Err(NodeError::Conflict(
+                    "that did:key is registered to another account".into(),
+                ));
+            }
+        }
+        self.trees
+            .meta
+            .remove(key(&["challenge", &account.username]))?;
+        let mut updated = account.clone();
+        updated.holder = holder.clone();
+        updated.holder_managed = false;
+        write(&self.trees.accounts, account.username.as_bytes(), &updated)?;
+        self.trees
+            .holders
+            .insert(holder.as_bytes(), account.username.as_bytes())?;
+        self.flush().await?;
+        Ok(updated)
+    }
+
+    /// Every account (for the operator and the demo).
+    pub fn accounts(&self) -> NodeResult<Vec<Account>> {
+        scan(&self.trees.accounts, b"")
+    }
+}

@@ -1,0 +1,107 @@
+//! Who may do what: the one table every write endpoint consults.
+
+use std::collections::BTreeSet;
+
+use super::account::Caller;
+use super::community::Role;
+use super::{NodeError, NodeResult};
+
+/// A write action on the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create a community.
+    CreateCommunity,
+    /// Change a community's name or description.
+    UpdateCommunity,
+    /// Rotate a community's issuer key.
+    RotateKey,
+    /// Add a member or change their roles.
+    SetMember,
+    /// Remove a member.
+    RemoveMember,
+    /// Define an achievement.
+    CreateAchievement,
+    /// Change an achievement.
+    UpdateAchievement,
+    /// Upload evidence or an image.
+    UploadFile,
+    /// Issue a badge.
+    IssueBadge,
+    /// Issue a badge although a prerequisite is missing.
+    OverridePrerequisites,
+    /// Revoke a badge.
+    Revoke,
+    /// Suspend a badge.
+    Suspend,
+    /// Lift a suspension.
+    Reinstate,
+    /// Endorse a badge or achievement.
+    Endorse,
+}
+
+/// Who an action is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// The node's operator.
+    Operator,
+    /// Members of the community with one of these roles.
+    Roles(&'static [Role]),
+    /// Anyone holding the achievement concerned (any community, any role).
+    Holder,
+}
+
+/// The table.
+pub fn permission(action: Action) -> Permission {
+    use Action::*;
+    const ADMIN: &[Role] = &[Role::Admin];
+    const AWARDERS: &[Role] = &[Role::Admin, Role::Assessor];
+    match action {
+        CreateCommunity => Permission::Operator,
+        UpdateCommunity
+        | RotateKey
+        | SetMember
+        | RemoveMember
+        | CreateAchievement
+        | UpdateAchievement
+        | OverridePrerequisites
+        | Revoke => Permission::Roles(ADMIN),
+        UploadFile | IssueBadge | Suspend | Reinstate => Permission::Roles(AWARDERS),
+        Endorse => Permission::Holder,
+    }
+}
+
+/// Decides `action` for `caller`, whose roles in the community concerned are `roles`
+/// and who holds the achievement concerned if `holds` (only asked for endorsements).
+/// Anonymous callers get 401, others who may not 403.
+pub fn authorize(
+    caller: Option<&Caller>,
+    roles: &BTreeSet<Role>,
+    action: Action,
+    holds: impl FnOnce() -> NodeResult<bool>,
+) -> NodeResult<()> {
+    let Some(caller) = caller else {
+        return Err(NodeError::Unauthenticated(
+            "log in or send an API token (Authorization: Bearer …)".into(),
+        ));
+    };
+    let allowed = match permission(action) {
+        Permission::Operator => caller.account.operator,
+        Permission::Roles(needed) => needed.iter().any(|r| roles.contains(r)),
+        Permission::Holder => holds()?,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(NodeError::Forbidden(match permission(action) {
+        Permission::Operator => "only the node's operator may do this".to_owned(),
+        Permission::Roles(needed) => format!(
+            "this needs the role {} in this community",
+            needed
+                .iter()
+                .map(|r| format!("{r:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        Permission::Holder => "only members holding the achievement may endorse it".to_owned(),
+    }))
+}

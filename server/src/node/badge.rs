@@ -1,0 +1,473 @@
+//! Badge credentials: issuance (prerequisites, evidence, status slot, signature, ledger),
+//! the records kept for them, and revocation, suspension and reinstatement.
+
+use guildmark_credentials::badge::{Evidence, OpenBadgeCredential, Profile};
+use guildmark_credentials::credential::OneOrMany;
+use guildmark_credentials::receipt::Receipt;
+use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::account::Account;
+use super::achievement::Achievement;
+use super::community::{check_text, Community};
+use super::status::{Purpose, Slot};
+use super::{key, now, read, write, Node, NodeError, NodeResult};
+use crate::ledger::entry::EntryKind;
+use crate::ledger::LedgerError;
+
+/// How far in the past a badge's `validFrom` may be: badges cannot be back-dated (the
+/// ledger shows when they were really issued), but clocks differ a little.
+pub const BACKDATE_TOLERANCE: i64 = 300;
+
+/// What kind of credential a record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    /// An `OpenBadgeCredential`.
+    Badge,
+    /// An `EndorsementCredential`.
+    Endorsement,
+}
+
+/// The node's record of a logged credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialRecord {
+    /// The UUID in the credential's URL.
+    pub uuid: String,
+    /// What it is.
+    pub kind: CredentialKind,
+    /// The issuing community (badges).
+    pub community: Option<String>,
+    /// The recipient's account (badges), or the endorser's (endorsements).
+    pub account: Option<String>,
+    /// The achievement (badges), or what is endorsed (endorsements).
+    pub subject: String,
+    /// The badge's status slot.
+    pub slot: Option<Slot>,
+    /// Its ledger index.
+    pub ledger_index: u64,
+    /// When it expires.
+    pub valid_until: Option<Timestamp>,
+    /// When it was logged.
+    pub issued: Timestamp,
+    /// The signed credential.
+    pub credential: Value,
+}
+
+/// A badge's current standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standing {
+    /// Valid now.
+    Active,
+    /// Revoked (permanent).
+    Revoked,
+    /// Suspended (may be reinstated).
+    Suspended,
+    /// Past its `validUntil`.
+    Expired,
+    /// Before its `validFrom`.
+    NotYetValid,
+}
+
+/// One piece of evidence in an issuance request.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EvidenceInput {
+    /// What it shows (Markdown).
+    pub narrative: Option<String>,
+    /// A link to it.
+    pub url: Option<String>,
+    /// SHA-256 of an uploaded file.
+    pub file: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+}
+
+/// An issuance request.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IssueRequest {
+    /// The recipient's username (a member of the community).
+    pub recipient: String,
+    /// The achievement: its name in this community, or its id.
+    pub achievement: String,
+    /// How it was earned (Markdown).
+    pub narrative: Option<String>,
+    /// Evidence.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceInput>,
+    /// When it becomes valid (default: now; not in the past).
+    #[schema(value_type = Option<String>)]
+    pub valid_from: Option<Timestamp>,
+    /// When it expires.
+    #[schema(value_type = Option<String>)]
+    pub valid_until: Option<Timestamp>,
+    /// Issue although a prerequisite is not held (admins only): the reason, recorded in
+    /// the badge as evidence.
+    pub override_prerequisites: Option<String>,
+}
+
+impl Node {
+    /// A credential record by UUID.
+    pub fn credential(&self, uuid: &str) -> NodeResult<CredentialRecord> {
+        read(&self.trees.credentials, uuid.as_bytes())?
+            .ok_or_else(|| NodeError::NotFound(format!("there is no credential {uuid:?}")))
+    }
+
+    /// The ledger receipt of a record.
+    pub fn receipt(&self, record: &CredentialRecord) -> NodeResult<Receipt> {
+        Ok(self.ledger().receipt(record.ledger_index)?)
+    }
+
+    /// A badge's standing now.
+    pub fn standing(&self, record: &CredentialRecord) -> NodeResult<Standing> {
+        if let (Some(slug), Some(slot)) = (&record.community, record.slot) {
+            let issuer = issuer_of(&record.credential);
+            if self.status_bit(slug, issuer, slot, Purpose::Revocation)? {
+                return Ok(Standing::Revoked);
+            }
+            if self.status_bit(slug, issuer, slot, Purpose::Suspension)? {
+                return Ok(Standing::Suspended);
+            }
+        }
+        let at = now();
+        if record.valid_until.is_some_and(|t| t <= at) {
+            return Ok(Standing::Expired);
+        }
+        let from = record
+            .credential
+            .get("validFrom")
+            .and_then(Value::as_str)
+            .and_then(|t| Timestamp::parse(t).ok());
+        if from.is_some_and(|t| t > at) {
+            return Ok(Standing::NotYetValid);
+        }
+        Ok(Standing::Active)
+    }
+
+    /// The badges of `username`, newest last.
+    pub fn badges_of(&self, username: &str) -> NodeResult<Vec<CredentialRecord>> {
+        let mut out = Vec::new();
+        for item in self.trees.held.scan_prefix(key(&[username, ""])) {
+            let (k, _) = item?;
+            let uuid = String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default())
+                .into_owned();
+            out.push(self.credential(&uuid)?);
+        }
+        out.sort_by_key(|r| r.ledger_index);
+        Ok(out)
+    }
+
+    /// Whether `username` holds an active badge for `achievement`.
+    pub fn holds(&self, username: &str, achievement: &str) -> NodeResult<bool> {
+        for item in self
+            .trees
+            .held
+            .scan_prefix(key(&[username, achievement, ""]))
+        {
+            let (k, _) = item?;
+            let uuid = String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default())
+                .into_owned();
+            if self.standing(&self.credential(&uuid)?)? == Standing::Active {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Resolves an achievement named in a request to `slug`'s.
+    pub fn own_achievement(&self, slug: &str, given: &str) -> NodeResult<Achievement> {
+        let found = if given.contains("://") {
+            self.achievement_by_id(given)?
+        } else {
+            self.achievement(slug, given).ok()
+        };
+        match found {
+            Some(a) if a.community == slug => Ok(a),
+            _ => Err(NodeError::NotFound(format!(
+                "{slug:?} has no achievement {given:?}"
+            ))),
+        }
+    }
+
+    /// Issues a badge of `slug`: checks the recipient, prerequisites and evidence, takes
+    /// a status slot, signs, and returns once the ledger has acknowledged it. If anything
+    /// fails, nothing is logged and the slot is given back.
+    pub async fn issue_badge(
+        &self,
+        slug: &str,
+        by: &Account,
+        request: IssueRequest,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let community = self.community(slug)?;
+        let achievement = self.own_achievement(slug, &request.achievement)?;
+        let recipient = self.account(&request.recipient)?.ok_or_else(|| {
+            NodeError::NotFound(format!("there is no account {:?}", request.recipient))
+        })?;
+        if self.member(slug, &recipient.username)?.is_none() {
+            return Err(NodeError::Invalid(format!(
+                "{:?} is not a member of {slug:?}; badges are issued to members",
+                recipient.username
+            )));
+        }
+        let at = now();
+        let valid_from = request.valid_from.unwrap_or(at);
+        if valid_from < at.plus_seconds(-BACKDATE_TOLERANCE) {
+            return Err(NodeError::Invalid(
+                "validFrom is in the past: badges cannot be back-dated (the ledger records when they were issued)".into(),
+            ));
+        }
+        if request.valid_until.is_some_and(|until| until <= valid_from) {
+            return Err(NodeError::Invalid(
+                "validUntil must be after validFrom".into(),
+            ));
+        }
+        let mut evidence = self.evidence(&request.evidence)?;
+        let mut missing = Vec::new();
+        for prerequisite in &achievement.prerequisites {
+            if !self.holds(&recipient.username, prerequisite)? {
+                missing.push(prerequisite.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let Some(reason) = &request.override_prerequisites else {
+                return Err(NodeError::PrerequisiteMissing(format!(
+                    "{:?} does not hold the prerequisite(s) {} (an admin may override with a reason)",
+                    recipient.username,
+                    missing.join(", ")
+                )));
+            };
+            check_text(reason, "the override reason", 1, 2000)?;
+            let mut note = Evidence::narrative(format!(
+                "Issued without the prerequisite(s) {} by decision of {}: {reason}",
+                missing.join(", "),
+                by.username
+            ));
+            note.name = Some("Prerequisite override".into());
+            note.genre = Some("PrerequisiteOverride".into());
+            evidence.push(note);
+        }
+        if let Some(narrative) = &request.narrative {
+            check_text(narrative, "narrative", 1, 20_000)?;
+        }
+
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let epoch = community.epoch();
+        let issuer_key = self.issuer_key(slug, epoch)?;
+        let slot = self.allocate_slot(slug, epoch)?;
+        let result = async {
+            self.publish_lists(slug, slot).await?;
+            let credential = self.badge_document(
+                &community,
+                &achievement,
+                &recipient,
+                &uuid,
+                valid_from,
+                &request,
+                evidence,
+                slot,
+            )?;
+            let mut credential = credential;
+            proof::sign(
+                &mut credential,
+                &issuer_key,
+                &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+                self.contexts(),
+            )
+            .map_err(|e| NodeError::Keys(format!("signing the badge: {e}")))?;
+            let id = credential["id"].as_str().unwrap_or_default().to_owned();
+            let receipt = self
+                .log(EntryKind::Credential, credential.clone(), Some(&id), at)
+                .await
+                .map_err(|e| match e {
+                    NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::TooLarge(format!(
+                        "the signed badge would be {n} bytes; the ledger takes at most {} (shorten the evidence or upload it as a file)",
+                        crate::ledger::MAX_ENTRY
+                    )),
+                    e => e,
+                })?;
+            Ok::<_, NodeError>((credential, receipt))
+        }
+        .await;
+        let (credential, receipt) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                self.release_slot(slug, slot);
+                return Err(e);
+            }
+        };
+        let record = CredentialRecord {
+            uuid,
+            kind: CredentialKind::Badge,
+            community: Some(slug.to_owned()),
+            account: Some(recipient.username.clone()),
+            subject: achievement.id.clone(),
+            slot: Some(slot),
+            ledger_index: receipt.index,
+            valid_until: request.valid_until,
+            issued: at,
+            credential,
+        };
+        self.store_badge(&record)?;
+        Ok((record, receipt))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn badge_document(
+        &self,
+        community: &Community,
+        achievement: &Achievement,
+        recipient: &Account,
+        uuid: &str,
+        valid_from: Timestamp,
+        request: &IssueRequest,
+        evidence: Vec<Evidence>,
+        slot: Slot,
+    ) -> NodeResult<Value> {
+        let mut issuer = Profile::new(community.issuer(), &community.name);
+        issuer.url = Some(community.url.clone());
+        let mut badge = OpenBadgeCredential::new(
+            format!("{}/credentials/{uuid}", self.public_url()),
+            issuer,
+            valid_from.into(),
+            &recipient.holder,
+            achievement.to_open_badge(community, self.public_url()),
+        );
+        badge.valid_until = request.valid_until.map(Into::into);
+        badge.credential_subject.narrative = request.narrative.clone();
+        if !evidence.is_empty() {
+            badge.evidence = Some(OneOrMany::Many(evidence));
+        }
+        let mut document = serde_json::to_value(&badge)?;
+        document["credentialStatus"] =
+            Value::Array(self.status_entries(&community.slug, community.issuer(), slot));
+        Ok(document)
+    }
+
+    fn evidence(&self, given: &[EvidenceInput]) -> NodeResult<Vec<Evidence>> {
+        if given.len() > 50 {
+            return Err(NodeError::Invalid("at most 50 pieces of evidence".into()));
+        }
+        let mut out = Vec::new();
+        for (i, item) in given.iter().enumerate() {
+            let mut evidence = Evidence::narrative(String::new());
+            evidence.narrative = None;
+            match (&item.url, &item.file) {
+                (Some(_), Some(_)) => {
+                    return Err(NodeError::Invalid(format!(
+                        "evidence {i}: give a url or a file, not both"
+                    )))
+                }
+                (Some(url), None) => {
+                    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                        && url.len() <= 2000
+                        && !url.contains(char::is_whitespace);
+                    if !ok {
+                        return Err(NodeError::Invalid(format!(
+                            "evidence {i}: {url:?} is not an http(s) URL"
+                        )));
+                    }
+                    evidence.id = Some(url.clone());
+                }
+                (None, Some(hash)) => {
+                    let file = self.file(hash).map_err(|e| match e {
+                        NodeError::NotFound(m) => NodeError::Invalid(format!("evidence {i}: {m}")),
+                        e => e,
+                    })?;
+                    evidence.id = Some(format!("{}/files/{}", self.public_url(), file.sha256));
+                    evidence.name = Some(file.name);
+                }
+                (None, None) if item.narrative.is_none() => {
+                    return Err(NodeError::Invalid(format!(
+                        "evidence {i}: give a narrative, a url or a file"
+                    )))
+                }
+                (None, None) => {}
+            }
+            if let Some(narrative) = &item.narrative {
+                check_text(narrative, &format!("evidence {i}'s narrative"), 1, 20_000)?;
+                evidence.narrative = Some(narrative.clone());
+            }
+            if let Some(name) = &item.name {
+                check_text(name, &format!("evidence {i}'s name"), 1, 200)?;
+                evidence.name = Some(name.clone());
+            }
+            out.push(evidence);
+        }
+        Ok(out)
+    }
+
+    /// Writes a badge's record and indexes.
+    pub(crate) fn store_badge(&self, record: &CredentialRecord) -> NodeResult<()> {
+        write(&self.trees.credentials, record.uuid.as_bytes(), record)?;
+        if let Some(account) = &record.account {
+            self.trees
+                .held
+                .insert(key(&[account, &record.subject, &record.uuid]), &[])?;
+        }
+        if let (Some(slug), Some(slot)) = (&record.community, record.slot) {
+            self.commit_slot(slug, slot)?;
+        }
+        Ok(())
+    }
+
+    /// Revokes, suspends or reinstates a badge of `slug`; returns the new status list.
+    pub async fn set_standing(
+        &self,
+        slug: &str,
+        uuid: &str,
+        change: StatusChange,
+    ) -> NodeResult<Value> {
+        let record = self.credential(uuid)?;
+        let (Some(community), Some(slot)) = (&record.community, record.slot) else {
+            return Err(NodeError::NotFound(format!("{uuid} is not a badge")));
+        };
+        if community != slug {
+            return Err(NodeError::NotFound(format!(
+                "{slug:?} did not issue the badge {uuid}"
+            )));
+        }
+        let issuer = issuer_of(&record.credential).to_owned();
+        match change {
+            StatusChange::Revoke => {
+                self.change_status(slug, &issuer, slot, Purpose::Revocation, true)
+                    .await
+            }
+            StatusChange::Suspend => {
+                if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
+                    return Err(NodeError::Conflict("the badge is revoked".into()));
+                }
+                self.change_status(slug, &issuer, slot, Purpose::Suspension, true)
+                    .await
+            }
+            StatusChange::Reinstate => {
+                if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
+                    return Err(NodeError::Conflict(
+                        "the badge is revoked; revocation is permanent".into(),
+                    ));
+                }
+                self.change_status(slug, &issuer, slot, Purpose::Suspension, false)
+                    .await
+            }
+        }
+    }
+}
+
+/// A change of a badge's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Revoke for good.
+    Revoke,
+    /// Suspend.
+    Suspend,
+    /// Lift a suspension.
+    Reinstate,
+}
+
+/// The issuer id of a credential document.
+pub fn issuer_of(credential: &Value) -> &str {
+    guildmark_credentials::verify::party_id(credential.get("issuer")).unwrap_or_default()
+}

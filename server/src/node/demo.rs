@@ -1,0 +1,351 @@
+//! `guildmark serve --demo`: a believable world on an empty node, so that a newcomer
+//! sees communities, a skill tree, badges, an endorsement and a revocation at once.
+
+use std::collections::BTreeSet;
+
+use super::achievement::AchievementFields;
+use super::badge::{EvidenceInput, IssueRequest, StatusChange};
+use super::community::Role;
+use super::endorsement::EndorseRequest;
+use super::{Node, NodeResult};
+
+/// The password of every demo account (printed at startup; demo data only).
+pub const DEMO_PASSWORD: &str = "guildmark-demo";
+
+/// One demo login, for the startup message.
+pub struct DemoLogin {
+    /// Username.
+    pub username: String,
+    /// Where and as what.
+    pub roles: String,
+}
+
+struct Skill {
+    community: &'static str,
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    criteria: &'static str,
+    level: &'static str,
+    prerequisites: &'static [&'static str],
+}
+
+const SKILLS: &[Skill] = &[
+    Skill {
+        community: "saltmarsh",
+        name: "soldering-l1",
+        title: "Soldering, level 1",
+        description: "Solders through-hole parts cleanly and safely.",
+        criteria: "Assemble the practice board: 40 through-hole joints, all wetted, no bridges, inspected by an assessor.",
+        level: "1",
+        prerequisites: &[],
+    },
+    Skill {
+        community: "saltmarsh",
+        name: "soldering-l2",
+        title: "Soldering, level 2",
+        description: "Solders surface-mount parts down to 0603 and reworks faulty joints.",
+        criteria: "Assemble and rework the SMD practice board; pass visual inspection at 10x.",
+        level: "2",
+        prerequisites: &["soldering-l1"],
+    },
+    Skill {
+        community: "saltmarsh",
+        name: "battery-safety",
+        title: "Battery safety",
+        description: "Handles, tests and stores lithium cells without hazard.",
+        criteria: "Written test and a supervised capacity test of a refurbished pack.",
+        level: "1",
+        prerequisites: &[],
+    },
+    Skill {
+        community: "lumen",
+        name: "electrical-safety",
+        title: "Electrical safety",
+        description: "Works safely on DC systems up to 60 V and isolates before touching.",
+        criteria: "Lock-out procedure demonstrated; insulation and polarity checks done on a live installation.",
+        level: "1",
+        prerequisites: &[],
+    },
+    Skill {
+        community: "lumen",
+        name: "power-electronics-reviewer",
+        title: "Power-electronics reviewer",
+        description: "Qualified to review batches of charge controllers and converters.",
+        criteria: "Reviewed two batches under supervision; measurement technique checked by two reviewers.",
+        level: "3",
+        prerequisites: &["saltmarsh/soldering-l2", "lumen/electrical-safety"],
+    },
+    Skill {
+        community: "kestrel",
+        name: "mppt-assembly",
+        title: "MPPT controller assembly",
+        description: "Assembles and bench-tests the MPPT20 charge controller.",
+        criteria: "Assembled five controllers that passed the factory test.",
+        level: "2",
+        prerequisites: &["saltmarsh/soldering-l1"],
+    },
+];
+
+impl Node {
+    /// Seeds the demo world if the node has no community yet; returns the logins.
+    pub async fn seed_demo(&self) -> NodeResult<Option<Vec<DemoLogin>>> {
+        if !self.communities()?.is_empty() {
+            return Ok(None);
+        }
+        let operator = match self.account("operator")? {
+            Some(a) => a,
+            None => self.create_account("operator", DEMO_PASSWORD).await?,
+        };
+        let people: &[(&str, &[(&str, &[Role])])] = &[
+            ("mira", &[("kestrel", &[Role::Admin])]),
+            ("tomas", &[("kestrel", &[Role::Assessor])]),
+            ("jun", &[("kestrel", &[Role::Producer])]),
+            (
+                "ada",
+                &[
+                    ("kestrel", &[Role::Apprentice]),
+                    ("saltmarsh", &[Role::Apprentice]),
+                ],
+            ),
+            ("noor", &[("saltmarsh", &[Role::Admin, Role::Assessor])]),
+            (
+                "felix",
+                &[
+                    ("saltmarsh", &[Role::Reviewer]),
+                    ("lumen", &[Role::Apprentice]),
+                ],
+            ),
+            ("ines", &[("saltmarsh", &[Role::Apprentice])]),
+            ("oskar", &[("lumen", &[Role::Admin])]),
+            ("priya", &[("lumen", &[Role::Assessor, Role::Reviewer])]),
+            (
+                "bo",
+                &[
+                    ("lumen", &[Role::Reviewer]),
+                    ("saltmarsh", &[Role::Apprentice]),
+                ],
+            ),
+            ("lea", &[("lumen", &[Role::Apprentice])]),
+        ];
+        let communities = [
+            ("kestrel", "Kestrel Valley Microfactory", "A valley workshop that designs and builds solar charge controllers and small wind turbines for the region."),
+            ("saltmarsh", "Saltmarsh Repair Café", "A coastal repair café: every Saturday, neighbours fix electronics, bikes and batteries together and teach each other to solder."),
+            ("lumen", "Lumen Mountain Power Co-op", "A mountain energy co-operative running micro-grids for twelve villages; it trains and qualifies the people who review power hardware."),
+        ];
+        for (slug, name, description) in communities {
+            self.create_community(slug, name, description, &operator)
+                .await?;
+        }
+        let mut accounts = std::collections::HashMap::new();
+        for (username, memberships) in people {
+            let account = self.create_account(username, DEMO_PASSWORD).await?;
+            for (slug, roles) in memberships.iter() {
+                self.set_member(slug, username, roles.iter().copied().collect())
+                    .await?;
+            }
+            accounts.insert(*username, account);
+        }
+        // The operator founded the communities; hand them to their admins.
+        for slug in ["kestrel", "saltmarsh", "lumen"] {
+            self.remove_member(slug, "operator").await?;
+        }
+        for skill in SKILLS {
+            let prerequisites = skill
+                .prerequisites
+                .iter()
+                .map(|p| match p.split_once('/') {
+                    Some((c, n)) => {
+                        format!("{}/communities/{c}/achievements/{n}", self.public_url())
+                    }
+                    None => (*p).to_owned(),
+                })
+                .collect();
+            self.create_achievement(
+                skill.community,
+                skill.name,
+                AchievementFields {
+                    title: Some(skill.title.into()),
+                    description: Some(skill.description.into()),
+                    criteria: Some(skill.criteria.into()),
+                    tags: Some(vec!["demo".into()]),
+                    level: Some(skill.level.into()),
+                    prerequisites: Some(prerequisites),
+                    ..AchievementFields::default()
+                },
+            )
+            .await?;
+        }
+        let award = |community: &'static str,
+                     by: &'static str,
+                     to: &'static str,
+                     what: &'static str,
+                     story: &'static str| { (community, by, to, what, story) };
+        let awards = [
+            award(
+                "saltmarsh",
+                "noor",
+                "felix",
+                "soldering-l1",
+                "Practice board, 40/40 joints good.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "felix",
+                "soldering-l2",
+                "Reworked three QFN parts without lifting a pad.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "felix",
+                "battery-safety",
+                "Capacity-tested a 10S3P e-bike pack under supervision.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "bo",
+                "soldering-l1",
+                "Practice board, 39/40 joints good, one reworked on the spot.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "bo",
+                "soldering-l2",
+                "SMD board passed 10x inspection.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "ines",
+                "soldering-l1",
+                "First practice board, all joints wetted.",
+            ),
+            award(
+                "saltmarsh",
+                "noor",
+                "ada",
+                "soldering-l1",
+                "Practice board at the March repair café.",
+            ),
+            award(
+                "lumen",
+                "priya",
+                "bo",
+                "electrical-safety",
+                "Isolated and tested the Alder Creek micro-grid inverter.",
+            ),
+            award(
+                "lumen",
+                "priya",
+                "felix",
+                "electrical-safety",
+                "Lock-out procedure and polarity checks on the school installation.",
+            ),
+            award(
+                "lumen",
+                "priya",
+                "bo",
+                "power-electronics-reviewer",
+                "Reviewed MPPT20 batches 3 and 4 under supervision.",
+            ),
+            award(
+                "lumen",
+                "priya",
+                "felix",
+                "power-electronics-reviewer",
+                "Reviewed two batches of buck converters under supervision.",
+            ),
+            award(
+                "kestrel",
+                "tomas",
+                "ada",
+                "mppt-assembly",
+                "Assembled five MPPT20 controllers, all passed the factory test.",
+            ),
+        ];
+        for (community, by, to, what, story) in awards {
+            let by = &accounts[by];
+            self.issue_badge(
+                community,
+                by,
+                IssueRequest {
+                    recipient: to.into(),
+                    achievement: what.into(),
+                    narrative: Some(story.into()),
+                    evidence: vec![EvidenceInput {
+                        narrative: Some(format!("Assessed by {} at {community}.", by.username)),
+                        ..EvidenceInput::default()
+                    }],
+                    valid_from: None,
+                    valid_until: None,
+                    override_prerequisites: None,
+                },
+            )
+            .await?;
+        }
+        // A badge issued in error, then revoked.
+        let (mistake, _) = self
+            .issue_badge(
+                "saltmarsh",
+                &accounts["noor"],
+                IssueRequest {
+                    recipient: "ines".into(),
+                    achievement: "battery-safety".into(),
+                    narrative: Some("Recorded for the wrong person.".into()),
+                    evidence: Vec::new(),
+                    valid_from: None,
+                    valid_until: None,
+                    override_prerequisites: None,
+                },
+            )
+            .await?;
+        self.set_standing("saltmarsh", &mistake.uuid, StatusChange::Revoke)
+            .await?;
+        // Felix vouches for Ines's first soldering badge.
+        let ines_l1 = self
+            .badges_of("ines")?
+            .into_iter()
+            .find(|b| b.subject.ends_with("/soldering-l1"))
+            .map(|b| b.credential["id"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        self.endorse(
+            &accounts["felix"],
+            EndorseRequest {
+                target: Some(ines_l1),
+                comment: Some("I watched Ines solder her first board: careful and clean.".into()),
+                credential: None,
+            },
+        )
+        .await?;
+
+        let mut logins = vec![DemoLogin {
+            username: "operator".into(),
+            roles: "node operator (creates communities)".into(),
+        }];
+        for (username, memberships) in people {
+            let roles = memberships
+                .iter()
+                .map(|(slug, roles)| {
+                    let roles: BTreeSet<String> = roles
+                        .iter()
+                        .map(|r| format!("{r:?}").to_lowercase())
+                        .collect();
+                    format!(
+                        "{} in {slug}",
+                        roles.into_iter().collect::<Vec<_>>().join("+")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            logins.push(DemoLogin {
+                username: (*username).into(),
+                roles,
+            });
+        }
+        Ok(Some(logins))
+    }
+}

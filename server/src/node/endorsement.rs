@@ -1,0 +1,212 @@
+//! Endorsements: a member holding an achievement vouches for another member's badge of
+//! it, or for the achievement itself, with an Open Badges `EndorsementCredential` signed
+//! by their own holder key and logged.
+
+use guildmark_credentials::badge::{EndorsementCredential, Profile};
+use guildmark_credentials::receipt::Receipt;
+use guildmark_credentials::{proof, Cryptosuite, KnownKeys, ProofOptions, VerifyOptions};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::account::Account;
+use super::badge::{issuer_of, CredentialKind, CredentialRecord};
+use super::community::check_text;
+use super::{key, now, write, Node, NodeError, NodeResult};
+use crate::ledger::entry::EntryKind;
+use crate::ledger::LedgerError;
+
+/// An endorsement request: either what to endorse (the node signs with the member's
+/// node-held key) or an endorsement the member signed themselves.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndorseRequest {
+    /// The endorsed badge (its URL) or achievement (its id).
+    pub target: Option<String>,
+    /// What the endorser says.
+    pub comment: Option<String>,
+    /// A signed `EndorsementCredential` (members who bring their own key).
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<Value>,
+}
+
+const ENDORSEMENTS: &str = "@endorsement";
+
+impl Node {
+    /// The achievement an endorsement target stands for: a badge's achievement, or the
+    /// achievement itself.
+    pub fn endorsed_achievement(&self, target: &str) -> NodeResult<String> {
+        let credentials = format!("{}/credentials/", self.public_url());
+        if let Some(uuid) = target.strip_prefix(&credentials) {
+            let record = self.credential(uuid)?;
+            if record.kind != CredentialKind::Badge {
+                return Err(NodeError::Invalid(
+                    "only badges and achievements can be endorsed".into(),
+                ));
+            }
+            return Ok(record.subject);
+        }
+        match self.achievement_by_id(target)? {
+            Some(achievement) => Ok(achievement.id),
+            None => Err(NodeError::NotFound(format!(
+                "{target} is neither a badge nor an achievement on this node"
+            ))),
+        }
+    }
+
+    /// Endorses as `endorser`. They must hold (an active badge of) the endorsed
+    /// achievement; the caller checks that before, this checks it again.
+    pub async fn endorse(
+        &self,
+        endorser: &Account,
+        request: EndorseRequest,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let at = now();
+        let credential = match (request.credential, request.target) {
+            (Some(_), Some(_)) => {
+                return Err(NodeError::Invalid(
+                    "give either a target (the node signs) or a signed credential".into(),
+                ))
+            }
+            (Some(credential), None) => self.check_signed_endorsement(endorser, credential)?,
+            (None, Some(target)) => {
+                let Some(key) = self.holder_key(endorser)? else {
+                    return Err(NodeError::Invalid(
+                        "you registered your own key: sign the endorsement with `guildmark sign` and upload it as `credential`".into(),
+                    ));
+                };
+                if let Some(comment) = &request.comment {
+                    check_text(comment, "comment", 1, 5000)?;
+                }
+                self.endorsed_achievement(&target)?;
+                let mut profile = Profile::new(&endorser.holder, &endorser.username);
+                profile.url = None;
+                let uuid = uuid::Uuid::new_v4();
+                let endorsement = EndorsementCredential::new(
+                    format!("{}/credentials/{uuid}", self.public_url()),
+                    format!("Endorsement by {}", endorser.username),
+                    profile,
+                    at.into(),
+                    target,
+                    request.comment,
+                );
+                let mut document = serde_json::to_value(&endorsement)?;
+                proof::sign(
+                    &mut document,
+                    &key,
+                    &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+                    self.contexts(),
+                )
+                .map_err(|e| NodeError::Keys(format!("signing the endorsement: {e}")))?;
+                document
+            }
+            (None, None) => {
+                return Err(NodeError::Invalid(
+                    "say what to endorse (target) or upload a signed credential".into(),
+                ))
+            }
+        };
+        let target = credential["credentialSubject"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let achievement = self.endorsed_achievement(&target)?;
+        if !self.holds(&endorser.username, &achievement)? {
+            return Err(NodeError::Forbidden(format!(
+                "only members holding {achievement} may endorse it or its badges"
+            )));
+        }
+        let id = credential["id"].as_str().unwrap_or_default().to_owned();
+        let receipt = self
+            .log(EntryKind::Credential, credential.clone(), Some(&id), at)
+            .await
+            .map_err(|e| match e {
+                NodeError::Ledger(LedgerError::Duplicate { .. }) => {
+                    NodeError::Conflict(format!("{id} is already logged"))
+                }
+                e => e,
+            })?;
+        let record = CredentialRecord {
+            uuid: uuid_of(&id),
+            kind: CredentialKind::Endorsement,
+            community: None,
+            account: Some(endorser.username.clone()),
+            subject: target,
+            slot: None,
+            ledger_index: receipt.index,
+            valid_until: None,
+            issued: at,
+            credential,
+        };
+        self.store_endorsement(&record)?;
+        Ok((record, receipt))
+    }
+
+    fn check_signed_endorsement(&self, endorser: &Account, credential: Value) -> NodeResult<Value> {
+        let kinds = guildmark_credentials::badge::badge_kind(&credential);
+        if kinds != Some("EndorsementCredential") {
+            return Err(NodeError::Invalid(
+                "the credential is not an EndorsementCredential".into(),
+            ));
+        }
+        let keys = KnownKeys::default();
+        let verification = guildmark_credentials::verify_credential(
+            &credential,
+            &VerifyOptions::new(now(), self.contexts(), &keys),
+        );
+        if !verification.report.verified {
+            return Err(NodeError::Invalid(format!(
+                "the endorsement does not verify:\n{}",
+                verification.report
+            )));
+        }
+        let issuer = issuer_of(&credential);
+        if self.account_of_holder(issuer)?.as_deref() != Some(endorser.username.as_str()) {
+            return Err(NodeError::Forbidden(
+                "the endorsement must be issued by your own holder did:key".into(),
+            ));
+        }
+        let id = credential["id"].as_str().unwrap_or_default();
+        let prefix = format!("{}/credentials/", self.public_url());
+        let fresh = id
+            .strip_prefix(&prefix)
+            .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok())
+            || id
+                .strip_prefix("urn:uuid:")
+                .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
+        if !fresh {
+            return Err(NodeError::Invalid(format!(
+                "the endorsement's id must be {prefix}<uuid> or urn:uuid:<uuid>"
+            )));
+        }
+        Ok(credential)
+    }
+
+    pub(crate) fn store_endorsement(&self, record: &CredentialRecord) -> NodeResult<()> {
+        write(&self.trees.credentials, record.uuid.as_bytes(), record)?;
+        self.trees
+            .held
+            .insert(key(&[ENDORSEMENTS, &record.subject, &record.uuid]), &[])?;
+        Ok(())
+    }
+
+    /// The endorsements of a badge URL or achievement id.
+    pub fn endorsements_of(&self, target: &str) -> NodeResult<Vec<CredentialRecord>> {
+        let mut out = Vec::new();
+        for item in self
+            .trees
+            .held
+            .scan_prefix(key(&[ENDORSEMENTS, target, ""]))
+        {
+            let (k, _) = item?;
+            let uuid = String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default())
+                .into_owned();
+            out.push(self.credential(&uuid)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The UUID of a credential id (`…/credentials/<uuid>` or `urn:uuid:<uuid>`).
+pub fn uuid_of(id: &str) -> String {
+    id.rsplit(['/', ':']).next().unwrap_or(id).to_owned()
+}

@@ -1,0 +1,190 @@
+//! The community node's domain: accounts, communities and their members, achievements,
+//! badge and endorsement credentials, status lists and uploaded evidence.
+//!
+//! Two stores hold it. The ledger is the source of truth for everything signed: a
+//! credential, status list or key change exists once the ledger acknowledged it. The
+//! node's own sled database (`data/node`) holds accounts, memberships and indexes, and
+//! the records it derives from logged credentials, which it writes after the ledger's
+//! acknowledgement. If the process dies in between, [`Node::open`] replays the ledger
+//! entries after the last clean shutdown and rebuilds the missing records.
+
+pub mod account;
+pub mod achievement;
+pub mod authz;
+pub mod badge;
+pub mod community;
+pub mod demo;
+pub mod endorsement;
+pub mod error;
+pub mod file;
+mod replay;
+pub mod status;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use guildmark_credentials::{Contexts, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::durable::DurableDb;
+use crate::ledger::entry::{EntryKind, LedgerEntry};
+use crate::ledger::Ledger;
+pub use error::{NodeError, NodeResult};
+
+/// The node's sled trees.
+pub(crate) struct Trees {
+    pub accounts: sled::Tree,
+    pub sessions: sled::Tree,
+    pub tokens: sled::Tree,
+    pub token_ids: sled::Tree,
+    pub holders: sled::Tree,
+    pub communities: sled::Tree,
+    pub issuers: sled::Tree,
+    pub members: sled::Tree,
+    pub achievements: sled::Tree,
+    pub credentials: sled::Tree,
+    pub held: sled::Tree,
+    pub status: sled::Tree,
+    pub allocations: sled::Tree,
+    pub files: sled::Tree,
+    pub meta: sled::Tree,
+}
+
+/// A running node's domain state; share it as `Arc<Node>`.
+pub struct Node {
+    db: Arc<DurableDb>,
+    pub(crate) trees: Trees,
+    ledger: Ledger,
+    public_url: String,
+    keys_dir: PathBuf,
+    contexts: Contexts,
+    pub(crate) issuers: community::IssuerKeys,
+    pub(crate) status: status::StatusLists,
+    pub(crate) logins: account::LoginLimiter,
+}
+
+const REPLAYED: &[u8] = b"replayed-through";
+
+impl Node {
+    /// Opens the node's records in `data/node`, with its keys in `data/keys`, and brings
+    /// them up to date with `ledger`.
+    pub fn open(data: &Path, ledger: Ledger, public_url: &str) -> NodeResult<Arc<Node>> {
+        let db = Arc::new(DurableDb::open(&data.join("node"))?);
+        let tree = |name: &str| db.db.open_tree(name);
+        let trees = Trees {
+            accounts: tree("accounts")?,
+            sessions: tree("sessions")?,
+            tokens: tree("tokens")?,
+            token_ids: tree("token-ids")?,
+            holders: tree("holders")?,
+            communities: tree("communities")?,
+            issuers: tree("issuers")?,
+            members: tree("members")?,
+            achievements: tree("achievements")?,
+            credentials: tree("credentials")?,
+            held: tree("held")?,
+            status: tree("status")?,
+            allocations: tree("allocations")?,
+            files: tree("files")?,
+            meta: tree("meta")?,
+        };
+        let node = Node {
+            db,
+            trees,
+            ledger,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            keys_dir: data.join("keys"),
+            contexts: Contexts::bundled(),
+            issuers: community::IssuerKeys::default(),
+            status: status::StatusLists::default(),
+            logins: account::LoginLimiter::default(),
+        };
+        node.replay()?;
+        Ok(Arc::new(node))
+    }
+
+    /// The URL this node is reached at, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The node's ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The JSON-LD contexts the node signs and verifies with.
+    pub fn contexts(&self) -> &Contexts {
+        &self.contexts
+    }
+
+    /// Makes everything written so far durable and records that the ledger needs no
+    /// replay up to its current size. Call after the last request has finished.
+    pub fn shutdown(&self) -> NodeResult<()> {
+        self.db.flush()?;
+        let size = self.ledger.published().checkpoint.size;
+        self.trees.meta.insert(REPLAYED, &size.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Makes the node's records durable now (for rare, important writes: accounts,
+    /// communities, memberships).
+    pub(crate) async fn flush(&self) -> NodeResult<()> {
+        Ok(self.db.flush_async().await?)
+    }
+
+    /// Appends a record of `kind` to the ledger, returning its index once it is durable.
+    pub(crate) async fn log(
+        &self,
+        kind: EntryKind,
+        payload: serde_json::Value,
+        lookup: Option<&str>,
+        time: Timestamp,
+    ) -> NodeResult<guildmark_credentials::receipt::Receipt> {
+        let entry = LedgerEntry {
+            kind,
+            time,
+            payload,
+        };
+        let keys = lookup
+            .map(|k| vec![k.as_bytes().to_vec()])
+            .unwrap_or_default();
+        Ok(self.ledger.append(entry.to_bytes(), keys).await?)
+    }
+}
+
+/// The current time, to the second.
+pub fn now() -> Timestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_unix_seconds(since.as_secs() as i64)
+}
+
+/// Reads a JSON record.
+pub(crate) fn read<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> NodeResult<Option<T>> {
+    match tree.get(key)? {
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Writes a JSON record.
+pub(crate) fn write<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> NodeResult<()> {
+    tree.insert(key, serde_json::to_vec(value)?)?;
+    Ok(())
+}
+
+/// Every record under a key prefix.
+pub(crate) fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &[u8]) -> NodeResult<Vec<T>> {
+    tree.scan_prefix(prefix)
+        .map(|item| Ok(serde_json::from_slice(&item?.1)?))
+        .collect()
+}
+
+/// `a\0b`: a compound key whose parts cannot contain NUL (names are checked).
+pub(crate) fn key(parts: &[&str]) -> Vec<u8> {
+    parts.join("\0").into_bytes()
+}

@@ -1,0 +1,448 @@
+//! Revocation and suspension through Bitstring Status Lists.
+//!
+//! Each community publishes, per issuer key epoch (a list must be signed by the key that
+//! issued the credentials it covers), numbered pairs of lists — one for revocation, one
+//! for suspension — of 131,072 entries. A badge takes one slot, the same index in both
+//! lists of a pair. Slots are handed out in an order scrambled by a fixed permutation so
+//! that an index does not tell when a badge was issued. Every change re-signs the list
+//! and logs it before the change is acknowledged; the node serves the latest signed list
+//! at a stable URL.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use guildmark_credentials::status_list::{Bitstring, StatusListCredential, StatusPurpose};
+use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::{key, now, Node, NodeError, NodeResult};
+use crate::ledger::entry::EntryKind;
+
+/// Entries per list (the spec's minimum, 16 KiB of bits).
+pub const LIST_SIZE: u64 = 131_072;
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    /// Permanent.
+    Revocation,
+    /// Reversible.
+    Suspension,
+}
+
+impl Purpose {
+    /// The `statusPurpose` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Revocation => "revocation",
+            Purpose::Suspension => "suspension",
+        }
+    }
+
+    /// Parses a `statusPurpose` value this node uses.
+    pub fn parse(text: &str) -> Option<Purpose> {
+        match text {
+            "revocation" => Some(Purpose::Revocation),
+            "suspension" => Some(Purpose::Suspension),
+            _ => None,
+        }
+    }
+}
+
+/// A badge's place in its community's status lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The issuer key epoch (the lists are signed by that key).
+    pub epoch: usize,
+    /// The allocation number; list `seq / LIST_SIZE`, index permuted from the rest.
+    pub seq: u64,
+}
+
+impl Slot {
+    /// The list number.
+    pub fn list(&self) -> u64 {
+        self.seq / LIST_SIZE
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ListId {
+    slug: String,
+    epoch: usize,
+    purpose: Purpose,
+    number: u64,
+}
+
+impl ListId {
+    fn key(&self) -> Vec<u8> {
+        key(&[
+            &self.slug,
+            &self.epoch.to_string(),
+            self.purpose.as_str(),
+            &self.number.to_string(),
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Allocator {
+    next: u64,
+    free: Vec<u64>,
+}
+
+/// In-memory status state: locks, slot allocators and the current bits.
+#[derive(Default)]
+pub struct StatusLists {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    allocators: Mutex<HashMap<(String, usize), Allocator>>,
+    bits: Mutex<HashMap<ListId, Arc<Bitstring>>>,
+    published: Mutex<HashSet<ListId>>,
+}
+
+impl StatusLists {
+    /// Serialises status changes (and key rotation) within one community.
+    pub async fn lock_community(&self, slug: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(slug.to_owned())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The index of allocation `seq` within its list: an affine bijection of `0..LIST_SIZE`
+/// with a per-list offset.
+pub fn index_of(issuer: &str, seq: u64) -> u64 {
+    const MULTIPLIER: u64 = 0x1_2E35; // odd, so the map is a bijection modulo 2^17
+    let list = seq / LIST_SIZE;
+    let digest = Sha256::digest(format!("{issuer} {list}").as_bytes());
+    let offset = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % LIST_SIZE;
+    ((seq % LIST_SIZE) * MULTIPLIER + offset) % LIST_SIZE
+}
+
+impl Node {
+    fn list_url(&self, slug: &str, epoch: usize, purpose: Purpose, number: u64) -> String {
+        format!(
+            "{}/communities/{slug}/status/{epoch}/{}/{number}",
+            self.public_url(),
+            purpose.as_str()
+        )
+    }
+
+    /// Takes a free status slot in `slug`'s current epoch.
+    pub(crate) fn allocate_slot(&self, slug: &str, epoch: usize) -> NodeResult<Slot> {
+        let mut allocators = lock(&self.status.allocators);
+        let id = (slug.to_owned(), epoch);
+        if !allocators.contains_key(&id) {
+            let next = self
+                .trees
+                .allocations
+                .get(key(&[slug, &epoch.to_string()]))?
+                .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
+                .unwrap_or(0);
+            allocators.insert(
+                id.clone(),
+                Allocator {
+                    next,
+                    free: Vec::new(),
+                },
+            );
+        }
+        let allocator = allocators.get_mut(&id).expect("inserted above");
+        let seq = allocator.free.pop().unwrap_or_else(|| {
+            allocator.next += 1;
+            allocator.next - 1
+        });
+        Ok(Slot { epoch, seq })
+    }
+
+    /// Returns a slot whose issuance failed, so that the next issuance takes it.
+    pub(crate) fn release_slot(&self, slug: &str, slot: Slot) {
+        if let Some(allocator) =
+            lock(&self.status.allocators).get_mut(&(slug.to_owned(), slot.epoch))
+        {
+            allocator.free.push(slot.seq);
+        }
+    }
+
+    /// Records that `slot` is used, so that a restarted node allocates after it.
+    pub(crate) fn commit_slot(&self, slug: &str, slot: Slot) -> NodeResult<()> {
+        let k = key(&[slug, &slot.epoch.to_string()]);
+        self.trees.allocations.fetch_and_update(k, |old| {
+            let old = old
+                .map(|v| u64::from_be_bytes(v.try_into().unwrap_or([0; 8])))
+                .unwrap_or(0);
+            Some(old.max(slot.seq + 1).to_be_bytes().to_vec())
+        })?;
+        let mut allocators = lock(&self.status.allocators);
+        if let Some(a) = allocators.get_mut(&(slug.to_owned(), slot.epoch)) {
+            a.next = a.next.max(slot.seq + 1);
+        }
+        Ok(())
+    }
+
+    /// The `credentialStatus` entries of a badge in `slot`.
+    pub(crate) fn status_entries(&self, slug: &str, issuer: &str, slot: Slot) -> Vec<Value> {
+        let index = index_of(issuer, slot.seq);
+        [Purpose::Revocation, Purpose::Suspension]
+            .into_iter()
+            .map(|purpose| {
+                let list = self.list_url(slug, slot.epoch, purpose, slot.list());
+                json!({
+                    "id": format!("{list}#{index}"),
+                    "type": "BitstringStatusListEntry",
+                    "statusPurpose": purpose.as_str(),
+                    "statusListIndex": index.to_string(),
+                    "statusListCredential": list,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes sure the lists of `slot` are published (signed, logged, served), so that a
+    /// badge never points at a list that does not exist.
+    pub(crate) async fn publish_lists(&self, slug: &str, slot: Slot) -> NodeResult<()> {
+        let ids: Vec<ListId> = [Purpose::Revocation, Purpose::Suspension]
+            .into_iter()
+            .map(|purpose| ListId {
+                slug: slug.to_owned(),
+                epoch: slot.epoch,
+                purpose,
+                number: slot.list(),
+            })
+            .collect();
+        if ids
+            .iter()
+            .all(|id| lock(&self.status.published).contains(id))
+        {
+            return Ok(());
+        }
+        let _guard = self.status.lock_community(slug).await;
+        for id in ids {
+            if self.trees.status.contains_key(id.key())? {
+                lock(&self.status.published).insert(id);
+                continue;
+            }
+            self.sign_and_log(&id, Bitstring::new(LIST_SIZE as usize))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn sign_and_log(&self, id: &ListId, bits: Bitstring) -> NodeResult<Value> {
+        let key = self.issuer_key(&id.slug, id.epoch)?;
+        let at = now();
+        let mut list = StatusListCredential::unsigned(
+            &self.list_url(&id.slug, id.epoch, id.purpose, id.number),
+            key.did_key().did(),
+            &StatusPurpose::from_name(id.purpose.as_str()),
+            &bits,
+            at,
+        );
+        proof::sign(
+            &mut list,
+            &key,
+            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+            self.contexts(),
+        )
+        .map_err(|e| NodeError::Keys(format!("signing a status list: {e}")))?;
+        self.log(EntryKind::StatusList, list.clone(), None, at)
+            .await?;
+        self.store_list(id, &list, bits)?;
+        Ok(list)
+    }
+
+    fn store_list(&self, id: &ListId, list: &Value, bits: Bitstring) -> NodeResult<()> {
+        self.trees
+            .status
+            .insert(id.key(), serde_json::to_vec(list)?)?;
+        lock(&self.status.bits).insert(id.clone(), Arc::new(bits));
+        lock(&self.status.published).insert(id.clone());
+        Ok(())
+    }
+
+    /// Takes a logged status list credential into the node's state (replay): kept if it
+    /// is newer than the stored one.
+    pub(crate) fn adopt_list(&self, list: &Value) -> NodeResult<()> {
+        let Some(url) = list.get("id").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let prefix = format!("{}/communities/", self.public_url());
+        let Some(rest) = url.strip_prefix(&prefix) else {
+            return Ok(());
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let [slug, "status", epoch, purpose, number] = parts[..] else {
+            return Ok(());
+        };
+        let (Ok(epoch), Some(purpose), Ok(number)) =
+            (epoch.parse(), Purpose::parse(purpose), number.parse())
+        else {
+            return Ok(());
+        };
+        let id = ListId {
+            slug: slug.to_owned(),
+            epoch,
+            purpose,
+            number,
+        };
+        let valid_from = |v: &Value| {
+            v.get("validFrom")
+                .and_then(Value::as_str)
+                .and_then(|t| Timestamp::parse(t).ok())
+        };
+        if let Some(stored) = self.trees.status.get(id.key())? {
+            let stored: Value = serde_json::from_slice(&stored)?;
+            if valid_from(&stored) > valid_from(list) {
+                return Ok(());
+            }
+        }
+        let bits = StatusListCredential::parse(list)
+            .map_err(|e| NodeError::Storage(format!("a logged status list does not parse: {e}")))?;
+        self.store_list(&id, list, bits.list)
+    }
+
+    fn current_bits(&self, id: &ListId) -> NodeResult<Arc<Bitstring>> {
+        if let Some(bits) = lock(&self.status.bits).get(id) {
+            return Ok(bits.clone());
+        }
+        let bits = match self.trees.status.get(id.key())? {
+            Some(stored) => {
+                let list: Value = serde_json::from_slice(&stored)?;
+                StatusListCredential::parse(&list)
+                    .map_err(|e| {
+                        NodeError::Storage(format!("a stored status list does not parse: {e}"))
+                    })?
+                    .list
+            }
+            None => Bitstring::new(LIST_SIZE as usize),
+        };
+        let bits = Arc::new(bits);
+        lock(&self.status.bits).insert(id.clone(), bits.clone());
+        Ok(bits)
+    }
+
+    /// Whether `slot`'s bit in the `purpose` list is set.
+    pub fn status_bit(
+        &self,
+        slug: &str,
+        issuer: &str,
+        slot: Slot,
+        purpose: Purpose,
+    ) -> NodeResult<bool> {
+        let id = ListId {
+            slug: slug.to_owned(),
+            epoch: slot.epoch,
+            purpose,
+            number: slot.list(),
+        };
+        let index = index_of(issuer, slot.seq) as usize;
+        Ok(self.current_bits(&id)?.get(index).unwrap_or(false))
+    }
+
+    /// Sets or clears `slot`'s bit in the `purpose` list, re-signs and logs the list.
+    /// Fails with a conflict if the bit already has that value (so of two concurrent
+    /// revocations, exactly one succeeds).
+    pub(crate) async fn change_status(
+        &self,
+        slug: &str,
+        issuer: &str,
+        slot: Slot,
+        purpose: Purpose,
+        value: bool,
+    ) -> NodeResult<Value> {
+        let _guard = self.status.lock_community(slug).await;
+        let id = ListId {
+            slug: slug.to_owned(),
+            epoch: slot.epoch,
+            purpose,
+            number: slot.list(),
+        };
+        let index = index_of(issuer, slot.seq) as usize;
+        let mut bits = (*self.current_bits(&id)?).clone();
+        if bits.get(index) == Some(value) {
+            return Err(NodeError::Conflict(format!(
+                "the badge is {} {}",
+                if value { "already" } else { "not" },
+                match purpose {
+                    Purpose::Revocation => "revoked",
+                    Purpose::Suspension => "suspended",
+                }
+            )));
+        }
+        bits.set(index, value);
+        self.sign_and_log(&id, bits).await
+    }
+
+    /// The latest signed status list credential served at the list's URL.
+    pub fn status_list(
+        &self,
+        slug: &str,
+        epoch: usize,
+        purpose: Purpose,
+        number: u64,
+    ) -> NodeResult<Value> {
+        let id = ListId {
+            slug: slug.to_owned(),
+            epoch,
+            purpose,
+            number,
+        };
+        match self.trees.status.get(id.key())? {
+            Some(stored) => Ok(serde_json::from_slice(&stored)?),
+            None => Err(NodeError::NotFound(format!(
+                "{slug:?} has no {} list {number} for key epoch {epoch}",
+                purpose.as_str()
+            ))),
+        }
+    }
+
+    /// Every status list credential a document points at that this node publishes.
+    pub fn lists_for(&self, document: &Value) -> Vec<Value> {
+        let mut urls = Vec::new();
+        collect_list_urls(document, &mut urls);
+        let prefix = format!("{}/communities/", self.public_url());
+        let mut lists = Vec::new();
+        for url in urls {
+            let Some(rest) = url.strip_prefix(&prefix) else {
+                continue;
+            };
+            let parts: Vec<&str> = rest.split('/').collect();
+            if let [slug, "status", epoch, purpose, number] = parts[..] {
+                if let (Ok(epoch), Some(purpose), Ok(number)) =
+                    (epoch.parse(), Purpose::parse(purpose), number.parse())
+                {
+                    if let Ok(list) = self.status_list(slug, epoch, purpose, number) {
+                        lists.push(list);
+                    }
+                }
+            }
+        }
+        lists
+    }
+}
+
+fn collect_list_urls(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(url)) = map.get("statusListCredential") {
+                if !out.contains(url) {
+                    out.push(url.clone());
+                }
+            }
+            map.values().for_each(|v| collect_list_urls(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_list_urls(v, out)),
+        _ => {}
+    }
+}
