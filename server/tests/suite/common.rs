@@ -56,3 +56,108 @@ pub fn guildmark(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
     Run::from(child.wait_with_output().unwrap())
 }
+
+/// A `guildmark serve` process on a loopback port, with its data directory.
+pub struct Server {
+    child: Option<std::process::Child>,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// What the server printed at startup.
+    pub banner: String,
+    data: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts a node on a fresh data directory.
+    pub fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start_in(&dir.path().join("data"), extra);
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Starts a node on `data`.
+    pub fn start_in(data: &Path, extra: &[&str]) -> Server {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0", "--pool-window-ms", "1"])
+            .args(extra)
+            .env("GUILDMARK_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start guildmark serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut banner = String::new();
+        let mut url = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            banner.push_str(&line);
+            banner.push('\n');
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                url = Some(rest.split_whitespace().next().unwrap().to_owned());
+            }
+            if line.starts_with("API: ") {
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child: Some(child),
+            url: url.unwrap_or_else(|| panic!("the server did not start:\n{banner}")),
+            banner,
+            data: data.to_owned(),
+            _dir: None,
+        }
+    }
+
+    /// Stops the node with SIGTERM (graceful) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            let status = child.wait().unwrap();
+            assert!(status.success(), "the node exited with {status}");
+        }
+    }
+
+    /// Kills the node with SIGKILL: no shutdown work at all.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Starts the node again on the same data directory (same URL is not kept: the port
+    /// is new, so only a node started with --public-url keeps its credential ids).
+    pub fn restart(&mut self, extra: &[&str]) {
+        self.stop();
+        let mut again = Server::start_in(&self.data, extra);
+        self.child = again.child.take();
+        self.url = std::mem::take(&mut again.url);
+        self.banner = std::mem::take(&mut again.banner);
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -4,5 +4,8 @@
 mod api_ledger;
 mod cli;
 mod common;
+mod http;
 mod ledger;
+mod node_api;
+mod node_authz;
 mod protocol;

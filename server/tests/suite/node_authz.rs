@@ -1,0 +1,326 @@
+//! The authorization matrix: every write endpoint of the node × every kind of caller
+//! (anonymous, the operator, a member of another community, and each role), through the
+//! real binary over HTTP. Each cell states the status it must get.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::Server;
+use crate::http::{Api, Reply};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Write {
+    CreateCommunity,
+    UpdateCommunity,
+    RotateKey,
+    SetMember,
+    RemoveMember,
+    CreateAchievement,
+    UpdateAchievement,
+    UploadFile,
+    IssueBadge,
+    OverridePrerequisites,
+    Revoke,
+    Suspend,
+    Reinstate,
+    Endorse,
+}
+
+const WRITES: [Write; 14] = [
+    Write::CreateCommunity,
+    Write::UpdateCommunity,
+    Write::RotateKey,
+    Write::SetMember,
+    Write::RemoveMember,
+    Write::CreateAchievement,
+    Write::UpdateAchievement,
+    Write::UploadFile,
+    Write::IssueBadge,
+    Write::OverridePrerequisites,
+    Write::Revoke,
+    Write::Suspend,
+    Write::Reinstate,
+    Write::Endorse,
+];
+
+const ACTORS: [&str; 8] = [
+    "anonymous",
+    "operator",
+    "outsider",
+    "admin",
+    "assessor",
+    "reviewer",
+    "producer",
+    "apprentice",
+];
+
+/// Who may: the table the node must implement, written independently of it.
+fn allowed(write: Write, actor: &str) -> bool {
+    use Write::*;
+    match write {
+        CreateCommunity => actor == "operator",
+        UpdateCommunity
+        | RotateKey
+        | SetMember
+        | RemoveMember
+        | CreateAchievement
+        | UpdateAchievement
+        | OverridePrerequisites
+        | Revoke => actor == "admin",
+        UploadFile | IssueBadge | Suspend | Reinstate => matches!(actor, "admin" | "assessor"),
+        // Only the reviewer holds the achievement endorsed.
+        Endorse => actor == "reviewer",
+    }
+}
+
+fn success(write: Write) -> u16 {
+    use Write::*;
+    match write {
+        CreateCommunity
+        | CreateAchievement
+        | UploadFile
+        | IssueBadge
+        | OverridePrerequisites
+        | Endorse => 201,
+        RemoveMember => 204,
+        _ => 200,
+    }
+}
+
+struct World {
+    api: Api,
+    admin: String,
+    tokens: Vec<(String, Option<String>)>,
+    endorsable: String,
+}
+
+async fn issue(api: &Api, token: &str, to: &str, achievement: &str) -> Value {
+    api.post(
+        "/api/v1/communities/forge/badges",
+        Some(token),
+        json!({"recipient": to, "achievement": achievement}),
+    )
+    .await
+    .expect(201)
+}
+
+async fn world(server: &Server) -> World {
+    let api = Api::new(&server.url);
+    let operator = api.account("operator").await;
+    for slug in ["forge", "other"] {
+        api.post(
+            "/api/v1/communities",
+            Some(&operator),
+            json!({"slug": slug, "name": slug}),
+        )
+        .await
+        .expect(201);
+    }
+    let mut tokens = vec![
+        ("anonymous".to_owned(), None),
+        ("operator".to_owned(), Some(operator.clone())),
+    ];
+    for name in [
+        "outsider",
+        "admin",
+        "assessor",
+        "reviewer",
+        "producer",
+        "apprentice",
+        "spare",
+        "holder",
+    ] {
+        let token = api.account(name).await;
+        let (slug, roles) = match name {
+            "outsider" => (
+                "other",
+                json!(["admin", "assessor", "reviewer", "producer", "apprentice"]),
+            ),
+            "spare" => continue,
+            // Receives the badges acted on, so that no actor holds more than it should.
+            "holder" => ("forge", json!(["apprentice"])),
+            role => ("forge", json!([role])),
+        };
+        api.call(
+            Method::PUT,
+            &format!("/api/v1/communities/{slug}/members/{name}"),
+            Some(&operator),
+            Some(json!({"roles": roles})),
+        )
+        .await
+        .expect(200);
+        if name != "holder" {
+            tokens.push((name.to_owned(), Some(token)));
+        }
+    }
+    let admin = tokens
+        .iter()
+        .find(|(n, _)| n == "admin")
+        .unwrap()
+        .1
+        .clone()
+        .unwrap();
+    // The operator founded both communities; leave them to their admins.
+    for slug in ["forge", "other"] {
+        api.call(
+            Method::DELETE,
+            &format!("/api/v1/communities/{slug}/members/operator"),
+            Some(&operator),
+            None,
+        )
+        .await
+        .expect(204);
+    }
+    for (name, prerequisites) in [
+        ("skill", json!([])),
+        ("skill2", json!([])),
+        ("advanced", json!(["skill2"])),
+    ] {
+        api.post(
+            "/api/v1/communities/forge/achievements",
+            Some(&admin),
+            json!({"name": name, "title": name, "description": "d", "criteria": "c", "prerequisites": prerequisites}),
+        )
+        .await
+        .expect(201);
+    }
+    issue(&api, &admin, "reviewer", "skill").await;
+    let target = issue(&api, &admin, "holder", "skill").await;
+    World {
+        api,
+        admin,
+        tokens,
+        endorsable: target["credential"]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn attempt(world: &World, write: Write, token: Option<&str>, cell: usize) -> Reply {
+    let api = &world.api;
+    let admin = world.admin.as_str();
+    let call = |method: Method, path: String, body: Option<Value>| async move {
+        api.call(method, &path, token, body).await
+    };
+    match write {
+        Write::CreateCommunity => {
+            call(Method::POST, "/api/v1/communities".into(), Some(json!({"slug": format!("c{cell}"), "name": "New"}))).await
+        }
+        Write::UpdateCommunity => {
+            call(Method::PATCH, "/api/v1/communities/forge".into(), Some(json!({"description": format!("edit {cell}")}))).await
+        }
+        Write::RotateKey => call(Method::POST, "/api/v1/communities/forge/key-rotation".into(), None).await,
+        Write::SetMember => {
+            call(Method::PUT, "/api/v1/communities/forge/members/spare".into(), Some(json!({"roles": ["apprentice"]}))).await
+        }
+        Write::RemoveMember => {
+            // Make sure there is someone to remove.
+            api.call(Method::PUT, "/api/v1/communities/forge/members/spare", Some(admin), Some(json!({"roles": ["apprentice"]})))
+                .await
+                .expect(200);
+            call(Method::DELETE, "/api/v1/communities/forge/members/spare".into(), None).await
+        }
+        Write::CreateAchievement => {
+            call(
+                Method::POST,
+                "/api/v1/communities/forge/achievements".into(),
+                Some(json!({"name": format!("a{cell}"), "title": "t", "description": "d", "criteria": "c"})),
+            )
+            .await
+        }
+        Write::UpdateAchievement => {
+            call(Method::PATCH, "/api/v1/communities/forge/achievements/skill".into(), Some(json!({"criteria": format!("c{cell}")}))).await
+        }
+        Write::UploadFile => {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(format!("evidence {cell}").into_bytes()).file_name("notes.txt"),
+            );
+            let mut request = api.client.post(format!("{}/api/v1/communities/forge/files", api.base)).multipart(form);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.json().await.unwrap_or(Value::Null);
+            Reply { status, headers, body }
+        }
+        Write::IssueBadge => {
+            call(Method::POST, "/api/v1/communities/forge/badges".into(), Some(json!({"recipient": "holder", "achievement": "skill2"}))).await
+        }
+        Write::OverridePrerequisites => {
+            call(
+                Method::POST,
+                "/api/v1/communities/forge/badges".into(),
+                Some(json!({"recipient": "holder", "achievement": "advanced", "overridePrerequisites": "assessed elsewhere"})),
+            )
+            .await
+        }
+        Write::Revoke | Write::Suspend | Write::Reinstate => {
+            let badge = issue(api, admin, "holder", "skill").await;
+            let uuid = badge["uuid"].as_str().unwrap();
+            if write == Write::Reinstate {
+                api.call(Method::POST, &format!("/api/v1/communities/forge/badges/{uuid}/suspend"), Some(admin), None)
+                    .await
+                    .expect(200);
+            }
+            let verb = match write {
+                Write::Revoke => "revoke",
+                Write::Suspend => "suspend",
+                _ => "reinstate",
+            };
+            call(Method::POST, format!("/api/v1/communities/forge/badges/{uuid}/{verb}"), None).await
+        }
+        Write::Endorse => {
+            call(Method::POST, "/api/v1/endorsements".into(), Some(json!({"target": world.endorsable, "comment": "good"}))).await
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_endpoint_against_every_caller() {
+    let server = Server::start(&[]);
+    let world = world(&server).await;
+    let mut cells = 0;
+    let mut table = String::new();
+    for (i, write) in WRITES.iter().enumerate() {
+        table.push_str(&format!("{:<22}", format!("{write:?}")));
+        for (j, (actor, token)) in world.tokens.iter().enumerate() {
+            let reply = attempt(&world, *write, token.as_deref(), i * 100 + j).await;
+            let expected = if allowed(*write, actor) {
+                success(*write)
+            } else if token.is_none() {
+                401
+            } else {
+                403
+            };
+            assert_eq!(
+                reply.status.as_u16(),
+                expected,
+                "{write:?} by {actor}: {:#}",
+                reply.body
+            );
+            if expected >= 400 {
+                let slug = if expected == 401 {
+                    "unauthenticated"
+                } else {
+                    "forbidden"
+                };
+                reply.problem(expected, slug);
+            }
+            table.push_str(&format!(" {expected}"));
+            cells += 1;
+        }
+        table.push('\n');
+    }
+    println!("{:<22} {}\n{table}", "", ACTORS.join(" "));
+    assert_eq!(
+        world
+            .tokens
+            .iter()
+            .map(|t| t.0.as_str())
+            .collect::<Vec<_>>(),
+        ACTORS
+    );
+    assert_eq!(cells, WRITES.len() * ACTORS.len());
+    assert_eq!(cells, 112);
+}
