@@ -46,6 +46,10 @@ pub struct DurableDb {
     pub db: sled::Db,
     dir: PathBuf,
     data_file: Mutex<File>,
+    /// Blob files already fsynced, with their length then: sled writes a blob once and
+    /// never changes it, so each needs one fsync, not one per flush. The length guards
+    /// against a blob another thread was still writing when it was synced.
+    synced_blobs: Mutex<std::collections::HashSet<(std::ffi::OsString, u64)>>,
 }
 
 impl DurableDb {
@@ -93,6 +97,7 @@ impl DurableDb {
             db,
             dir: dir.to_owned(),
             data_file: Mutex::new(data_file),
+            synced_blobs: Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -110,16 +115,31 @@ impl DurableDb {
             .map_err(io("fsyncing the store's data file"))?;
         let blobs = self.dir.join("blobs");
         if let Ok(entries) = std::fs::read_dir(&blobs) {
+            let mut synced = self
+                .synced_blobs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut present = std::collections::HashSet::new();
             let mut any = false;
             for entry in entries.flatten() {
-                any = true;
-                match File::open(entry.path()).and_then(|f| f.sync_all()) {
-                    Ok(()) => {}
-                    // sled deletes blobs it no longer needs while we list them.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io("fsyncing a blob file")(e)),
+                let length = match entry.metadata() {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io("reading a blob file's length")(e)),
+                };
+                let name = (entry.file_name(), length);
+                if !synced.contains(&name) {
+                    match File::open(entry.path()).and_then(|f| f.sync_all()) {
+                        Ok(()) => any = true,
+                        // sled deletes blobs it no longer needs while we list them.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(io("fsyncing a blob file")(e)),
+                    }
                 }
+                present.insert(name);
             }
+            // Forget deleted blobs, so the set stays as small as the directory.
+            *synced = present;
             if any {
                 sync_dir(&blobs)?;
             }

@@ -20,6 +20,9 @@ pub struct DemoLogin {
     pub roles: String,
 }
 
+/// A demo person's communities and roles there.
+type Memberships = &'static [(&'static str, &'static [Role])];
+
 struct Skill {
     community: &'static str,
     name: &'static str,
@@ -97,7 +100,7 @@ impl Node {
             Some(a) => a,
             None => self.create_account("operator", DEMO_PASSWORD).await?,
         };
-        let people: &[(&str, &[(&str, &[Role])])] = &[
+        let people: &[(&str, Memberships)] = &[
             ("mira", &[("kestrel", &[Role::Admin])]),
             ("tomas", &[("kestrel", &[Role::Assessor])]),
             ("jun", &[("kestrel", &[Role::Producer])]),

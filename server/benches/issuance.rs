@@ -1,0 +1,143 @@
+//! Badge issuance end to end over HTTP: the real `guildmark serve` binary, 64 concurrent
+//! clients each issuing badges one after another (authenticate, check, sign, log, wait
+//! for the ledger's acknowledgement). Prints throughput and latency percentiles.
+//!
+//! `cargo bench -p guildmark-server --bench issuance` (GUILDMARK_BENCH_SECONDS, default
+//! 10; GUILDMARK_BENCH_CLIENTS, default 64). Client and server share this machine's cores.
+
+use std::io::BufRead as _;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn main() {
+    let seconds = env("GUILDMARK_BENCH_SECONDS", 10);
+    let clients = env("GUILDMARK_BENCH_CLIENTS", 64) as usize;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .env("GUILDMARK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the node");
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("listening on ")
+                .map(|r| r.split_whitespace().next().unwrap().to_owned())
+        })
+        .expect("the node's address");
+    std::thread::spawn(move || for _ in lines {});
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+        let (status, _) = post(&client, format!("{base}/api/v1/accounts"), None, json!({"username": "admin", "password": "bench-password"})).await;
+        assert_eq!(status, 201);
+        let response = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({"username": "admin", "password": "bench-password"}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let session: Value = response.json().await.unwrap();
+        let token: Value = client
+            .post(format!("{base}/api/v1/me/tokens"))
+            .header("cookie", cookie)
+            .header("x-csrf-token", session["csrfToken"].as_str().unwrap())
+            .json(&json!({"name": "bench"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["token"].as_str().unwrap().to_owned();
+        let (status, _) = post(&client, format!("{base}/api/v1/communities"), Some(&token), json!({"slug": "forge", "name": "Forge"})).await;
+        assert_eq!(status, 201);
+        let (status, _) = post(&client, format!("{base}/api/v1/communities/forge/achievements"), Some(&token),
+            json!({"name": "l1", "title": "Soldering, level 1", "description": "Solders through-hole parts cleanly.", "criteria": "Forty good joints on the practice board."})).await;
+        assert_eq!(status, 201);
+        let issue = Arc::new((client, format!("{base}/api/v1/communities/forge/badges"), token));
+
+        let run = |duration: Duration| {
+            let issue = issue.clone();
+            async move {
+                let deadline = Instant::now() + duration;
+                let tasks: Vec<_> = (0..clients)
+                    .map(|i| {
+                        let issue = issue.clone();
+                        tokio::spawn(async move {
+                            let (client, url, token) = &*issue;
+                            let mut latencies = Vec::new();
+                            while Instant::now() < deadline {
+                                let started = Instant::now();
+                                let (status, body) = post(client, url.clone(), Some(token), json!({
+                                    "recipient": "admin", "achievement": "l1",
+                                    "narrative": format!("Client {i}, badge {}.", latencies.len()),
+                                    "evidence": [{"narrative": "Forty joints, all wetted, no bridges."}]
+                                })).await;
+                                assert_eq!(status, 201, "{body}");
+                                latencies.push(started.elapsed());
+                            }
+                            latencies
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for task in tasks {
+                    all.extend(task.await.unwrap());
+                }
+                all
+            }
+        };
+        run(Duration::from_secs(2)).await; // warm-up
+        let started = Instant::now();
+        let mut latencies = run(Duration::from_secs(seconds)).await;
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!(
+            "badge issuance over HTTP, {clients} clients, {:.1} s: {} badges, {:.0} badges/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            elapsed.as_secs_f64(),
+            latencies.len(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+            latencies.last().unwrap().as_secs_f64() * 1e3,
+        );
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+}
