@@ -8,7 +8,7 @@ use super::badge::{issuer_of, CredentialKind, CredentialRecord};
 use super::community::IssuerEpoch;
 use super::endorsement::uuid_of;
 use super::status::{index_of, Slot, LIST_SIZE};
-use super::{Node, NodeError, NodeResult, REPLAYED};
+use super::{Node, NodeResult, REPLAYED};
 use crate::ledger::entry::{EntryKind, LedgerEntry};
 use guildmark_credentials::Timestamp;
 
@@ -30,10 +30,13 @@ impl Node {
         }
         for index in from..size {
             let bytes = self.ledger().entry(index)?;
-            let entry = LedgerEntry::parse(&bytes).map_err(|e| {
-                NodeError::Storage(format!("ledger entry {index} does not parse: {e}"))
-            })?;
-            self.take_in(index, entry)?;
+            // An entry the node did not write (or a later version's) is not its to take in.
+            match LedgerEntry::parse(&bytes) {
+                Ok(entry) => self.take_in(index, entry)?,
+                Err(e) => {
+                    tracing::warn!(index, error = %e, "skipping a ledger entry that is not a node record")
+                }
+            }
         }
         // Until the next clean shutdown, a crash replays from here.
         self.trees.meta.insert(REPLAYED, &size.to_be_bytes())?;

@@ -77,6 +77,16 @@ struct ListId {
 }
 
 impl ListId {
+    /// The list of `purpose` holding `slot`.
+    fn of(slug: &str, slot: Slot, purpose: Purpose) -> ListId {
+        ListId {
+            slug: slug.to_owned(),
+            epoch: slot.epoch,
+            purpose,
+            number: slot.list(),
+        }
+    }
+
     fn key(&self) -> Vec<u8> {
         key(&[
             &self.slug,
@@ -277,24 +287,8 @@ impl Node {
         let Some(url) = list.get("id").and_then(Value::as_str) else {
             return Ok(());
         };
-        let prefix = format!("{}/communities/", self.public_url());
-        let Some(rest) = url.strip_prefix(&prefix) else {
+        let Some(id) = self.parse_list_url(url) else {
             return Ok(());
-        };
-        let parts: Vec<&str> = rest.split('/').collect();
-        let [slug, "status", epoch, purpose, number] = parts[..] else {
-            return Ok(());
-        };
-        let (Ok(epoch), Some(purpose), Ok(number)) =
-            (epoch.parse(), Purpose::parse(purpose), number.parse())
-        else {
-            return Ok(());
-        };
-        let id = ListId {
-            slug: slug.to_owned(),
-            epoch,
-            purpose,
-            number,
         };
         let valid_from = |v: &Value| {
             v.get("validFrom")
@@ -340,12 +334,7 @@ impl Node {
         slot: Slot,
         purpose: Purpose,
     ) -> NodeResult<bool> {
-        let id = ListId {
-            slug: slug.to_owned(),
-            epoch: slot.epoch,
-            purpose,
-            number: slot.list(),
-        };
+        let id = ListId::of(slug, slot, purpose);
         let index = index_of(issuer, slot.seq) as usize;
         Ok(self.current_bits(&id)?.get(index).unwrap_or(false))
     }
@@ -362,12 +351,7 @@ impl Node {
         value: bool,
     ) -> NodeResult<Value> {
         let _guard = self.status.lock_community(slug).await;
-        let id = ListId {
-            slug: slug.to_owned(),
-            epoch: slot.epoch,
-            purpose,
-            number: slot.list(),
-        };
+        let id = ListId::of(slug, slot, purpose);
         let index = index_of(issuer, slot.seq) as usize;
         let mut bits = (*self.current_bits(&id)?).clone();
         if bits.get(index) == Some(value) {
@@ -411,24 +395,28 @@ impl Node {
     pub fn lists_for(&self, document: &Value) -> Vec<Value> {
         let mut urls = Vec::new();
         collect_list_urls(document, &mut urls);
+        urls.iter()
+            .filter_map(|url| self.parse_list_url(url))
+            .filter_map(|id| {
+                self.status_list(&id.slug, id.epoch, id.purpose, id.number)
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// The list a URL of this node names.
+    fn parse_list_url(&self, url: &str) -> Option<ListId> {
         let prefix = format!("{}/communities/", self.public_url());
-        let mut lists = Vec::new();
-        for url in urls {
-            let Some(rest) = url.strip_prefix(&prefix) else {
-                continue;
-            };
-            let parts: Vec<&str> = rest.split('/').collect();
-            if let [slug, "status", epoch, purpose, number] = parts[..] {
-                if let (Ok(epoch), Some(purpose), Ok(number)) =
-                    (epoch.parse(), Purpose::parse(purpose), number.parse())
-                {
-                    if let Ok(list) = self.status_list(slug, epoch, purpose, number) {
-                        lists.push(list);
-                    }
-                }
-            }
-        }
-        lists
+        let parts: Vec<&str> = url.strip_prefix(&prefix)?.split('/').collect();
+        let [slug, "status", epoch, purpose, number] = parts[..] else {
+            return None;
+        };
+        Some(ListId {
+            slug: slug.to_owned(),
+            epoch: epoch.parse().ok()?,
+            purpose: Purpose::parse(purpose)?,
+            number: number.parse().ok()?,
+        })
     }
 }
 
