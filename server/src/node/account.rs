@@ -451,7 +451,8 @@ impl Node {
 
     /// A fresh challenge for registering a holder key, valid for ten minutes.
     pub fn holder_challenge(&self, account: &Account) -> NodeResult<String> {
-        let challenge = secret("");
+        // Prefixed: a challenge starting with "-" would read as an option on a command line.
+        let challenge = secret("gmc_");
         let expires = now().plus_seconds(600);
         write(
             &self.trees.meta,
