@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::json::JsonError;
+use crate::json::{Json, JsonError};
 use crate::jsonld::{self, Contexts, JsonLdError};
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
@@ -121,6 +121,82 @@ pub fn party_id(value: Option<&Value>) -> Option<&str> {
 
 /// Verifies a credential.
 pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verification {
+    verify_credentials(&[(document, *options)])
+        .pop()
+        .expect("one verification per credential")
+}
+
+/// Verifies several credentials, each with its own options, checking all their
+/// signatures in one Ed25519 batch (a provenance bundle's credentials). One verification
+/// per credential, in order; each is what [`verify_credential`] would give.
+pub fn verify_credentials(items: &[(&Value, VerifyOptions<'_>)]) -> Vec<Verification> {
+    let purpose = ProofPurpose::AssertionMethod;
+    let mut started = Vec::with_capacity(items.len());
+    let mut prepared = Vec::with_capacity(items.len());
+    for (document, options) in items {
+        let (report, sound) = check_model(document, options);
+        let proof_options = VerifyProofOptions {
+            contexts: options.contexts,
+            keys: options.keys,
+            purpose: &purpose,
+            at: options.at,
+            domain: None,
+            challenge: None,
+        };
+        match proof::prepare(&Json::from_value(document), &proof_options) {
+            Ok(proofs) => {
+                prepared.push(proofs);
+                started.push((report, sound, None));
+            }
+            Err(e) => {
+                prepared.push(Vec::new());
+                started.push((report, sound, Some(e)));
+            }
+        }
+    }
+    let checked = proof::check_signatures_of_many(prepared);
+    items
+        .iter()
+        .zip(started)
+        .zip(checked)
+        .map(
+            |(((document, options), (mut report, sound, error)), results)| {
+                let proofs = match error {
+                    Some(e) => {
+                        report.fail("proof", format!("{e} [{}]", e.code()));
+                        Vec::new()
+                    }
+                    None => {
+                        report_proofs(&mut report, &results);
+                        results
+                    }
+                };
+                let issuer = party_id(document.get("issuer")).map(str::to_owned);
+                let signers: Vec<VerificationMethod> = proofs
+                    .iter()
+                    .filter(|p| p.result.is_ok())
+                    .filter_map(|p| p.method.clone())
+                    .collect();
+                binding_check(&mut report, "issuer", issuer.as_deref(), &signers);
+                validity_check(&mut report, document, options.at);
+                status_check(&mut report, document, issuer.as_deref(), options);
+
+                let proofs_ok = !proofs.is_empty() && proofs.iter().all(|p| p.result.is_ok());
+                let credential = (sound && proofs_ok).then(|| VerifiedCredential {
+                    document: (*document).clone(),
+                    issuer: issuer.unwrap_or_default(),
+                    signers,
+                    checked_at: options.at,
+                });
+                Verification { report, credential }
+            },
+        )
+        .collect()
+}
+
+/// The checks that need no signature: data model, Open Badges rules, terms, schema.
+/// Returns the report so far and whether the document is sound.
+fn check_model(document: &Value, options: &VerifyOptions<'_>) -> (Report, bool) {
     let mut report = Report::new(DocumentKind::Credential, options.at);
     describe(&mut report, document, "issuer");
 
@@ -172,35 +248,7 @@ pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verif
             ),
         );
     }
-
-    let proof_options = VerifyProofOptions {
-        contexts: options.contexts,
-        keys: options.keys,
-        purpose: &ProofPurpose::AssertionMethod,
-        at: options.at,
-        domain: None,
-        challenge: None,
-    };
-    let proofs = proof_checks(&mut report, document, &proof_options);
-
-    let issuer = party_id(document.get("issuer")).map(str::to_owned);
-    let signers: Vec<VerificationMethod> = proofs
-        .iter()
-        .filter(|p| p.result.is_ok())
-        .filter_map(|p| p.method.clone())
-        .collect();
-    binding_check(&mut report, "issuer", issuer.as_deref(), &signers);
-    validity_check(&mut report, document, options.at);
-    status_check(&mut report, document, issuer.as_deref(), options);
-
-    let proofs_ok = !proofs.is_empty() && proofs.iter().all(|p| p.result.is_ok());
-    let credential = (model_ok && badge_ok && proofs_ok).then(|| VerifiedCredential {
-        document: document.clone(),
-        issuer: issuer.unwrap_or_default(),
-        signers,
-        checked_at: options.at,
-    });
-    Verification { report, credential }
+    (report, model_ok && badge_ok)
 }
 
 /// Verifies a presentation and each credential it carries.
@@ -305,33 +353,38 @@ fn proof_checks(
             Vec::new()
         }
         Ok(results) => {
-            let single = results.len() == 1;
-            for r in &results {
-                let name = if single {
-                    "proof".to_owned()
-                } else {
-                    format!("proof[{}]", r.index)
-                };
-                let suite = r
-                    .cryptosuite
-                    .as_ref()
-                    .map(|s| s.name().to_owned())
-                    .unwrap_or_else(|| "proof".into());
-                let by = r
-                    .method
-                    .as_ref()
-                    .map(|m| format!(" by {}", m.controller))
-                    .unwrap_or_default();
-                let created = r
-                    .created
-                    .map(|c| format!(", created {c}"))
-                    .unwrap_or_default();
-                match &r.result {
-                    Ok(()) => report.pass(name, format!("{suite} signature{by} verifies{created}")),
-                    Err(e) => report.fail(name, format!("{suite}{by}: {e} [{}]", e.code())),
-                }
-            }
+            report_proofs(report, &results);
             results
+        }
+    }
+}
+
+/// Adds one check per proof result.
+fn report_proofs(report: &mut Report, results: &[ProofResult]) {
+    let single = results.len() == 1;
+    for r in results {
+        let name = if single {
+            "proof".to_owned()
+        } else {
+            format!("proof[{}]", r.index)
+        };
+        let suite = r
+            .cryptosuite
+            .as_ref()
+            .map(|s| s.name().to_owned())
+            .unwrap_or_else(|| "proof".into());
+        let by = r
+            .method
+            .as_ref()
+            .map(|m| format!(" by {}", m.controller))
+            .unwrap_or_default();
+        let created = r
+            .created
+            .map(|c| format!(", created {c}"))
+            .unwrap_or_default();
+        match &r.result {
+            Ok(()) => report.pass(name, format!("{suite} signature{by} verifies{created}")),
+            Err(e) => report.fail(name, format!("{suite}{by}: {e} [{}]", e.code())),
         }
     }
 }

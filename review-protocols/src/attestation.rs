@@ -14,7 +14,9 @@ use guildmark_credentials::VerifiedCredential;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::protocol::ProtocolHash;
+use crate::evaluation::Batch;
+use crate::protocol::{Protocol, ProtocolHash};
+use crate::step::StepKind;
 use crate::unit::Quantity;
 
 /// The credential type of a review attestation.
@@ -196,6 +198,89 @@ impl ReviewClaims {
             )));
         }
         Ok(claims)
+    }
+}
+
+impl ReviewClaims {
+    /// Checks that the claims read under `protocol` for `batch`: they name the batch and
+    /// the protocol's hash, every sampled serial is a unit of the batch (once), and every
+    /// result is for a sampled unit and a step of the protocol, recorded the way the step
+    /// asks (a quantity in a unit convertible to the step's, a check's `passed`, or an
+    /// observation's `note`), at most once per unit and step.
+    ///
+    /// This is whether the attestation *parses*, not whether it passes: failing values
+    /// are fine here. Returns every problem found.
+    pub fn check(&self, protocol: &Protocol, batch: &Batch) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.id != batch.id {
+            problems.push(format!(
+                "it is about {:?}, not this batch ({})",
+                self.id, batch.id
+            ));
+        }
+        if self.protocol.digest != protocol.hash() {
+            problems.push(format!(
+                "it cites the protocol {}, but the batch is reviewed under {}",
+                self.protocol.digest,
+                protocol.hash()
+            ));
+        } else if self.protocol.id != protocol.urn() {
+            problems.push(format!(
+                "it names the protocol {:?}, whose hash is that of {}",
+                self.protocol.id,
+                protocol.urn()
+            ));
+        }
+        let in_batch: BTreeSet<&str> = batch.serials.iter().map(String::as_str).collect();
+        let mut sampled = BTreeSet::new();
+        if self.sampled.is_empty() {
+            problems.push("no unit was sampled".into());
+        }
+        for serial in &self.sampled {
+            if !in_batch.contains(serial.as_str()) {
+                problems.push(format!("sampled unit {serial:?} is not in the batch"));
+            } else if !sampled.insert(serial.as_str()) {
+                problems.push(format!("unit {serial:?} is sampled twice"));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for result in &self.results {
+            let at = format!("the result of {:?} on {:?}", result.step, result.serial);
+            if !sampled.contains(result.serial.as_str()) {
+                problems.push(format!("{at}: the unit is not among the sampled"));
+            }
+            if !seen.insert((result.serial.as_str(), result.step.as_str())) {
+                problems.push(format!("{at}: given twice"));
+            }
+            let Some(step) = protocol.step(&result.step) else {
+                problems.push(format!("{at}: the protocol has no such step"));
+                continue;
+            };
+            match (&step.kind, &result.recorded) {
+                (StepKind::Measurement { unit, .. }, Recorded::Measured(q)) => {
+                    if let Err(e) = q.in_base_of(unit) {
+                        problems.push(format!("{at}: {e}"));
+                    }
+                }
+                (StepKind::Check, Recorded::Checked(_))
+                | (StepKind::Observation, Recorded::Noted(_)) => {}
+                (StepKind::Measurement { unit, .. }, _) => problems.push(format!(
+                    "{at}: the step is a measurement; give a value in {}",
+                    unit.symbol()
+                )),
+                (StepKind::Check, _) => {
+                    problems.push(format!("{at}: the step is a check; give passed"))
+                }
+                (StepKind::Observation, _) => {
+                    problems.push(format!("{at}: the step is an observation; give a note"))
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 

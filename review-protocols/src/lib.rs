@@ -35,10 +35,14 @@
 
 pub mod attestation;
 pub mod evaluation;
+pub mod examples;
 pub mod protocol;
+pub mod provenance;
 pub mod publication;
+pub mod registration;
 pub mod reviewers;
 pub mod sampling;
+pub mod serials;
 pub mod step;
 pub mod unit;
 
@@ -46,3 +50,4 @@ pub use attestation::{Attestation, Held, ReviewClaims, Reviewer, ReviewerVerdict
 pub use evaluation::{evaluate, Batch, BatchError, Evaluation, Rule, Verdict};
 pub use protocol::{Protocol, ProtocolError, ProtocolHash, ProtocolIssue};
 pub use publication::PublicationError;
+pub use registration::{BatchRegistration, RegistrationError};

@@ -536,48 +536,70 @@ fn prepare_one(
 /// fails, each signature is checked alone so that the report says which one is bad. A
 /// proof that chains to a failed proof fails too.
 pub fn check_signatures(prepared: Vec<PreparedProof>) -> Vec<ProofResult> {
-    let mut ok: Vec<Prepared> = Vec::new();
-    let mut results: Vec<ProofResult> = Vec::new();
-    for item in prepared {
-        match item {
-            Ok(p) => ok.push(p),
-            Err(rejected) => {
-                let Rejected {
-                    index,
-                    error,
-                    partial,
-                } = *rejected;
-                results.push(ProofResult {
-                    index,
-                    cryptosuite: partial.cryptosuite,
-                    method: partial.method,
-                    created: partial.created,
-                    result: Err(error),
-                })
+    check_signatures_of_many(vec![prepared])
+        .pop()
+        .unwrap_or_default()
+}
+
+/// [`check_signatures`] for several documents at once, with one batch verification over
+/// all their signatures (a provenance bundle's credentials); one result list per document.
+pub fn check_signatures_of_many(documents: Vec<Vec<PreparedProof>>) -> Vec<Vec<ProofResult>> {
+    let mut oks: Vec<Vec<Prepared>> = Vec::with_capacity(documents.len());
+    let mut results: Vec<Vec<ProofResult>> = Vec::with_capacity(documents.len());
+    for prepared in documents {
+        let mut ok = Vec::new();
+        let mut refused = Vec::new();
+        for item in prepared {
+            match item {
+                Ok(p) => ok.push(p),
+                Err(rejected) => {
+                    let Rejected {
+                        index,
+                        error,
+                        partial,
+                    } = *rejected;
+                    refused.push(ProofResult {
+                        index,
+                        cryptosuite: partial.cryptosuite,
+                        method: partial.method,
+                        created: partial.created,
+                        result: Err(error),
+                    })
+                }
             }
         }
+        oks.push(ok);
+        results.push(refused);
     }
-    let verdicts = verify_signatures(&ok);
-    for (p, verdict) in ok.iter().zip(verdicts) {
-        results.push(ProofResult {
-            index: p.index,
-            cryptosuite: Some(p.cryptosuite.clone()),
-            method: Some(p.method.clone()),
-            created: p.created,
-            result: if verdict {
-                Ok(())
-            } else {
-                Err(ProofError::InvalidSignature)
-            },
-        });
+    let all: Vec<&Prepared> = oks.iter().flatten().collect();
+    let mut verdicts = verify_signature_refs(&all).into_iter();
+    for (ok, results) in oks.iter().zip(results.iter_mut()) {
+        for p in ok {
+            let verdict = verdicts.next().unwrap_or(false);
+            results.push(ProofResult {
+                index: p.index,
+                cryptosuite: Some(p.cryptosuite.clone()),
+                method: Some(p.method.clone()),
+                created: p.created,
+                result: if verdict {
+                    Ok(())
+                } else {
+                    Err(ProofError::InvalidSignature)
+                },
+            });
+        }
+        results.sort_by_key(|r| r.index);
+        chain::propagate_failures(ok, results);
     }
-    results.sort_by_key(|r| r.index);
-    chain::propagate_failures(&ok, &mut results);
     results
 }
 
 /// Checks a list of prepared signatures; `true` where the signature verifies.
 pub fn verify_signatures(prepared: &[Prepared]) -> Vec<bool> {
+    verify_signature_refs(&prepared.iter().collect::<Vec<_>>())
+}
+
+fn verify_signature_refs(prepared: &[&Prepared]) -> Vec<bool> {
     if prepared.len() > 1 {
         let messages: Vec<&[u8]> = prepared.iter().map(|p| &p.hash_data[..]).collect();
         let signatures: Vec<Signature> = prepared.iter().map(|p| p.signature).collect();

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::{KnownKeys, Report, VerifyOptions};
+use guildmark_review_protocols::provenance::{verify_bundle, Bundle, BUNDLE_TYPE};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -83,7 +84,7 @@ fn view(
     Ok(CredentialView {
         standing: match record.kind {
             CredentialKind::Badge => Some(node.standing(&record)?),
-            CredentialKind::Endorsement => None,
+            CredentialKind::Endorsement | CredentialKind::Attestation => None,
         },
         uuid: record.uuid,
         kind: record.kind,
@@ -268,16 +269,29 @@ async fn verify(State(state): State<AppState>, bytes: Bytes) -> Result<Json<Repo
     let document: Value = body::parse(&bytes)?;
     let node = state.node.clone();
     let report = tokio::task::spawn_blocking(move || {
+        let is_bundle = document.get("type").and_then(Value::as_str) == Some(BUNDLE_TYPE);
+        if is_bundle {
+            let bundle: Bundle = serde_json::from_value(document).map_err(|e| {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "Invalid request",
+                    format!("not a well-formed provenance bundle: {e}"),
+                )
+            })?;
+            let at = crate::node::now();
+            return Ok::<_, Problem>(verify_bundle(&bundle, None, node.contexts(), at).report);
+        }
         let lists = node.lists_for(&document);
         let keys = KnownKeys::default();
         let options = VerifyOptions {
             status_lists: &lists,
             ..VerifyOptions::new(crate::node::now(), node.contexts(), &keys)
         };
-        guildmark_credentials::verify_document(&document, &options).report
+        Ok(guildmark_credentials::verify_document(&document, &options).report)
     })
     .await
-    .map_err(Problem::internal)?;
+    .map_err(Problem::internal)??;
     Ok(Json(report))
 }
 

@@ -9,6 +9,7 @@ pub mod communities;
 pub mod ledger;
 pub mod openapi;
 pub mod problem;
+pub mod reviews;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(communities::routes())
         .merge(badges::routes())
+        .merge(reviews::routes())
         .merge(openapi::routes())
         .fallback(|| async { Problem::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {

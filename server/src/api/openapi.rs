@@ -10,7 +10,7 @@ use super::AppState;
 #[openapi(
     info(
         title = "Guildmark node API",
-        description = "Accounts, communities, achievements, badges, endorsements, status lists and verification. Every error is RFC 9457 problem+json with a `type` of urn:guildmark:problem:<slug>."
+        description = "Accounts, communities, achievements, badges, endorsements, status lists, review protocols, batches, attestations, provenance bundles and verification. Every error is RFC 9457 problem+json with a `type` of urn:guildmark:problem:<slug>."
     ),
     paths(
         super::accounts::create_account,
@@ -43,6 +43,17 @@ use super::AppState;
         super::badges::badges_of,
         super::badges::endorse,
         super::badges::verify,
+        super::reviews::publish,
+        super::reviews::protocols,
+        super::reviews::protocol,
+        super::reviews::protocol_version,
+        super::reviews::register,
+        super::reviews::batches,
+        super::reviews::batch,
+        super::reviews::attest,
+        super::reviews::device,
+        super::reviews::bundle,
+        super::reviews::trust,
     ),
     components(schemas(crate::node::badge::EvidenceInput))
 )]

@@ -140,6 +140,18 @@ impl From<crate::node::NodeError> for Problem {
                 "Prerequisite missing",
                 detail,
             ),
+            E::NotQualified(_) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "not-qualified",
+                "Reviewer not qualified",
+                detail,
+            ),
+            E::NotIndependent(_) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "not-independent",
+                "Reviewer not independent",
+                detail,
+            ),
             E::Unauthenticated(_) => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

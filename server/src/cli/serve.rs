@@ -155,6 +155,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         for login in logins {
             writeln!(out, "  {:<10} {}", login.username, login.roles)?;
         }
+        let serial = crate::node::demo::demo_serial(7);
+        writeln!(
+            out,
+            "a certified MPPT20 controller: {serial}; verify its provenance offline with\n  curl -s {public_url}/api/v1/devices/{serial}/bundle > b.json && curl -s {public_url}/api/v1/trust > trust.toml\n  guildmark verify b.json --trust trust.toml"
+        )?;
     }
     writeln!(
         out,

@@ -1,7 +1,8 @@
 //! `guildmark verify`: check a credential or presentation offline.
 
 use anyhow::Context as _;
-use guildmark_credentials::{DidKey, KnownKeys, Timestamp, VerifyOptions};
+use guildmark_credentials::{Contexts, DidKey, KnownKeys, Timestamp, VerifyOptions};
+use guildmark_review_protocols::provenance::{self, Bundle, Trust, BUNDLE_TYPE};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,11 @@ pub struct Args {
     /// The `domain` a presentation's proof must be bound to.
     #[arg(long)]
     domain: Option<String>,
+    /// For a provenance bundle: a TOML file naming the community DIDs and log keys you
+    /// trust (`communities = [...]`, `logs = [...]`; a node serves its own at
+    /// /api/v1/trust). Without it the trust check is unknown.
+    #[arg(long, value_name = "FILE")]
+    trust: Option<PathBuf>,
     /// The document to verify (default: standard input).
     #[arg(value_name = "INPUT")]
     input: Option<PathBuf>,
@@ -55,6 +61,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let name = input::input_name(args.input.as_deref());
     let bytes = input::read_document(args.input.as_deref())?;
+    if let Some(bundle) = bundle_of(&bytes, &name)? {
+        return verify_bundle(&args, &bundle, &contexts);
+    }
+    if args.trust.is_some() {
+        anyhow::bail!("--trust applies to provenance bundles, and {name} is not one");
+    }
     let options = VerifyOptions {
         status_lists: &status_lists,
         domain: args.domain.as_deref(),
@@ -66,6 +78,51 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = verification.report;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The bundle in `bytes`, if it is one (by its `type`).
+fn bundle_of(bytes: &[u8], name: &str) -> anyhow::Result<Option<Bundle>> {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(None); // the credential path reports the JSON error precisely
+    };
+    if value.get("type").and_then(Value::as_str) != Some(BUNDLE_TYPE) {
+        return Ok(None);
+    }
+    let bundle = serde_json::from_value(value)
+        .with_context(|| format!("{name} is not a well-formed provenance bundle"))?;
+    Ok(Some(bundle))
+}
+
+fn verify_bundle(args: &Args, bundle: &Bundle, contexts: &Contexts) -> anyhow::Result<ExitCode> {
+    let trust = match &args.trust {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let trust = Trust::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a trust file: {e}", path.display()))?;
+            Some(trust)
+        }
+    };
+    let at = args.at.unwrap_or_else(input::now);
+    let verification = provenance::verify_bundle(bundle, trust.as_ref(), contexts, at);
+    let report = verification.report;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "report": report,
+                "evaluation": verification.evaluation,
+            }))?
+        );
     } else {
         print!("{report}");
     }

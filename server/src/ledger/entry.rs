@@ -1,7 +1,8 @@
 //! What a Guildmark node records in its ledger: `{kind, time, payload}` as RFC 8785 (JCS)
 //! bytes, so that anyone can recompute an entry's leaf hash from its JSON.
 
-use guildmark_credentials::{jcs, Timestamp};
+use guildmark_credentials::Timestamp;
+use guildmark_review_protocols::provenance::entry_bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,11 +41,31 @@ pub struct LedgerEntry {
 impl LedgerEntry {
     /// The entry's bytes: its JCS canonical form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        jcs::canonicalize(&serde_json::to_value(self).expect("entries serialize"))
+        let kind = serde_json::to_value(&self.kind).expect("kinds serialize");
+        // The same writer a bundle verifier uses to recompute the entry.
+        entry_bytes(kind.as_str().unwrap_or_default(), self.time, &self.payload)
     }
 
     /// Reads entry bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_bytes_are_the_jcs_form_of_the_entry() {
+        let entry = LedgerEntry {
+            kind: EntryKind::StatusList,
+            time: Timestamp::parse("2026-11-22T10:11:12Z").unwrap(),
+            payload: serde_json::json!({"b": [1, "ü", {"z": null, "a": 1.5}], "a": "\u{2028}"}),
+        };
+        let expected =
+            guildmark_credentials::jcs::canonicalize(&serde_json::to_value(&entry).unwrap());
+        assert_eq!(entry.to_bytes(), expected);
+        assert_eq!(LedgerEntry::parse(&entry.to_bytes()).unwrap(), entry);
     }
 }

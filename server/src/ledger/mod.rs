@@ -291,6 +291,27 @@ impl Ledger {
         })
     }
 
+    /// Receipts for several entries, all against the same (latest) checkpoint.
+    pub fn receipts(&self, indexes: &[u64]) -> Result<Vec<Receipt>, LedgerError> {
+        let published = self.published();
+        let size = published.checkpoint.size;
+        indexes
+            .iter()
+            .map(|&index| {
+                if index >= size {
+                    return Err(LedgerError::NotFound(format!(
+                        "no entry {index}: the log has {size}"
+                    )));
+                }
+                Ok(Receipt {
+                    index,
+                    proof: self.inclusion_proof(index, size)?,
+                    checkpoint: published.note.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// The inclusion proof of `index` in the tree of `size` (≤ the published size).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
         self.check_size(size)?;

@@ -37,6 +37,13 @@ pub enum Action {
     Reinstate,
     /// Endorse a badge or achievement.
     Endorse,
+    /// Publish a review protocol.
+    PublishProtocol,
+    /// Register a product batch.
+    RegisterBatch,
+    /// Attest a batch (roles are the caller's in every community: a reviewer reviews
+    /// other communities' batches).
+    Attest,
 }
 
 /// Who an action is for.
@@ -55,6 +62,8 @@ pub fn permission(action: Action) -> Permission {
     use Action::*;
     const ADMIN: &[Role] = &[Role::Admin];
     const AWARDERS: &[Role] = &[Role::Admin, Role::Assessor];
+    const PRODUCERS: &[Role] = &[Role::Admin, Role::Producer];
+    const REVIEWERS: &[Role] = &[Role::Reviewer];
     match action {
         CreateCommunity => Permission::Operator,
         UpdateCommunity
@@ -64,7 +73,10 @@ pub fn permission(action: Action) -> Permission {
         | CreateAchievement
         | UpdateAchievement
         | OverridePrerequisites
-        | Revoke => Permission::Roles(ADMIN),
+        | Revoke
+        | PublishProtocol => Permission::Roles(ADMIN),
+        RegisterBatch => Permission::Roles(PRODUCERS),
+        Attest => Permission::Roles(REVIEWERS),
         UploadFile | IssueBadge | Suspend | Reinstate => Permission::Roles(AWARDERS),
         Endorse => Permission::Holder,
     }
@@ -95,7 +107,7 @@ pub fn authorize(
     Err(NodeError::Forbidden(match permission(action) {
         Permission::Operator => "only the node's operator may do this".to_owned(),
         Permission::Roles(needed) => format!(
-            "this needs the role {} in this community",
+            "this needs the role {}",
             needed
                 .iter()
                 .map(|r| format!("{r:?}").to_lowercase())

@@ -28,6 +28,8 @@ pub enum CredentialKind {
     Badge,
     /// An `EndorsementCredential`.
     Endorsement,
+    /// A review attestation of a batch.
+    Attestation,
 }
 
 /// The node's record of a logged credential.
@@ -431,6 +433,23 @@ impl Node {
             )));
         }
         let issuer = issuer_of(&record.credential).to_owned();
+        let list = self.apply_change(slug, &issuer, slot, change).await?;
+        // Reviews that rely on this badge may have a new verdict.
+        let id = record.credential["id"].as_str().unwrap_or_default();
+        for batch in self.batches_citing(id)? {
+            self.refresh_verdict(&batch).await?;
+        }
+        Ok(list)
+    }
+
+    async fn apply_change(
+        &self,
+        slug: &str,
+        issuer: &str,
+        slot: Slot,
+        change: StatusChange,
+    ) -> NodeResult<Value> {
+        let issuer = issuer.to_owned();
         match change {
             StatusChange::Revoke => {
                 self.change_status(slug, &issuer, slot, Purpose::Revocation, true)

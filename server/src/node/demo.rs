@@ -4,10 +4,15 @@
 use std::collections::BTreeSet;
 
 use super::achievement::AchievementFields;
+use super::attestation::AttestRequest;
 use super::badge::{EvidenceInput, IssueRequest, StatusChange};
+use super::batch::RegisterRequest;
 use super::community::Role;
 use super::endorsement::EndorseRequest;
+use super::protocol::PublishRequest;
 use super::{Node, NodeResult};
+use guildmark_review_protocols::attestation::Recorded;
+use guildmark_review_protocols::{examples, ReviewerVerdict, StepResult};
 
 /// The password of every demo account (printed at startup; demo data only).
 pub const DEMO_PASSWORD: &str = "guildmark-demo";
@@ -78,6 +83,15 @@ const SKILLS: &[Skill] = &[
         criteria: "Reviewed two batches under supervision; measurement technique checked by two reviewers.",
         level: "3",
         prerequisites: &["saltmarsh/soldering-l2", "lumen/electrical-safety"],
+    },
+    Skill {
+        community: "saltmarsh",
+        name: "power-electronics-reviewer",
+        title: "Power-electronics reviewer",
+        description: "Qualified to review batches of charge controllers, converters and battery chargers.",
+        criteria: "Reviewed two batches alongside a qualified reviewer; bench technique and independence checked by the café's assessors.",
+        level: "3",
+        prerequisites: &["soldering-l2", "battery-safety"],
     },
     Skill {
         community: "kestrel",
@@ -256,11 +270,11 @@ impl Node {
                 "Reviewed MPPT20 batches 3 and 4 under supervision.",
             ),
             award(
-                "lumen",
-                "priya",
+                "saltmarsh",
+                "noor",
                 "felix",
                 "power-electronics-reviewer",
-                "Reviewed two batches of buck converters under supervision.",
+                "Reviewed two batches of buck converters alongside a qualified reviewer.",
             ),
             award(
                 "kestrel",
@@ -325,6 +339,8 @@ impl Node {
         )
         .await?;
 
+        self.seed_reviews(&accounts).await?;
+
         let mut logins = vec![DemoLogin {
             username: "operator".into(),
             roles: "node operator (creates communities)".into(),
@@ -351,4 +367,146 @@ impl Node {
         }
         Ok(Some(logins))
     }
+}
+
+/// The demo's batches: (first serial, last serial, reviewers and whether each finds an
+/// efficiency failure).
+const BATCHES: &[(&str, u32, u32, &[(&str, bool)])] = &[
+    ("Spring run", 1, 50, &[("felix", false), ("bo", false)]),
+    ("Summer run", 51, 80, &[("bo", false)]),
+    ("Autumn run", 81, 100, &[("felix", true)]),
+];
+
+/// A serial number of the demo's MPPT20 controllers.
+pub fn demo_serial(n: u32) -> String {
+    format!("MPPT20-2026-{n:04}")
+}
+
+impl Node {
+    /// The MPPT20 protocol (published by Lumen, with this node's achievement URLs) and
+    /// three batches of Kestrel's: certified, pending and rejected.
+    async fn seed_reviews(
+        &self,
+        accounts: &std::collections::HashMap<&str, super::account::Account>,
+    ) -> NodeResult<()> {
+        let source = self.localize_protocol(examples::MPPT20_BATCH_QA);
+        let protocol = self
+            .publish_protocol("lumen", PublishRequest { source })
+            .await?;
+        for (name, first, last, reviews) in BATCHES {
+            let batch = self
+                .register_batch(
+                    "kestrel",
+                    &accounts["jun"],
+                    RegisterRequest {
+                        product: "MPPT20 12/24 V 20 A solar charge controller".into(),
+                        protocol: protocol.hash.clone(),
+                        lot_size: u64::from(last - first + 1),
+                        serials: vec![format!("{}..{:04}", demo_serial(*first), last)],
+                        production_date: "2026-10-01".into(),
+                        notes: Some(format!("{name}: PCB rev C, MOSFETs from lot 4471.")),
+                    },
+                )
+                .await?;
+            for (i, (reviewer, fails)) in reviews.iter().enumerate() {
+                // Each reviewer draws their own sample: every other unit, offset per reviewer.
+                let sampled: Vec<String> = batch
+                    .serials
+                    .iter()
+                    .skip(i)
+                    .step_by(2)
+                    .take(13)
+                    .cloned()
+                    .collect();
+                let results = mppt_results(&sampled, *fails);
+                self.attest(
+                    &batch.uuid,
+                    &accounts[reviewer],
+                    AttestRequest {
+                        sampled: Some(sampled),
+                        results: Some(results),
+                        verdict: Some(if *fails {
+                            ReviewerVerdict::Fail
+                        } else {
+                            ReviewerVerdict::Pass
+                        }),
+                        credential: None,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An example protocol with its reviewer achievements pointed at this node's
+    /// communities (the examples' `ironbridge` is the demo's Saltmarsh).
+    pub fn localize_protocol(&self, source: &str) -> String {
+        let mut out = source.to_owned();
+        for (example, slug) in [
+            ("ironbridge", "saltmarsh"),
+            ("lumen", "lumen"),
+            ("kestrel", "kestrel"),
+        ] {
+            out = out.replace(
+                &examples::achievement_prefix(example),
+                &format!("{}/communities/{slug}/achievements/", self.public_url()),
+            );
+        }
+        out
+    }
+}
+
+/// Believable MPPT20 bench results for `sampled` units; with `fail`, the third unit's
+/// efficiency is below the 94 % limit.
+pub fn mppt_results(sampled: &[String], fail: bool) -> Vec<StepResult> {
+    let mut results = Vec::new();
+    for (i, serial) in sampled.iter().enumerate() {
+        let wobble = (i % 5) as u32; // small unit-to-unit spread
+        let efficiency = if fail && i == 2 {
+            "92.8 %".to_owned()
+        } else {
+            format!("95.{} %", 4 + wobble)
+        };
+        let rows: [(&str, Recorded); 11] = [
+            ("visual-solder", Recorded::Checked(true)),
+            ("battery-detect", Recorded::Checked(true)),
+            (
+                "no-load-current",
+                measured(&format!("1{}.{} mA", wobble, 2 + wobble)),
+            ),
+            ("efficiency-rated-load", measured(&efficiency)),
+            (
+                "absorption-voltage",
+                measured(&format!("14.{} V", 38 + wobble)),
+            ),
+            ("float-voltage", measured(&format!("13.{} V", 77 + wobble))),
+            (
+                "low-voltage-disconnect",
+                measured(&format!("11.{:02} V", 5 + wobble)),
+            ),
+            ("reverse-polarity-battery", Recorded::Checked(true)),
+            ("reverse-polarity-pv", Recorded::Checked(true)),
+            (
+                "temperature-rise",
+                measured(&format!("3{}.5 °C", 1 + wobble)),
+            ),
+            (
+                "notes",
+                Recorded::Noted(format!("Ambient {} °C, fan quiet.", 21 + wobble)),
+            ),
+        ];
+        for (step, recorded) in rows {
+            results.push(StepResult {
+                serial: serial.clone(),
+                step: step.into(),
+                recorded,
+            });
+        }
+    }
+    results
+}
+
+fn measured(text: &str) -> Recorded {
+    Recorded::Measured(text.parse().expect("demo quantities parse"))
 }

@@ -18,6 +18,12 @@ pub enum NodeError {
     /// The recipient lacks a prerequisite achievement.
     #[error("{0}")]
     PrerequisiteMissing(String),
+    /// The reviewer does not hold a badge the protocol requires.
+    #[error("{0}")]
+    NotQualified(String),
+    /// The reviewer is affiliated with the producing community.
+    #[error("{0}")]
+    NotIndependent(String),
     /// No valid credentials were presented.
     #[error("{0}")]
     Unauthenticated(String),

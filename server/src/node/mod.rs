@@ -10,13 +10,17 @@
 
 pub mod account;
 pub mod achievement;
+pub mod attestation;
 pub mod authz;
 pub mod badge;
+pub mod batch;
 pub mod community;
 pub mod demo;
 pub mod endorsement;
 pub mod error;
 pub mod file;
+pub mod protocol;
+pub mod provenance;
 mod replay;
 pub mod status;
 
@@ -49,6 +53,12 @@ pub(crate) struct Trees {
     pub allocations: sled::Tree,
     pub files: sled::Tree,
     pub meta: sled::Tree,
+    pub status_entries: sled::Tree,
+    pub protocols: sled::Tree,
+    pub protocol_versions: sled::Tree,
+    pub batches: sled::Tree,
+    pub serials: sled::Tree,
+    pub citations: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -62,6 +72,9 @@ pub struct Node {
     pub(crate) issuers: community::IssuerKeys,
     pub(crate) status: status::StatusLists,
     pub(crate) logins: account::LoginLimiter,
+    /// Serialises review writes (registrations, attestations, verdicts): they are rare,
+    /// and a verdict must be computed from a settled set of attestations.
+    pub(crate) review_lock: tokio::sync::Mutex<()>,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -88,6 +101,12 @@ impl Node {
             allocations: tree("allocations")?,
             files: tree("files")?,
             meta: tree("meta")?,
+            status_entries: tree("status-entries")?,
+            protocols: tree("protocols")?,
+            protocol_versions: tree("protocol-versions")?,
+            batches: tree("batches")?,
+            serials: tree("serials")?,
+            citations: tree("citations")?,
         };
         let node = Node {
             db,
@@ -99,6 +118,7 @@ impl Node {
             issuers: community::IssuerKeys::default(),
             status: status::StatusLists::default(),
             logins: account::LoginLimiter::default(),
+            review_lock: tokio::sync::Mutex::new(()),
         };
         node.replay()?;
         Ok(Arc::new(node))

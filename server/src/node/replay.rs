@@ -46,9 +46,11 @@ impl Node {
 
     fn take_in(&self, index: u64, entry: LedgerEntry) -> NodeResult<()> {
         match entry.kind {
-            EntryKind::StatusList => self.adopt_list(&entry.payload),
+            EntryKind::StatusList => self.adopt_list(&entry.payload, index, entry.time),
             EntryKind::Key => self.adopt_rotation(&entry.payload, entry.time),
             EntryKind::Credential => self.adopt_credential(index, entry.payload, entry.time),
+            EntryKind::Protocol => self.adopt_protocol(index, entry.payload, entry.time),
+            EntryKind::Batch => self.adopt_batch(index, entry.payload, entry.time),
             _ => Ok(()),
         }
     }
@@ -117,6 +119,24 @@ impl Node {
                 issued: at,
                 credential,
             },
+            _ if guildmark_review_protocols::ReviewClaims::from_credential(&credential).is_ok() => {
+                let batch_url = subject["id"].as_str().unwrap_or_default();
+                let Ok(batch) = self.batch(&uuid_of(batch_url)) else {
+                    return Ok(());
+                };
+                CredentialRecord {
+                    uuid,
+                    kind: CredentialKind::Attestation,
+                    community: None,
+                    account: self.account_of_holder(issuer_of(&credential))?,
+                    subject: batch.uuid,
+                    slot: None,
+                    ledger_index: index,
+                    valid_until: None,
+                    issued: at,
+                    credential,
+                }
+            }
             _ => return Ok(()),
         };
         tracing::info!(
@@ -127,6 +147,15 @@ impl Node {
         match record.kind {
             CredentialKind::Badge => self.store_badge(&record),
             CredentialKind::Endorsement => self.store_endorsement(&record),
+            CredentialKind::Attestation => {
+                self.store_attestation(&record)?;
+                // The verdict is recomputed now; its change was not logged before the crash.
+                let mut batch = self.batch(&record.subject)?;
+                let evaluation = self.evaluate_batch(&batch)?;
+                batch.verdict = evaluation.verdict;
+                batch.evaluation = Some(evaluation);
+                super::write(&self.trees.batches, batch.uuid.as_bytes(), &batch)
+            }
         }
     }
 }

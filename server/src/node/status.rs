@@ -266,9 +266,11 @@ impl Node {
             self.contexts(),
         )
         .map_err(|e| NodeError::Keys(format!("signing a status list: {e}")))?;
-        self.log(EntryKind::StatusList, list.clone(), None, at)
+        let receipt = self
+            .log(EntryKind::StatusList, list.clone(), None, at)
             .await?;
         self.store_list(id, &list, bits)?;
+        self.store_list_entry(&list, receipt.index, at)?;
         Ok(list)
     }
 
@@ -281,9 +283,21 @@ impl Node {
         Ok(())
     }
 
+    /// Records which ledger entry holds the current version of a list (for receipts).
+    fn store_list_entry(&self, list: &Value, index: u64, at: Timestamp) -> NodeResult<()> {
+        let url = list.get("id").and_then(Value::as_str).unwrap_or_default();
+        super::write(&self.trees.status_entries, url.as_bytes(), &(index, at))
+    }
+
+    /// The ledger index and time of the current version of the list at `url`.
+    pub fn list_entry(&self, url: &str) -> NodeResult<(u64, Timestamp)> {
+        super::read(&self.trees.status_entries, url.as_bytes())?
+            .ok_or_else(|| NodeError::NotFound(format!("no logged status list {url}")))
+    }
+
     /// Takes a logged status list credential into the node's state (replay): kept if it
     /// is newer than the stored one.
-    pub(crate) fn adopt_list(&self, list: &Value) -> NodeResult<()> {
+    pub(crate) fn adopt_list(&self, list: &Value, index: u64, at: Timestamp) -> NodeResult<()> {
         let Some(url) = list.get("id").and_then(Value::as_str) else {
             return Ok(());
         };
@@ -303,7 +317,8 @@ impl Node {
         }
         let bits = StatusListCredential::parse(list)
             .map_err(|e| NodeError::Storage(format!("a logged status list does not parse: {e}")))?;
-        self.store_list(&id, list, bits.list)
+        self.store_list(&id, list, bits.list)?;
+        self.store_list_entry(list, index, at)
     }
 
     fn current_bits(&self, id: &ListId) -> NodeResult<Arc<Bitstring>> {

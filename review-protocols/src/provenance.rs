@@ -1,0 +1,858 @@
+//! The provenance bundle: everything a buyer needs to check, offline, who reviewed one
+//! device's batch, what they measured, that they were qualified and independent, that the
+//! quorum was met and that all of it is in the community's ledger. The format is
+//! documented in `docs/provenance-bundle.md`.
+//!
+//! [`verify_bundle`] checks a bundle with nothing but the bundle (and, for the trust
+//! check, the buyer's list of trusted communities and logs). The node computes the
+//! verdict it publishes with the same function, so a verifier recomputing it from the
+//! measured values gets the same evaluation.
+//!
+//! # When an attestation was signed
+//!
+//! An attestation's `validFrom` and proof `created` are the reviewer's word. What the
+//! verifier relies on instead is the ledger: the attestation's entry carries the time the
+//! node logged it, covered by the receipt's inclusion proof and the log's signed
+//! checkpoint. The attestation existed by then, so that is when it was signed at the
+//! latest; badges are checked as held *at that time* (their validity window, and, when
+//! badge and attestation are in the same log, the badge's entry coming first). A badge
+//! whose status list says revoked or suspended does not qualify, whenever that happened:
+//! status lists do not say when a bit was set.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use guildmark_credentials::checkpoint::{verify_checkpoint, VerifiedCheckpoint};
+use guildmark_credentials::jcs;
+use guildmark_credentials::merkle;
+use guildmark_credentials::note::VerifierKey;
+use guildmark_credentials::receipt::Receipt;
+use guildmark_credentials::report::{DocumentKind, Outcome, Report};
+use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
+use guildmark_credentials::time::Timestamp;
+use guildmark_credentials::verify::party_id;
+use guildmark_credentials::{
+    verify_credentials, Contexts, KnownKeys, VerifiedCredential, VerifyOptions,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::attestation::Attestation;
+use crate::evaluation::{evaluate, Evaluation, Verdict};
+use crate::protocol::Protocol;
+use crate::registration::BatchRegistration;
+
+/// The bundle's `type`.
+pub const BUNDLE_TYPE: &str = "GuildmarkProvenanceBundle";
+
+/// The format version this code reads and writes.
+pub const BUNDLE_VERSION: u32 = 1;
+
+/// How far an attestation's proof `created` may be after its ledger time (clock skew).
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// One device's provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bundle {
+    /// [`BUNDLE_TYPE`].
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// [`BUNDLE_VERSION`].
+    pub version: u32,
+    /// The device's serial number.
+    pub serial: String,
+    /// When the node assembled the bundle; the verdict is as of this time.
+    pub assembled_at: Timestamp,
+    /// The logs the receipts lead to, with their checkpoint verifier keys.
+    pub logs: Vec<VerifierKey>,
+    /// The community keys involved (issuers of the credentials below), with names.
+    pub issuers: Vec<Issuer>,
+    /// The batch registration credential.
+    pub batch: Logged,
+    /// The protocol credential the batch is reviewed under.
+    pub protocol: Logged,
+    /// Every attestation of the batch.
+    pub attestations: Vec<Logged>,
+    /// The badge credentials the attestations cite.
+    pub badges: Vec<Logged>,
+    /// The status list credentials of those badges, as of assembly.
+    pub status_lists: Vec<Logged>,
+    /// The node's evaluation as of `assembledAt` (absent while the node computes it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub evaluation: Option<Evaluation>,
+}
+
+/// A community key named in a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    /// The did:key.
+    pub id: String,
+    /// The community's name, as its credentials state it.
+    pub name: String,
+}
+
+/// A credential with the ledger entry that logged it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Logged {
+    /// The entry's kind (`credential`, `batch`, `protocol`, `status-list`).
+    pub kind: String,
+    /// When the node logged it.
+    pub time: Timestamp,
+    /// The signed credential (the entry's payload).
+    pub credential: Value,
+    /// Proof that the entry is in the log.
+    pub receipt: Receipt,
+}
+
+impl Logged {
+    /// The ledger entry's bytes: the JCS form of `{kind, payload, time}`.
+    pub fn entry_bytes(&self) -> Vec<u8> {
+        entry_bytes(&self.kind, self.time, &self.credential)
+    }
+}
+
+/// The bytes of a node's ledger entry: `{"kind":…,"payload":…,"time":…}` in JCS form
+/// (keys in that order, which is JCS's), written without building the object.
+pub fn entry_bytes(kind: &str, time: Timestamp, payload: &Value) -> Vec<u8> {
+    let payload = jcs::canonicalize(payload);
+    let kind = jcs::canonicalize(&Value::String(kind.to_owned()));
+    let time = jcs::canonicalize(&Value::String(time.to_string()));
+    let mut out = Vec::with_capacity(payload.len() + kind.len() + time.len() + 32);
+    out.extend_from_slice(b"{\"kind\":");
+    out.extend_from_slice(&kind);
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(b",\"time\":");
+    out.extend_from_slice(&time);
+    out.push(b'}');
+    out
+}
+
+/// What a buyer trusts: community keys and log keys (`--trust FILE`, TOML).
+///
+/// ```toml
+/// communities = ["did:key:z6Mk…"]
+/// logs = ["guildmark.example/log+1a2b3c4d+AQ…"]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// Community did:keys whose registrations, protocols and badges the buyer trusts.
+    #[serde(default)]
+    pub communities: BTreeSet<String>,
+    /// Log verifier keys (C2SP note keys) whose checkpoints the buyer trusts.
+    #[serde(default)]
+    pub logs: BTreeSet<String>,
+}
+
+impl Trust {
+    /// Reads a trust file.
+    pub fn parse(text: &str) -> Result<Trust, String> {
+        let trust: Trust = toml::from_str(text).map_err(|e| e.to_string())?;
+        for log in &trust.logs {
+            log.parse::<VerifierKey>()
+                .map_err(|e| format!("logs: {log:?} is not a verifier key: {e}"))?;
+        }
+        if let Some(bad) = trust.communities.iter().find(|c| !c.starts_with("did:")) {
+            return Err(format!("communities: {bad:?} is not a DID"));
+        }
+        Ok(trust)
+    }
+
+    /// The trust file's text.
+    pub fn to_toml(&self) -> String {
+        // JSON string literals are TOML basic strings for these ASCII values.
+        let list = |items: &BTreeSet<String>| {
+            let quoted: Vec<String> = items
+                .iter()
+                .map(|i| format!("  {},\n", Value::String(i.clone())))
+                .collect();
+            format!("[\n{}]", quoted.concat())
+        };
+        format!(
+            "communities = {}\nlogs = {}\n",
+            list(&self.communities),
+            list(&self.logs)
+        )
+    }
+}
+
+/// The outcome of verifying a bundle.
+#[derive(Debug, Clone)]
+pub struct BundleVerification {
+    /// Every check, with one nested report per credential.
+    pub report: Report,
+    /// The evaluation recomputed from the bundle's verified credentials, when the batch
+    /// and protocol could be read.
+    pub evaluation: Option<Evaluation>,
+}
+
+/// The roles of a bundle's credentials, for naming them in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Batch,
+    Protocol,
+    Attestation(usize),
+    /// A badge, as cited by an attestation.
+    Badge {
+        badge: usize,
+        cited_by: usize,
+    },
+    StatusList(usize),
+}
+
+impl Role {
+    fn name(&self) -> String {
+        match self {
+            Role::Batch => "batch".into(),
+            Role::Protocol => "protocol".into(),
+            Role::Attestation(i) => format!("attestations[{i}]"),
+            Role::Badge { badge, cited_by } => {
+                format!("badges[{badge}] (cited by attestations[{cited_by}])")
+            }
+            Role::StatusList(i) => format!("statusLists[{i}]"),
+        }
+    }
+}
+
+/// One credential check: which credential, as of when.
+struct Item<'a> {
+    role: Role,
+    logged: &'a Logged,
+    at: Timestamp,
+}
+
+/// Verifies a bundle offline as of `now`; see the module documentation for what is
+/// checked. Without `trust`, the trust check is unknown, never passed.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    trust: Option<&Trust>,
+    contexts: &Contexts,
+    now: Timestamp,
+) -> BundleVerification {
+    let mut report = Report::new(DocumentKind::Bundle, now);
+    report.id = Some(bundle.serial.clone());
+    report.types = vec![bundle.type_.clone()];
+    let done = |report: Report| BundleVerification {
+        report,
+        evaluation: None,
+    };
+    if bundle.type_ != BUNDLE_TYPE || bundle.version != BUNDLE_VERSION {
+        report.fail(
+            "format",
+            format!(
+                "a {:?} version {}; this verifier reads {BUNDLE_TYPE} version {BUNDLE_VERSION}",
+                bundle.type_, bundle.version
+            ),
+        );
+        return done(report);
+    }
+    let at = bundle.assembled_at;
+    if at > now.plus_seconds(CLOCK_SKEW_SECONDS) {
+        report.fail(
+            "assembled",
+            format!("the bundle claims to be assembled at {at}, after now ({now})"),
+        );
+    } else {
+        report.pass(
+            "assembled",
+            format!("assembled at {at}; the verdict is as of then"),
+        );
+    }
+
+    // Every credential in one list, so that their signatures go in one batch. Badges are
+    // checked as of each citing attestation's ledger time, everything else as of assembly.
+    let mut items = vec![
+        Item {
+            role: Role::Batch,
+            logged: &bundle.batch,
+            at,
+        },
+        Item {
+            role: Role::Protocol,
+            logged: &bundle.protocol,
+            at,
+        },
+    ];
+    for (i, logged) in bundle.attestations.iter().enumerate() {
+        items.push(Item {
+            role: Role::Attestation(i),
+            logged,
+            at,
+        });
+    }
+    for (i, logged) in bundle.status_lists.iter().enumerate() {
+        items.push(Item {
+            role: Role::StatusList(i),
+            logged,
+            at,
+        });
+    }
+    let mut uncited: BTreeSet<usize> = (0..bundle.badges.len()).collect();
+    for (a, attestation) in bundle.attestations.iter().enumerate() {
+        for id in cited_badges(&attestation.credential) {
+            let found = bundle
+                .badges
+                .iter()
+                .position(|b| b.credential.get("id").and_then(Value::as_str) == Some(id));
+            if let Some(b) = found {
+                uncited.remove(&b);
+                items.push(Item {
+                    role: Role::Badge {
+                        badge: b,
+                        cited_by: a,
+                    },
+                    logged: &bundle.badges[b],
+                    at: attestation.time,
+                });
+            }
+        }
+    }
+    if !uncited.is_empty() {
+        let names: Vec<String> = uncited.iter().map(|b| format!("badges[{b}]")).collect();
+        report.fail(
+            "contents",
+            format!("{} cited by no attestation", names.join(", ")),
+        );
+    }
+
+    check_receipts(&mut report, bundle, &items);
+
+    let keys = KnownKeys::default();
+    let options: Vec<(&Value, VerifyOptions<'_>)> = items
+        .iter()
+        .map(|item| {
+            let mut options = VerifyOptions::new(item.at, contexts, &keys);
+            // eddsa-jcs-2022 signs the JSON itself; the JSON-LD term check would cost a
+            // full expansion per credential and decides nothing the signature does not.
+            options.check_terms = false;
+            (&item.logged.credential, options)
+        })
+        .collect();
+    let verifications = verify_credentials(&options);
+
+    let mut failed_signatures = Vec::new();
+    let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
+    let mut reports: Vec<Report> = Vec::with_capacity(items.len());
+    let mut lists: Vec<StatusListCredential> = Vec::new();
+    for (item, verification) in items.iter().zip(verifications) {
+        let mut document = verification.report;
+        document.id = Some(item.role.name());
+        if !matches!(item.role, Role::StatusList(_)) {
+            // The bundle checks badge status itself, against its own lists.
+            document.checks.retain(|c| !c.check.starts_with("status"));
+            document.verified = document.checks.iter().all(|c| c.outcome != Outcome::Failed);
+        }
+        match &verification.credential {
+            None => failed_signatures.push(item.role.name()),
+            Some(credential) => {
+                if let Role::StatusList(_) = item.role {
+                    match StatusListCredential::parse(credential.document()) {
+                        Ok(list) => lists.push(list),
+                        Err(e) => document.fail("status list", e.to_string()),
+                    }
+                }
+            }
+        }
+        verified.push(verification.credential);
+        reports.push(document);
+    }
+    if failed_signatures.is_empty() {
+        report.pass(
+            "signatures",
+            format!(
+                "{} credential checks, every proof verified (one Ed25519 batch)",
+                items.len()
+            ),
+        );
+    } else {
+        report.fail(
+            "signatures",
+            format!(
+                "{} did not verify (see their reports)",
+                failed_signatures.join(", ")
+            ),
+        );
+    }
+
+    let evaluation = review(&mut report, bundle, &items, &verified, &reports, &lists);
+    if let Some(evaluation) = &evaluation {
+        trust_check(&mut report, bundle, evaluation, trust);
+    }
+    for document in reports {
+        report.nest(document);
+    }
+    BundleVerification { report, evaluation }
+}
+
+/// The badge ids an attestation cites.
+fn cited_badges(attestation: &Value) -> impl Iterator<Item = &str> {
+    attestation["credentialSubject"]["qualification"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// The review itself: batch and serial, protocol, which badges qualify whom, and the
+/// verdict recomputed and compared with the node's.
+fn review(
+    report: &mut Report,
+    bundle: &Bundle,
+    items: &[Item<'_>],
+    verified: &[Option<VerifiedCredential>],
+    reports: &[Report],
+    lists: &[StatusListCredential],
+) -> Option<Evaluation> {
+    let of = |role: Role| {
+        items
+            .iter()
+            .position(|i| i.role == role)
+            .and_then(|i| verified[i].as_ref())
+    };
+    let Some(batch_credential) = of(Role::Batch) else {
+        report.fail("batch", "the batch registration did not verify");
+        return None;
+    };
+    let batch = match BatchRegistration::from_credential(batch_credential.document())
+        .and_then(|r| r.to_batch(batch_credential.issuer()))
+    {
+        Ok(batch) => batch,
+        Err(e) => {
+            report.fail("batch", e.to_string());
+            return None;
+        }
+    };
+    match batch.serials.iter().position(|s| *s == bundle.serial) {
+        Some(i) => report.pass(
+            "serial",
+            format!(
+                "{} is unit {} of {} in batch {}",
+                bundle.serial,
+                i + 1,
+                batch.lot_size,
+                batch.id
+            ),
+        ),
+        None => report.fail(
+            "serial",
+            format!("{} is not a unit of batch {}", bundle.serial, batch.id),
+        ),
+    }
+    let Some(protocol_credential) = of(Role::Protocol) else {
+        report.fail("protocol", "the protocol credential did not verify");
+        return None;
+    };
+    let protocol = match Protocol::from_credential(protocol_credential.document()) {
+        Ok(p) => p,
+        Err(e) => {
+            report.fail("protocol", e.to_string());
+            return None;
+        }
+    };
+    if protocol.hash() != batch.protocol {
+        report.fail(
+            "protocol",
+            format!(
+                "the batch is registered under {}, but the bundle's protocol is {}",
+                batch.protocol,
+                protocol.hash()
+            ),
+        );
+        return None;
+    }
+    report.pass(
+        "protocol",
+        format!(
+            "{} version {} ({}), published by {}",
+            protocol.id,
+            protocol.version,
+            protocol.hash(),
+            protocol_credential.issuer()
+        ),
+    );
+
+    let mut attestations = Vec::new();
+    for (a, logged) in bundle.attestations.iter().enumerate() {
+        let Some(credential) = of(Role::Attestation(a)) else {
+            report.fail(
+                format!("attestations[{a}]"),
+                "did not verify; it is left out of the evaluation",
+            );
+            continue;
+        };
+        let signed_at = logged.time;
+        let created_late = proof_created(credential.document())
+            .filter(|created| *created > signed_at.plus_seconds(CLOCK_SKEW_SECONDS));
+        if let Some(created) = created_late {
+            report.fail(
+                format!("attestations[{a}] time"),
+                format!("its proof claims to be made at {created}, after the ledger logged it at {signed_at}"),
+            );
+            continue;
+        }
+        let mut qualifying = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Role::Badge { badge, cited_by } = item.role else {
+                continue;
+            };
+            if cited_by != a {
+                continue;
+            }
+            let name = format!("badges[{badge}] held by attestations[{a}]'s signer");
+            match held(
+                logged,
+                item.logged,
+                verified[i].as_ref(),
+                &reports[i],
+                lists,
+            ) {
+                Ok(why) => {
+                    report.pass(name, why);
+                    if let Some(v) = &verified[i] {
+                        qualifying.push(v.clone());
+                    }
+                }
+                Err((outcome, why)) => report.push(name, outcome, why),
+            }
+        }
+        match Attestation::from_verified(credential, signed_at, &qualifying) {
+            Ok(attestation) => attestations.push(attestation),
+            Err(e) => report.fail(format!("attestations[{a}]"), e.to_string()),
+        }
+    }
+
+    let evaluation = match evaluate(&protocol, &batch, &attestations, bundle.assembled_at) {
+        Ok(e) => e,
+        Err(e) => {
+            report.fail("evaluation", e.to_string());
+            return None;
+        }
+    };
+    for reason in &evaluation.reasons {
+        report.push(
+            format!("review: {}", reason.rule.as_str()),
+            reason.outcome,
+            reason.detail.clone(),
+        );
+    }
+    if let Some(stated) = &bundle.evaluation {
+        compare(report, &evaluation, stated);
+    } else {
+        report.unknown(
+            "verdict recomputed",
+            format!(
+                "{} from the measured values; the bundle states no verdict of the node's to compare",
+                evaluation.verdict
+            ),
+        );
+    }
+    match evaluation.verdict {
+        Verdict::Certified => report.pass(
+            "certified",
+            format!(
+                "batch {} is certified under {} by {} independent qualified reviewer(s)",
+                batch.id, protocol.id, evaluation.passing
+            ),
+        ),
+        Verdict::Rejected => report.fail(
+            "certified",
+            format!("batch {} is rejected under {}", batch.id, protocol.id),
+        ),
+        Verdict::Pending => report.unknown(
+            "certified",
+            format!(
+                "batch {} is still under review: {}",
+                batch.id,
+                evaluation.missing.join("; ")
+            ),
+        ),
+    }
+    Some(evaluation)
+}
+
+/// Compares the recomputed evaluation with the node's.
+fn compare(report: &mut Report, evaluation: &Evaluation, stated: &Evaluation) {
+    if evaluation == stated {
+        report.pass(
+            "verdict recomputed",
+            format!(
+                "{} from the measured values, as the node states",
+                evaluation.verdict
+            ),
+        );
+    } else if evaluation.verdict != stated.verdict {
+        report.fail(
+            "verdict recomputed",
+            format!(
+                "the node states {}, but the bundle's credentials give {}",
+                stated.verdict, evaluation.verdict
+            ),
+        );
+    } else {
+        report.fail(
+            "verdict recomputed",
+            format!(
+                "{} as the node states, but the node's evaluation differs in its details from the recomputed one",
+                evaluation.verdict
+            ),
+        );
+    }
+}
+
+/// The `created` of a credential's first proof.
+fn proof_created(document: &Value) -> Option<Timestamp> {
+    let proof = match document.get("proof")? {
+        Value::Array(items) => items.first()?,
+        other => other,
+    };
+    Timestamp::parse(proof.get("created")?.as_str()?).ok()
+}
+
+/// Whether a cited badge shows its holder held it when the attestation was logged:
+/// verified as of then (validity window included), logged before the attestation (same
+/// log), and neither revoked nor suspended in the bundle's status lists.
+fn held(
+    attestation: &Logged,
+    badge: &Logged,
+    verified: Option<&VerifiedCredential>,
+    badge_report: &Report,
+    lists: &[StatusListCredential],
+) -> Result<String, (Outcome, String)> {
+    let failed = |why: String| Err((Outcome::Failed, why));
+    let Some(verified) = verified else {
+        return failed("the badge did not verify".into());
+    };
+    let when = attestation.time;
+    match badge_report.check("validity") {
+        Some(check) if check.outcome == Outcome::Passed => {}
+        Some(check) => return failed(format!("as of {when}: {}", check.reason)),
+        None => return failed(format!("its validity as of {when} was not established")),
+    }
+    let same_log =
+        badge.receipt.checkpoint.lines().next() == attestation.receipt.checkpoint.lines().next();
+    if same_log && badge.receipt.index >= attestation.receipt.index {
+        return failed(format!(
+            "the badge is entry {} of the ledger, not before the attestation (entry {})",
+            badge.receipt.index, attestation.receipt.index
+        ));
+    }
+    if badge.time > when {
+        return failed(format!(
+            "the badge was logged at {}, after the attestation ({when})",
+            badge.time
+        ));
+    }
+    let issuer = verified.issuer();
+    let statuses = match verified.document().get("credentialStatus") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+    };
+    let mut standing = Vec::new();
+    for status in statuses {
+        let entry = match StatusEntry::parse(status) {
+            Ok(Some(entry)) => entry,
+            Ok(None) => {
+                return Err((
+                    Outcome::Unknown,
+                    "it has a status entry of a type this verifier does not read".into(),
+                ))
+            }
+            Err(e) => return failed(e.to_string()),
+        };
+        let Some(list) = lists.iter().find(|l| l.id == entry.list_credential) else {
+            return Err((
+                Outcome::Unknown,
+                format!(
+                    "its {} list {} is not in the bundle, so its status is unknown",
+                    entry.purpose, entry.list_credential
+                ),
+            ));
+        };
+        if list.issuer != issuer {
+            return failed(format!(
+                "its status list {} is issued by {}, not by the badge's issuer",
+                list.id, list.issuer
+            ));
+        }
+        match list.status_of(&entry) {
+            Ok(status) if status.is_set() => {
+                let as_of = status
+                    .as_of
+                    .map(|t| format!(" as of {t}"))
+                    .unwrap_or_default();
+                return failed(format!("the badge is {}{as_of}", set_word(&entry)));
+            }
+            Ok(status) => standing.push(format!(
+                "not {}{}",
+                set_word(&entry),
+                status
+                    .as_of
+                    .map(|t| format!(" as of {t}"))
+                    .unwrap_or_default()
+            )),
+            Err(e) => return failed(e.to_string()),
+        }
+    }
+    let achievement = verified.document()["credentialSubject"]["achievement"]["name"]
+        .as_str()
+        .unwrap_or("an achievement");
+    Ok(format!(
+        "{achievement} from {issuer}, valid at {when}, logged before the attestation{}",
+        if standing.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", standing.join(", "))
+        }
+    ))
+}
+
+fn set_word(entry: &StatusEntry) -> &'static str {
+    use guildmark_credentials::status_list::StatusPurpose;
+    match entry.purpose {
+        StatusPurpose::Revocation => "revoked",
+        StatusPurpose::Suspension => "suspended",
+        _ => "flagged",
+    }
+}
+
+/// Whether the buyer trusts the producer, the protocol's publisher, the communities the
+/// counted reviewers stand for, and the logs.
+fn trust_check(
+    report: &mut Report,
+    bundle: &Bundle,
+    evaluation: &Evaluation,
+    trust: Option<&Trust>,
+) {
+    let name_of = |did: &str| {
+        bundle
+            .issuers
+            .iter()
+            .find(|i| i.id == did)
+            .map(|i| format!("{} ({did})", i.name))
+            .unwrap_or_else(|| did.to_owned())
+    };
+    let producer = party_id(bundle.batch.credential.get("issuer")).unwrap_or_default();
+    let publisher = party_id(bundle.protocol.credential.get("issuer")).unwrap_or_default();
+    let mut communities: BTreeSet<&str> = [producer, publisher].into_iter().collect();
+    communities.extend(evaluation.communities.iter().map(String::as_str));
+    let logs: BTreeSet<String> = bundle.logs.iter().map(ToString::to_string).collect();
+    let Some(trust) = trust else {
+        let named: Vec<String> = communities.iter().map(|c| name_of(c)).collect();
+        report.unknown(
+            "trust",
+            format!(
+                "no trust file given: the producer is {}, the reviewers stand for {}, and the ledger is {}; whether these are who they say cannot be decided without --trust",
+                name_of(producer),
+                if named.is_empty() { "no community".into() } else { named.join(", ") },
+                logs.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return;
+    };
+    let untrusted: Vec<String> = communities
+        .iter()
+        .filter(|c| !trust.communities.contains(**c))
+        .map(|c| name_of(c))
+        .chain(
+            logs.iter()
+                .filter(|l| !trust.logs.contains(*l))
+                .map(|l| format!("log key {l}")),
+        )
+        .collect();
+    if untrusted.is_empty() {
+        report.pass(
+            "trust",
+            format!(
+                "the producer, the protocol's publisher, the {} reviewing communities and the ledger are all trusted",
+                evaluation.communities.len()
+            ),
+        );
+    } else {
+        report.fail(
+            "trust",
+            format!("not in the trust file: {}", untrusted.join(", ")),
+        );
+    }
+}
+
+/// Checks every receipt: its checkpoint's signature by a log named in the bundle (each
+/// distinct checkpoint once), and the entry's inclusion. Returns whether all passed.
+fn check_receipts(report: &mut Report, bundle: &Bundle, items: &[Item<'_>]) {
+    let mut checkpoints: BTreeMap<&str, Result<VerifiedCheckpoint, String>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut sizes = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for item in items {
+        let (role, logged) = (item.role, item.logged);
+        // A badge cited twice is one entry.
+        if !seen.insert(logged as *const Logged) {
+            continue;
+        }
+        let note = logged.receipt.checkpoint.as_str();
+        let verified = checkpoints.entry(note).or_insert_with(|| {
+            let origin = note.lines().next().unwrap_or_default();
+            let key = bundle
+                .logs
+                .iter()
+                .find(|k| k.name() == origin)
+                .ok_or_else(|| {
+                    format!("its checkpoint is from {origin:?}, a log the bundle names no key for")
+                })?;
+            verify_checkpoint(note, key, &[]).map_err(|e| e.to_string())
+        });
+        let checkpoint = match verified {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{}: {e}", role.name()));
+                continue;
+            }
+        };
+        if logged.time > bundle.assembled_at {
+            failures.push(format!(
+                "{}: logged at {}, after the bundle was assembled",
+                role.name(),
+                logged.time
+            ));
+        }
+        let entry = logged.entry_bytes();
+        match merkle::verify_inclusion(
+            &merkle::leaf_hash(&entry),
+            logged.receipt.index,
+            checkpoint.checkpoint.size,
+            &logged.receipt.proof,
+            &checkpoint.checkpoint.root,
+        ) {
+            Ok(()) => {
+                sizes.insert((
+                    checkpoint.checkpoint.origin.clone(),
+                    checkpoint.checkpoint.size,
+                ));
+            }
+            Err(e) => failures.push(format!(
+                "{}: entry {} is not in the log: {e}",
+                role.name(),
+                logged.receipt.index
+            )),
+        }
+    }
+    if failures.is_empty() {
+        let at: Vec<String> = sizes
+            .iter()
+            .map(|(origin, size)| format!("{origin} at size {size}"))
+            .collect();
+        report.pass(
+            "receipts",
+            format!(
+                "all {} credentials are in the ledger ({}), checkpoint signatures verified",
+                seen.len(),
+                at.join(", ")
+            ),
+        );
+    } else {
+        report.fail("receipts", failures.join("; "));
+    }
+}

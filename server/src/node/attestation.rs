@@ -1,0 +1,263 @@
+//! Review attestations: a reviewer's signed results for a batch, signed by the node with
+//! the reviewer's node-held key or uploaded signed by their own. The node accepts one only
+//! if its signature verifies, the reviewer holds a qualifying badge now, is independent of
+//! the producer, and the results parse against the protocol — never because of what the
+//! results say: failing results are logged like passing ones.
+
+use std::collections::BTreeSet;
+
+use guildmark_credentials::{proof, Cryptosuite, KnownKeys, ProofOptions, VerifyOptions};
+use guildmark_review_protocols::attestation::{ProtocolReference, SUBJECT_TYPE};
+use guildmark_review_protocols::{ReviewClaims, ReviewerVerdict, StepResult};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::account::Account;
+use super::badge::{issuer_of, CredentialKind, CredentialRecord, Standing};
+use super::batch::BatchRecord;
+use super::endorsement::uuid_of;
+use super::protocol::too_large;
+use super::{key, now, Node, NodeError, NodeResult};
+use crate::ledger::entry::EntryKind;
+
+/// An attestation to submit: either the results (the node signs with the reviewer's
+/// node-held key) or a credential the reviewer signed with `guildmark sign`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttestRequest {
+    /// Serial numbers of the units inspected.
+    pub sampled: Option<Vec<String>>,
+    /// Each step's result on each unit: `{"serial", "step", "value": "11.8 mA"}`,
+    /// `{…, "passed": true}` or `{…, "note": "…"}`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub results: Option<Vec<StepResult>>,
+    /// The reviewer's own verdict.
+    #[schema(value_type = Option<String>)]
+    pub verdict: Option<ReviewerVerdict>,
+    /// An attestation credential signed by the reviewer's own key.
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<Value>,
+}
+
+impl Node {
+    /// Submits `reviewer`'s attestation of batch `uuid`, logs it and recomputes the
+    /// batch's verdict.
+    pub async fn attest(
+        &self,
+        uuid: &str,
+        reviewer: &Account,
+        request: AttestRequest,
+    ) -> NodeResult<(CredentialRecord, BatchRecord)> {
+        let batch = self.batch(uuid)?;
+        let protocol = self.protocol(&batch.protocol)?.protocol()?;
+        let producer = self.community(&batch.community)?;
+        if self.member(&batch.community, &reviewer.username)?.is_some() {
+            return Err(NodeError::NotIndependent(format!(
+                "{} is a member of {}, which produced this batch; its batches are reviewed by other communities",
+                reviewer.username, producer.name
+            )));
+        }
+        let producer_keys: BTreeSet<&str> =
+            producer.issuers.iter().map(|e| e.did.as_str()).collect();
+        let mut qualifying = Vec::new();
+        for badge in self.badges_of(&reviewer.username)? {
+            if producer_keys.contains(issuer_of(&badge.credential)) {
+                return Err(NodeError::NotIndependent(format!(
+                    "{} holds a badge of {}, which produced this batch ({}); its batches are reviewed by people independent of it",
+                    reviewer.username, producer.name, badge.subject
+                )));
+            }
+            let mine =
+                badge.credential["credentialSubject"]["id"].as_str() == Some(&reviewer.holder);
+            if mine
+                && protocol.reviewers.achievements.contains(&badge.subject)
+                && self.standing(&badge)? == Standing::Active
+            {
+                qualifying.push(badge);
+            }
+        }
+        if qualifying.is_empty() {
+            return Err(NodeError::NotQualified(format!(
+                "{} holds no valid badge for any of the achievements this protocol requires of reviewers: {}",
+                reviewer.username,
+                protocol.reviewers.achievements.join(", ")
+            )));
+        }
+
+        let at = now();
+        let credential = match (&request.credential, &request.results) {
+            (Some(_), _) if request.sampled.is_some() || request.results.is_some() || request.verdict.is_some() => {
+                return Err(NodeError::Invalid(
+                    "give either the results (the node signs) or a signed credential, not both".into(),
+                ))
+            }
+            (Some(credential), _) => {
+                self.check_signed_attestation(reviewer, credential, &qualifying)?;
+                credential.clone()
+            }
+            (None, Some(results)) => {
+                let Some(key_pair) = self.holder_key(reviewer)? else {
+                    return Err(NodeError::Invalid(
+                        "you registered your own key: sign the attestation with `guildmark sign` and upload it as `credential`".into(),
+                    ));
+                };
+                let (Some(sampled), Some(verdict)) = (&request.sampled, request.verdict) else {
+                    return Err(NodeError::Invalid(
+                        "an attestation needs sampled, results and verdict".into(),
+                    ));
+                };
+                let claims = ReviewClaims {
+                    id: batch.url().to_owned(),
+                    type_: SUBJECT_TYPE.into(),
+                    protocol: ProtocolReference {
+                        id: protocol.urn(),
+                        digest: protocol.hash(),
+                    },
+                    sampled: sampled.clone(),
+                    results: results.clone(),
+                    verdict,
+                    qualification: qualifying
+                        .iter()
+                        .filter_map(|b| b.credential["id"].as_str().map(str::to_owned))
+                        .collect(),
+                };
+                let id = format!("{}/credentials/{}", self.public_url(), uuid::Uuid::new_v4());
+                let mut document = claims.to_credential(&id, &reviewer.holder, at);
+                proof::sign(
+                    &mut document,
+                    &key_pair,
+                    &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+                    self.contexts(),
+                )
+                .map_err(|e| NodeError::Keys(format!("signing the attestation: {e}")))?;
+                document
+            }
+            (None, None) => {
+                return Err(NodeError::Invalid(
+                    "give sampled, results and verdict (the node signs with your key), or a credential you signed".into(),
+                ))
+            }
+        };
+        let claims = ReviewClaims::from_credential(&credential)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let registration = batch.registration()?;
+        let facts = registration
+            .to_batch(producer.issuer())
+            .map_err(|e| NodeError::Storage(e.to_string()))?;
+        claims.check(&protocol, &facts).map_err(|problems| {
+            NodeError::Invalid(format!(
+                "the attestation does not read under {} {}:\n{}",
+                protocol.id,
+                protocol.version,
+                problems.join("\n")
+            ))
+        })?;
+
+        let id = credential["id"].as_str().unwrap_or_default().to_owned();
+        let _guard = self.review_lock.lock().await;
+        let receipt = self
+            .log(EntryKind::Credential, credential.clone(), Some(&id), at)
+            .await
+            .map_err(too_large("attestation"))?;
+        let record = CredentialRecord {
+            uuid: uuid_of(&id),
+            kind: CredentialKind::Attestation,
+            community: None,
+            account: Some(reviewer.username.clone()),
+            subject: batch.uuid.clone(),
+            slot: None,
+            ledger_index: receipt.index,
+            valid_until: None,
+            issued: at,
+            credential,
+        };
+        self.store_attestation(&record)?;
+        let mut batch = self.batch(uuid)?;
+        self.refresh_verdict_locked(&mut batch).await?;
+        Ok((record, batch))
+    }
+
+    /// Checks an uploaded attestation: it verifies, is signed by the reviewer's own key,
+    /// has a fresh id, and cites only the reviewer's qualifying badges.
+    fn check_signed_attestation(
+        &self,
+        reviewer: &Account,
+        credential: &Value,
+        qualifying: &[CredentialRecord],
+    ) -> NodeResult<()> {
+        let keys = KnownKeys::default();
+        let verification = guildmark_credentials::verify_credential(
+            credential,
+            &VerifyOptions::new(now(), self.contexts(), &keys),
+        );
+        if !verification.report.verified {
+            return Err(NodeError::Invalid(format!(
+                "the attestation does not verify:\n{}",
+                verification.report
+            )));
+        }
+        if issuer_of(credential) != reviewer.holder {
+            return Err(NodeError::Forbidden(format!(
+                "the attestation must be issued by your holder did:key {}",
+                reviewer.holder
+            )));
+        }
+        let id = credential["id"].as_str().unwrap_or_default();
+        let prefix = format!("{}/credentials/", self.public_url());
+        let fresh = id
+            .strip_prefix(&prefix)
+            .or_else(|| id.strip_prefix("urn:uuid:"))
+            .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
+        if !fresh {
+            return Err(NodeError::Invalid(format!(
+                "the attestation's id must be {prefix}<uuid> or urn:uuid:<uuid>"
+            )));
+        }
+        let cited = credential["credentialSubject"]["qualification"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let qualifying_ids: Vec<&str> = qualifying
+            .iter()
+            .filter_map(|b| b.credential["id"].as_str())
+            .collect();
+        if cited.is_empty() {
+            return Err(NodeError::NotQualified(format!(
+                "the attestation cites no badge; cite one of yours that qualifies: {}",
+                qualifying_ids.join(", ")
+            )));
+        }
+        for badge in &cited {
+            let badge = badge.as_str().unwrap_or_default();
+            if !qualifying_ids.contains(&badge) {
+                return Err(NodeError::NotQualified(format!(
+                    "{badge} is not one of your valid badges that qualify under this protocol ({})",
+                    qualifying_ids.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes an attestation's record and its indexes (the batch's list, the badges it
+    /// cites).
+    pub(crate) fn store_attestation(&self, record: &CredentialRecord) -> NodeResult<()> {
+        super::write(&self.trees.credentials, record.uuid.as_bytes(), record)?;
+        let mut batch = self.batch(&record.subject)?;
+        if !batch.attestations.contains(&record.uuid) {
+            batch.attestations.push(record.uuid.clone());
+            super::write(&self.trees.batches, batch.uuid.as_bytes(), &batch)?;
+        }
+        for cited in record.credential["credentialSubject"]["qualification"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            self.trees
+                .citations
+                .insert(key(&[cited, &batch.uuid]), &[])?;
+        }
+        Ok(())
+    }
+}

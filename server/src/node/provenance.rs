@@ -1,0 +1,160 @@
+//! Assembling a device's provenance bundle from the node's records and ledger: the batch,
+//! its protocol, every attestation, the badges they cite, those badges' status lists as
+//! of now, and a receipt for each against one checkpoint. The format is in
+//! `docs/provenance-bundle.md`; its verification in `guildmark_review_protocols::provenance`.
+
+use std::collections::BTreeMap;
+
+use guildmark_review_protocols::provenance::{
+    verify_bundle, Bundle, Issuer, Logged, BUNDLE_TYPE, BUNDLE_VERSION,
+};
+use serde_json::Value;
+
+use super::badge::{issuer_of, CredentialKind};
+use super::batch::BatchRecord;
+use super::endorsement::uuid_of;
+use super::{now, Node, NodeError, NodeResult};
+use crate::ledger::entry::EntryKind;
+use guildmark_credentials::Timestamp;
+
+impl Node {
+    /// The provenance bundle of the device `serial`, with the node's evaluation as of now.
+    pub fn bundle(&self, serial: &str) -> NodeResult<Bundle> {
+        let record = self.batch_of_serial(serial)?;
+        let mut bundle = self.assemble_bundle(&record, serial, None)?;
+        let verification = verify_bundle(&bundle, None, self.contexts(), bundle.assembled_at);
+        bundle.evaluation = verification.evaluation;
+        if bundle.evaluation.is_none() {
+            return Err(NodeError::Storage(format!(
+                "the bundle of {serial} does not evaluate:\n{}",
+                verification.report
+            )));
+        }
+        Ok(bundle)
+    }
+
+    /// The bundle without the node's evaluation.
+    pub(crate) fn assemble_bundle(
+        &self,
+        record: &BatchRecord,
+        serial: &str,
+        at: Option<Timestamp>,
+    ) -> NodeResult<Bundle> {
+        let protocol = self.protocol(&record.protocol)?;
+        // (kind, time, credential, ledger index) for each part, in bundle order.
+        type Part = (EntryKind, Timestamp, Value, u64);
+        let mut attestations: Vec<Part> = Vec::new();
+        let mut badges: Vec<Part> = Vec::new();
+        let mut badge_ids: Vec<String> = Vec::new();
+        let mut lists: Vec<Part> = Vec::new();
+        let mut list_urls: Vec<String> = Vec::new();
+        for uuid in &record.attestations {
+            let attestation = self.credential(uuid)?;
+            for cited in attestation.credential["credentialSubject"]["qualification"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if badge_ids.iter().any(|b| b == cited) {
+                    continue;
+                }
+                let Ok(badge) = self.credential(&uuid_of(cited)) else {
+                    continue; // not on this node: the verifier reports it as not given
+                };
+                if badge.kind != CredentialKind::Badge {
+                    continue;
+                }
+                for list in self.lists_for(&badge.credential) {
+                    let url = list["id"].as_str().unwrap_or_default().to_owned();
+                    if list_urls.contains(&url) {
+                        continue;
+                    }
+                    let (index, time) = self.list_entry(&url)?;
+                    list_urls.push(url);
+                    lists.push((EntryKind::StatusList, time, list, index));
+                }
+                badge_ids.push(cited.to_owned());
+                badges.push((
+                    EntryKind::Credential,
+                    badge.issued,
+                    badge.credential,
+                    badge.ledger_index,
+                ));
+            }
+            attestations.push((
+                EntryKind::Credential,
+                attestation.issued,
+                attestation.credential,
+                attestation.ledger_index,
+            ));
+        }
+        let mut indexes = vec![record.ledger_index, protocol.ledger_index];
+        for (_, _, _, index) in attestations.iter().chain(&badges).chain(&lists) {
+            indexes.push(*index);
+        }
+        let mut receipts = self.ledger().receipts(&indexes)?.into_iter();
+        let mut logged = |(kind, time, credential, _): Part| -> NodeResult<Logged> {
+            Ok(Logged {
+                kind: kind_name(&kind),
+                time,
+                credential,
+                receipt: receipts
+                    .next()
+                    .ok_or_else(|| NodeError::Storage("a receipt is missing".into()))?,
+            })
+        };
+        let batch = logged((
+            EntryKind::Batch,
+            record.logged,
+            record.credential.clone(),
+            0,
+        ))?;
+        let protocol = logged((EntryKind::Protocol, protocol.logged, protocol.credential, 0))?;
+        let attestations = attestations
+            .into_iter()
+            .map(&mut logged)
+            .collect::<NodeResult<Vec<_>>>()?;
+        let badges = badges
+            .into_iter()
+            .map(&mut logged)
+            .collect::<NodeResult<Vec<_>>>()?;
+        let status_lists = lists
+            .into_iter()
+            .map(&mut logged)
+            .collect::<NodeResult<Vec<_>>>()?;
+
+        let mut issuers = BTreeMap::new();
+        for part in [&batch, &protocol].into_iter().chain(&badges) {
+            let did = issuer_of(&part.credential);
+            if let Some((slug, _)) = self.community_of_issuer(did)? {
+                issuers.insert(did.to_owned(), self.community(&slug)?.name);
+            }
+        }
+        Ok(Bundle {
+            type_: BUNDLE_TYPE.into(),
+            version: BUNDLE_VERSION,
+            serial: serial.to_owned(),
+            assembled_at: at.unwrap_or_else(now),
+            logs: vec![self.ledger().verifier_key().clone()],
+            issuers: issuers
+                .into_iter()
+                .map(|(id, name)| Issuer { id, name })
+                .collect(),
+            batch,
+            protocol,
+            attestations,
+            badges,
+            status_lists,
+            evaluation: None,
+        })
+    }
+}
+
+/// An entry kind as the ledger writes it (`status-list`, …).
+fn kind_name(kind: &EntryKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
