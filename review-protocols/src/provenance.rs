@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attestation::Attestation;
-use crate::evaluation::{evaluate, Evaluation, Verdict};
+use crate::evaluation::{evaluate, Evaluation, Standing, Verdict};
 use crate::protocol::Protocol;
 use crate::registration::BatchRegistration;
 
@@ -531,6 +531,43 @@ fn review(
             return None;
         }
     };
+    for outcome in &evaluation.attestations {
+        let position = bundle
+            .attestations
+            .iter()
+            .position(|a| a.credential.get("id").and_then(Value::as_str) == Some(&outcome.id));
+        let name = match position {
+            Some(i) => format!("attestations[{i}] review"),
+            None => format!("attestation {} review", outcome.id),
+        };
+        let findings: Vec<&str> = outcome
+            .findings
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        let detail = format!(
+            "{}: {} units inspected, {} nonconforming{}{}",
+            outcome.standing.as_str(),
+            outcome.inspected,
+            outcome.nonconforming,
+            if outcome.counted { "" } else { ", not counted" },
+            if findings.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", findings.join("; "))
+            }
+        );
+        let result = match outcome.standing {
+            Standing::Passes if outcome.counted => Outcome::Passed,
+            Standing::Fails | Standing::FailsCritical
+                if evaluation.verdict == Verdict::Rejected =>
+            {
+                Outcome::Failed
+            }
+            _ => Outcome::Unknown,
+        };
+        report.push(name, result, detail);
+    }
     for reason in &evaluation.reasons {
         report.push(
             format!("review: {}", reason.rule.as_str()),

@@ -409,12 +409,12 @@ impl Node {
                 )
                 .await?;
             for (i, (reviewer, fails)) in reviews.iter().enumerate() {
-                // Each reviewer draws their own sample: every other unit, offset per reviewer.
+                // Each reviewer draws their own 13 units (the plan's sample for these lots).
                 let sampled: Vec<String> = batch
                     .serials
                     .iter()
-                    .skip(i)
-                    .step_by(2)
+                    .cycle()
+                    .skip(i * 13)
                     .take(13)
                     .cloned()
                     .collect();

@@ -8,4 +8,5 @@ mod http;
 mod ledger;
 mod node_api;
 mod node_authz;
+mod node_review;
 mod protocol;

@@ -24,9 +24,12 @@ enum Write {
     Suspend,
     Reinstate,
     Endorse,
+    PublishProtocol,
+    RegisterBatch,
+    Attest,
 }
 
-const WRITES: [Write; 14] = [
+const WRITES: [Write; 17] = [
     Write::CreateCommunity,
     Write::UpdateCommunity,
     Write::RotateKey,
@@ -41,6 +44,9 @@ const WRITES: [Write; 14] = [
     Write::Suspend,
     Write::Reinstate,
     Write::Endorse,
+    Write::PublishProtocol,
+    Write::RegisterBatch,
+    Write::Attest,
 ];
 
 const ACTORS: [&str; 8] = [
@@ -70,7 +76,51 @@ fn allowed(write: Write, actor: &str) -> bool {
         UploadFile | IssueBadge | Suspend | Reinstate => matches!(actor, "admin" | "assessor"),
         // Only the reviewer holds the achievement endorsed.
         Endorse => actor == "reviewer",
+        PublishProtocol => actor == "admin",
+        RegisterBatch => matches!(actor, "admin" | "producer"),
+        // Batches of "other" are reviewed by forge's qualified reviewer; the outsider has
+        // the reviewer role but belongs to the producing community.
+        Attest => actor == "reviewer",
     }
+}
+
+/// The problem type of a refusal: 401 for anonymous callers, 403 otherwise (a reviewer
+/// of the producing community is refused for not being independent).
+fn refusal(write: Write, actor: &str) -> (u16, &'static str) {
+    match (write, actor) {
+        (_, "anonymous") => (401, "unauthenticated"),
+        (Write::Attest, "outsider") => (403, "not-independent"),
+        _ => (403, "forbidden"),
+    }
+}
+
+/// A one-step protocol whose reviewers must hold forge's "skill".
+fn protocol_source(base: &str, version: &str) -> String {
+    format!(
+        r#"id = "matrix"
+version = "{version}"
+title = "Matrix check"
+description = "One look at each unit."
+[subject]
+kind = "product"
+name = "Widget"
+[[steps]]
+id = "look"
+kind = "check"
+title = "Look"
+method = "Look at it."
+[sampling]
+plan = [{{ lots = "1+", sample = "all", accept = 0 }}]
+[reviewers]
+achievements = ["{base}/communities/forge/achievements/skill"]
+quorum = 1
+distinct-communities = 1
+independent-of-producer = true
+max-age-days = 30
+[decision]
+on-failure = "reject"
+"#
+    )
 }
 
 fn success(write: Write) -> u16 {
@@ -81,7 +131,10 @@ fn success(write: Write) -> u16 {
         | UploadFile
         | IssueBadge
         | OverridePrerequisites
-        | Endorse => 201,
+        | Endorse
+        | PublishProtocol
+        | RegisterBatch
+        | Attest => 201,
         RemoveMember => 204,
         _ => 200,
     }
@@ -92,6 +145,8 @@ struct World {
     admin: String,
     tokens: Vec<(String, Option<String>)>,
     endorsable: String,
+    protocol: String,
+    batch: String,
 }
 
 async fn issue(api: &Api, token: &str, to: &str, achievement: &str) -> Value {
@@ -186,11 +241,42 @@ async fn world(server: &Server) -> World {
     }
     issue(&api, &admin, "reviewer", "skill").await;
     let target = issue(&api, &admin, "holder", "skill").await;
+    let protocol = api
+        .post(
+            "/api/v1/communities/forge/protocols",
+            Some(&admin),
+            json!({"source": protocol_source(&server.url, "1.0.0")}),
+        )
+        .await
+        .expect(201)["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outsider = tokens
+        .iter()
+        .find(|(n, _)| n == "outsider")
+        .unwrap()
+        .1
+        .clone()
+        .unwrap();
+    let batch = api
+        .post(
+            "/api/v1/communities/other/batches",
+            Some(&outsider),
+            json!({"product": "Widget", "protocol": protocol, "lotSize": 1, "serials": ["W-1"], "productionDate": "2026-11-01"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         api,
         admin,
         tokens,
         endorsable: target["credential"]["id"].as_str().unwrap().to_owned(),
+        protocol,
+        batch,
     }
 }
 
@@ -273,6 +359,26 @@ async fn attempt(world: &World, write: Write, token: Option<&str>, cell: usize) 
         Write::Endorse => {
             call(Method::POST, "/api/v1/endorsements".into(), Some(json!({"target": world.endorsable, "comment": "good"}))).await
         }
+        Write::PublishProtocol => {
+            let source = protocol_source(&api.base, &format!("2.0.{cell}"));
+            call(Method::POST, "/api/v1/communities/forge/protocols".into(), Some(json!({"source": source}))).await
+        }
+        Write::RegisterBatch => {
+            call(
+                Method::POST,
+                "/api/v1/communities/forge/batches".into(),
+                Some(json!({"product": "Widget", "protocol": world.protocol, "lotSize": 1, "serials": [format!("F-{cell}")], "productionDate": "2026-11-01"})),
+            )
+            .await
+        }
+        Write::Attest => {
+            call(
+                Method::POST,
+                format!("/api/v1/batches/{}/attestations", world.batch),
+                Some(json!({"sampled": ["W-1"], "results": [{"serial": "W-1", "step": "look", "passed": true}], "verdict": "pass"})),
+            )
+            .await
+        }
     }
 }
 
@@ -286,12 +392,11 @@ async fn every_write_endpoint_against_every_caller() {
         table.push_str(&format!("{:<22}", format!("{write:?}")));
         for (j, (actor, token)) in world.tokens.iter().enumerate() {
             let reply = attempt(&world, *write, token.as_deref(), i * 100 + j).await;
+            let (refused, slug) = refusal(*write, actor);
             let expected = if allowed(*write, actor) {
                 success(*write)
-            } else if token.is_none() {
-                401
             } else {
-                403
+                refused
             };
             assert_eq!(
                 reply.status.as_u16(),
@@ -300,11 +405,6 @@ async fn every_write_endpoint_against_every_caller() {
                 reply.body
             );
             if expected >= 400 {
-                let slug = if expected == 401 {
-                    "unauthenticated"
-                } else {
-                    "forbidden"
-                };
                 reply.problem(expected, slug);
             }
             table.push_str(&format!(" {expected}"));
@@ -322,5 +422,5 @@ async fn every_write_endpoint_against_every_caller() {
         ACTORS
     );
     assert_eq!(cells, WRITES.len() * ACTORS.len());
-    assert_eq!(cells, 112);
+    assert_eq!(cells, 136);
 }
