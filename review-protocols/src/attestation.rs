@@ -189,7 +189,7 @@ impl ReviewClaims {
         let subject = document
             .get("credentialSubject")
             .ok_or_else(|| AttestationError::Subject("missing".into()))?;
-        let claims: ReviewClaims = serde_json::from_value(subject.clone())
+        let claims = ReviewClaims::deserialize(subject)
             .map_err(|e| AttestationError::Subject(e.to_string()))?;
         if claims.type_ != SUBJECT_TYPE {
             return Err(AttestationError::Subject(format!(

@@ -153,7 +153,7 @@ impl Protocol {
 
     /// Reads a protocol from its JSON form and validates it as the TOML parser does.
     pub fn from_json(value: &serde_json::Value) -> Result<Protocol, ProtocolError> {
-        let protocol: Protocol = serde_json::from_value(value.clone()).map_err(|e| {
+        let protocol = Protocol::deserialize(value).map_err(|e| {
             ProtocolError(vec![ProtocolIssue {
                 line: None,
                 field: "(json)".into(),

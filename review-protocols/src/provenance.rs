@@ -452,13 +452,13 @@ fn review(
             return None;
         }
     };
-    if protocol.hash() != batch.protocol {
+    let hash = protocol.hash();
+    if hash != batch.protocol {
         report.fail(
             "protocol",
             format!(
                 "the batch is registered under {}, but the bundle's protocol is {}",
-                batch.protocol,
-                protocol.hash()
+                batch.protocol, hash
             ),
         );
         return None;
@@ -469,7 +469,7 @@ fn review(
             "{} version {} ({}), published by {}",
             protocol.id,
             protocol.version,
-            protocol.hash(),
+            hash,
             protocol_credential.issuer()
         ),
     );

@@ -82,7 +82,7 @@ impl BatchRegistration {
         let subject = document
             .get("credentialSubject")
             .ok_or_else(|| RegistrationError::Subject("missing".into()))?;
-        let registration: BatchRegistration = serde_json::from_value(subject.clone())
+        let registration = BatchRegistration::deserialize(subject)
             .map_err(|e| RegistrationError::Subject(e.to_string()))?;
         if registration.type_ != BATCH_TYPE {
             return Err(RegistrationError::Subject(format!(

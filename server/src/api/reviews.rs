@@ -308,10 +308,15 @@ fn sanitize(name: &str) -> String {
 /// key, for `guildmark verify --trust`. Trusting it means trusting this node's operator.
 #[utoipa::path(get, path = "/api/v1/trust", tag = "reviews", responses((status = 200, description = "TOML for guildmark verify --trust", content_type = "application/toml")))]
 async fn trust(State(state): State<AppState>) -> Result<Response, Problem> {
-    Ok(trust_file(&state.node)?.into_response())
+    let text = trust_file(&state.node)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
-fn trust_file(node: &Node) -> Result<([(header::HeaderName, &'static str); 1], String), Problem> {
+fn trust_file(node: &Node) -> Result<String, Problem> {
     let mut trust = Trust::default();
     let mut names = Vec::new();
     for community in node.communities()? {
@@ -322,12 +327,9 @@ fn trust_file(node: &Node) -> Result<([(header::HeaderName, &'static str); 1], S
     }
     trust.logs.insert(node.ledger().verifier_key().to_string());
     let text = trust.to_toml();
-    Ok((
-        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
-        format!(
-            "# Trust file for {} — communities and log of this node.\n{}\n{text}",
-            node.public_url(),
-            names.join("\n")
-        ),
+    Ok(format!(
+        "# Trust file for {} — communities and log of this node.\n{}\n{text}",
+        node.public_url(),
+        names.join("\n")
     ))
 }

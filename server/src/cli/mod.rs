@@ -5,7 +5,7 @@ mod input;
 mod keygen;
 pub mod ledger;
 mod protocol;
-mod serve;
+pub mod serve;
 mod sign;
 mod verify;
 

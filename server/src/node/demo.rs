@@ -369,9 +369,11 @@ impl Node {
     }
 }
 
-/// The demo's batches: (first serial, last serial, reviewers and whether each finds an
-/// efficiency failure).
-const BATCHES: &[(&str, u32, u32, &[(&str, bool)])] = &[
+/// Reviewers of a demo batch, and whether each finds an efficiency failure.
+type Reviews = &'static [(&'static str, bool)];
+
+/// The demo's batches: name, first and last serial number, reviews.
+const BATCHES: &[(&str, u32, u32, Reviews)] = &[
     ("Spring run", 1, 50, &[("felix", false), ("bo", false)]),
     ("Summer run", 51, 80, &[("bo", false)]),
     ("Autumn run", 81, 100, &[("felix", true)]),
