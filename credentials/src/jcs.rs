@@ -17,8 +17,44 @@ use crate::json::{Json, JsonNumber, JsonStr};
 /// Returns the RFC 8785 canonical bytes of `value`.
 pub fn canonicalize(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    write_json(&Json::from_value(value), &mut out);
+    write_value(value, &mut out);
     out
+}
+
+/// Appends the canonical bytes of a `serde_json::Value`, without building a [`Json`]
+/// tree first (only each object's member order is collected).
+pub fn write_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
+            sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
+            out.push(b'{');
+            for (i, (name, value)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(name, out);
+                out.push(b':');
+                write_value(value, out);
+            }
+            out.push(b'}');
+        }
+    }
 }
 
 /// Canonical bytes of `map` with some members left out (e.g. `proof`, `proofValue`).
@@ -120,6 +156,12 @@ fn write_raw_number(text: &str, out: &mut Vec<u8>) {
 fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Nearly every string needs no escape: copy it whole.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {

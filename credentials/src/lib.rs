@@ -81,6 +81,6 @@ pub use status_list::StatusListError;
 pub use time::{TimeError, Timestamp};
 pub use validation::DataModelError;
 pub use verify::{
-    verify_credential, verify_credentials, verify_document, verify_text, VerifiedCredential,
-    VerifyOptions,
+    verify_credential, verify_credentials, verify_document, verify_shared_credentials, verify_text,
+    VerifiedCredential, VerifyOptions,
 };

@@ -2,6 +2,8 @@
 //! definitions, every proof, the issuer's control of the signing key, the validity period
 //! and revocation status.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::json::{Json, JsonError};
@@ -9,7 +11,7 @@ use crate::jsonld::{self, Contexts, JsonLdError};
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
 };
-use crate::report::{DocumentKind, Report};
+use crate::report::{DocumentKind, Outcome, Report};
 use crate::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
 use crate::time::Timestamp;
 use crate::validation::{self, is_enveloped, type_values};
@@ -57,7 +59,7 @@ impl<'a> VerifyOptions<'a> {
 /// still authentic).
 #[derive(Debug, Clone)]
 pub struct VerifiedCredential {
-    document: Value,
+    document: Arc<Value>,
     issuer: String,
     signers: Vec<VerificationMethod>,
     checked_at: Timestamp,
@@ -82,6 +84,36 @@ impl VerifiedCredential {
     /// The time the verification was made against.
     pub fn checked_at(&self) -> Timestamp {
         self.checked_at
+    }
+
+    /// The same credential checked as of another time: its validity period and its
+    /// proofs' `expires` must hold at `at` (the signatures themselves do not depend on
+    /// the time, so they are not checked again). `Err` says why not.
+    pub fn as_of(&self, at: Timestamp) -> Result<VerifiedCredential, String> {
+        let mut report = Report::new(DocumentKind::Credential, at);
+        validity_check(&mut report, &self.document, at);
+        if let Some(check) = report.checks.iter().find(|c| c.outcome != Outcome::Passed) {
+            return Err(check.reason.clone());
+        }
+        let proofs = match self.document.get("proof") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        for proof in proofs {
+            let expires = proof
+                .get("expires")
+                .and_then(Value::as_str)
+                .and_then(|t| Timestamp::parse_date_time(t).ok())
+                .map(|(t, _)| t);
+            if let Some(expires) = expires.filter(|e| *e <= at) {
+                return Err(format!("its proof expired at {expires}"));
+            }
+        }
+        Ok(VerifiedCredential {
+            checked_at: at,
+            ..self.clone()
+        })
     }
 }
 
@@ -130,6 +162,16 @@ pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verif
 /// signatures in one Ed25519 batch (a provenance bundle's credentials). One verification
 /// per credential, in order; each is what [`verify_credential`] would give.
 pub fn verify_credentials(items: &[(&Value, VerifyOptions<'_>)]) -> Vec<Verification> {
+    let shared: Vec<(Arc<Value>, VerifyOptions<'_>)> = items
+        .iter()
+        .map(|(document, options)| (Arc::new((*document).clone()), *options))
+        .collect();
+    verify_shared_credentials(&shared)
+}
+
+/// [`verify_credentials`] over shared documents: a verified credential keeps a reference
+/// to its document instead of a copy.
+pub fn verify_shared_credentials(items: &[(Arc<Value>, VerifyOptions<'_>)]) -> Vec<Verification> {
     let purpose = ProofPurpose::AssertionMethod;
     let mut started = Vec::with_capacity(items.len());
     let mut prepared = Vec::with_capacity(items.len());

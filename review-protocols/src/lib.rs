@@ -47,7 +47,7 @@ pub mod step;
 pub mod unit;
 
 pub use attestation::{Attestation, Held, ReviewClaims, Reviewer, ReviewerVerdict, StepResult};
-pub use evaluation::{evaluate, Batch, BatchError, Evaluation, Rule, Verdict};
+pub use evaluation::{evaluate, evaluate_hashed, Batch, BatchError, Evaluation, Rule, Verdict};
 pub use protocol::{Protocol, ProtocolError, ProtocolHash, ProtocolIssue};
 pub use publication::PublicationError;
 pub use registration::{BatchRegistration, RegistrationError};

@@ -20,6 +20,7 @@
 //! status lists do not say when a bit was set.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use guildmark_credentials::checkpoint::{verify_checkpoint, VerifiedCheckpoint};
 use guildmark_credentials::jcs;
@@ -31,13 +32,13 @@ use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::verify::party_id;
 use guildmark_credentials::{
-    verify_credentials, Contexts, KnownKeys, VerifiedCredential, VerifyOptions,
+    verify_shared_credentials, Contexts, KnownKeys, VerifiedCredential, VerifyOptions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attestation::Attestation;
-use crate::evaluation::{evaluate, Evaluation, Standing, Verdict};
+use crate::evaluation::{evaluate_hashed, Evaluation, Standing, Verdict};
 use crate::protocol::Protocol;
 use crate::registration::BatchRegistration;
 
@@ -100,8 +101,8 @@ pub struct Logged {
     pub kind: String,
     /// When the node logged it.
     pub time: Timestamp,
-    /// The signed credential (the entry's payload).
-    pub credential: Value,
+    /// The signed credential (the entry's payload), shared with what verifies it.
+    pub credential: Arc<Value>,
     /// Proof that the entry is in the log.
     pub receipt: Receipt,
 }
@@ -116,16 +117,13 @@ impl Logged {
 /// The bytes of a node's ledger entry: `{"kind":…,"payload":…,"time":…}` in JCS form
 /// (keys in that order, which is JCS's), written without building the object.
 pub fn entry_bytes(kind: &str, time: Timestamp, payload: &Value) -> Vec<u8> {
-    let payload = jcs::canonicalize(payload);
-    let kind = jcs::canonicalize(&Value::String(kind.to_owned()));
-    let time = jcs::canonicalize(&Value::String(time.to_string()));
-    let mut out = Vec::with_capacity(payload.len() + kind.len() + time.len() + 32);
+    let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"kind\":");
-    out.extend_from_slice(&kind);
+    jcs::write_value(&Value::String(kind.to_owned()), &mut out);
     out.extend_from_slice(b",\"payload\":");
-    out.extend_from_slice(&payload);
+    jcs::write_value(payload, &mut out);
     out.extend_from_slice(b",\"time\":");
-    out.extend_from_slice(&time);
+    jcs::write_value(&Value::String(time.to_string()), &mut out);
     out.push(b'}');
     out
 }
@@ -195,11 +193,8 @@ enum Role {
     Batch,
     Protocol,
     Attestation(usize),
-    /// A badge, as cited by an attestation.
-    Badge {
-        badge: usize,
-        cited_by: usize,
-    },
+    /// A badge, checked as of its earliest citing attestation's ledger time.
+    Badge(usize),
     StatusList(usize),
 }
 
@@ -209,9 +204,7 @@ impl Role {
             Role::Batch => "batch".into(),
             Role::Protocol => "protocol".into(),
             Role::Attestation(i) => format!("attestations[{i}]"),
-            Role::Badge { badge, cited_by } => {
-                format!("badges[{badge}] (cited by attestations[{cited_by}])")
-            }
+            Role::Badge(i) => format!("badges[{i}]"),
             Role::StatusList(i) => format!("statusLists[{i}]"),
         }
     }
@@ -290,7 +283,10 @@ pub fn verify_bundle(
             at,
         });
     }
-    let mut uncited: BTreeSet<usize> = (0..bundle.badges.len()).collect();
+    // (attestation, badge) for every citation of a badge the bundle carries; each badge
+    // is checked once, as of the earliest ledger time of an attestation citing it.
+    let mut citations: Vec<(usize, usize)> = Vec::new();
+    let mut earliest: BTreeMap<usize, Timestamp> = BTreeMap::new();
     for (a, attestation) in bundle.attestations.iter().enumerate() {
         for id in cited_badges(&attestation.credential) {
             let found = bundle
@@ -298,18 +294,22 @@ pub fn verify_bundle(
                 .iter()
                 .position(|b| b.credential.get("id").and_then(Value::as_str) == Some(id));
             if let Some(b) = found {
-                uncited.remove(&b);
-                items.push(Item {
-                    role: Role::Badge {
-                        badge: b,
-                        cited_by: a,
-                    },
-                    logged: &bundle.badges[b],
-                    at: attestation.time,
-                });
+                citations.push((a, b));
+                let when = earliest.entry(b).or_insert(attestation.time);
+                *when = (*when).min(attestation.time);
             }
         }
     }
+    for (&b, &when) in &earliest {
+        items.push(Item {
+            role: Role::Badge(b),
+            logged: &bundle.badges[b],
+            at: when,
+        });
+    }
+    let uncited: Vec<usize> = (0..bundle.badges.len())
+        .filter(|b| !earliest.contains_key(b))
+        .collect();
     if !uncited.is_empty() {
         let names: Vec<String> = uncited.iter().map(|b| format!("badges[{b}]")).collect();
         report.fail(
@@ -321,17 +321,17 @@ pub fn verify_bundle(
     check_receipts(&mut report, bundle, &items);
 
     let keys = KnownKeys::default();
-    let options: Vec<(&Value, VerifyOptions<'_>)> = items
+    let options: Vec<(Arc<Value>, VerifyOptions<'_>)> = items
         .iter()
         .map(|item| {
             let mut options = VerifyOptions::new(item.at, contexts, &keys);
             // eddsa-jcs-2022 signs the JSON itself; the JSON-LD term check would cost a
             // full expansion per credential and decides nothing the signature does not.
             options.check_terms = false;
-            (&item.logged.credential, options)
+            (item.logged.credential.clone(), options)
         })
         .collect();
-    let verifications = verify_credentials(&options);
+    let verifications = verify_shared_credentials(&options);
 
     let mut failed_signatures = Vec::new();
     let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
@@ -377,7 +377,7 @@ pub fn verify_bundle(
         );
     }
 
-    let evaluation = review(&mut report, bundle, &items, &verified, &reports, &lists);
+    let evaluation = review(&mut report, bundle, &items, &citations, &verified, &lists);
     if let Some(evaluation) = &evaluation {
         trust_check(&mut report, bundle, evaluation, trust);
     }
@@ -402,8 +402,8 @@ fn review(
     report: &mut Report,
     bundle: &Bundle,
     items: &[Item<'_>],
+    citations: &[(usize, usize)],
     verified: &[Option<VerifiedCredential>],
-    reports: &[Report],
     lists: &[StatusListCredential],
 ) -> Option<Evaluation> {
     let of = |role: Role| {
@@ -445,14 +445,14 @@ fn review(
         report.fail("protocol", "the protocol credential did not verify");
         return None;
     };
-    let protocol = match Protocol::from_credential(protocol_credential.document()) {
+    let (protocol, hash) = match Protocol::from_credential_hashed(protocol_credential.document()) {
         Ok(p) => p,
         Err(e) => {
             report.fail("protocol", e.to_string());
             return None;
         }
     };
-    let hash = protocol.hash();
+
     if hash != batch.protocol {
         report.fail(
             "protocol",
@@ -494,26 +494,12 @@ fn review(
             continue;
         }
         let mut qualifying = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let Role::Badge { badge, cited_by } = item.role else {
-                continue;
-            };
-            if cited_by != a {
-                continue;
-            }
-            let name = format!("badges[{badge}] held by attestations[{a}]'s signer");
-            match held(
-                logged,
-                item.logged,
-                verified[i].as_ref(),
-                &reports[i],
-                lists,
-            ) {
-                Ok(why) => {
+        for &(_, b) in citations.iter().filter(|(cited_by, _)| *cited_by == a) {
+            let name = format!("badges[{b}] held by attestations[{a}]'s signer");
+            match held(logged, &bundle.badges[b], of(Role::Badge(b)), lists) {
+                Ok((why, at_signing)) => {
                     report.pass(name, why);
-                    if let Some(v) = &verified[i] {
-                        qualifying.push(v.clone());
-                    }
+                    qualifying.push(at_signing);
                 }
                 Err((outcome, why)) => report.push(name, outcome, why),
             }
@@ -524,13 +510,14 @@ fn review(
         }
     }
 
-    let evaluation = match evaluate(&protocol, &batch, &attestations, bundle.assembled_at) {
-        Ok(e) => e,
-        Err(e) => {
-            report.fail("evaluation", e.to_string());
-            return None;
-        }
-    };
+    let evaluation =
+        match evaluate_hashed(&protocol, hash, &batch, &attestations, bundle.assembled_at) {
+            Ok(e) => e,
+            Err(e) => {
+                report.fail("evaluation", e.to_string());
+                return None;
+            }
+        };
     for outcome in &evaluation.attestations {
         let position = bundle
             .attestations
@@ -655,19 +642,17 @@ fn held(
     attestation: &Logged,
     badge: &Logged,
     verified: Option<&VerifiedCredential>,
-    badge_report: &Report,
     lists: &[StatusListCredential],
-) -> Result<String, (Outcome, String)> {
+) -> Result<(String, VerifiedCredential), (Outcome, String)> {
     let failed = |why: String| Err((Outcome::Failed, why));
     let Some(verified) = verified else {
         return failed("the badge did not verify".into());
     };
     let when = attestation.time;
-    match badge_report.check("validity") {
-        Some(check) if check.outcome == Outcome::Passed => {}
-        Some(check) => return failed(format!("as of {when}: {}", check.reason)),
-        None => return failed(format!("its validity as of {when} was not established")),
-    }
+    let verified = match verified.as_of(when) {
+        Ok(v) => v,
+        Err(why) => return failed(format!("as of {when}: {why}")),
+    };
     let same_log =
         badge.receipt.checkpoint.lines().next() == attestation.receipt.checkpoint.lines().next();
     if same_log && badge.receipt.index >= attestation.receipt.index {
@@ -737,14 +722,15 @@ fn held(
     let achievement = verified.document()["credentialSubject"]["achievement"]["name"]
         .as_str()
         .unwrap_or("an achievement");
-    Ok(format!(
+    let why = format!(
         "{achievement} from {issuer}, valid at {when}, logged before the attestation{}",
         if standing.is_empty() {
             String::new()
         } else {
             format!(", {}", standing.join(", "))
         }
-    ))
+    );
+    Ok((why, verified))
 }
 
 fn set_word(entry: &StatusEntry) -> &'static str {

@@ -72,6 +72,14 @@ impl Protocol {
 
     /// Reads the protocol a credential publishes (its shape and digest, not its proof).
     pub fn from_credential(document: &Value) -> Result<Protocol, PublicationError> {
+        Self::from_credential_hashed(document).map(|(protocol, _)| protocol)
+    }
+
+    /// [`Protocol::from_credential`], also returning the protocol's hash (computed to
+    /// check the digest anyway).
+    pub fn from_credential_hashed(
+        document: &Value,
+    ) -> Result<(Protocol, ProtocolHash), PublicationError> {
         let is_protocol = match document.get("type") {
             Some(Value::Array(types)) => types.iter().any(|t| t == PROTOCOL_CREDENTIAL_TYPE),
             _ => false,
@@ -120,6 +128,6 @@ impl Protocol {
                 expected: protocol.urn(),
             });
         }
-        Ok(protocol)
+        Ok((protocol, actual))
     }
 }

@@ -340,7 +340,16 @@ impl FromStr for Unit {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let normalized = text.replace("ohm", "Ω");
+        // Parsed for every measured value of every attestation: no allocation unless
+        // the text spells "ohm".
+        let normalized: std::borrow::Cow<'_, str> = if text.contains("ohm") {
+            text.replace("ohm", "Ω").into()
+        } else {
+            text.into()
+        };
+        let is = |candidate: &str, base: &str| {
+            candidate == base || (base.contains("ohm") && candidate == base.replace("ohm", "Ω"))
+        };
         let unit = |dimension, exponent, factor| Unit {
             symbol: text.to_owned(),
             dimension,
@@ -349,7 +358,7 @@ impl FromStr for Unit {
         };
         // Whole symbols first, so that `m` is metres, `min` minutes and `mV` millivolts.
         for &(base, dimension, _, factor) in BASE_UNITS {
-            if normalized == base.replace("ohm", "Ω") {
+            if is(&normalized, base) {
                 return Ok(unit(dimension, 0, factor));
             }
         }
@@ -358,7 +367,7 @@ impl FromStr for Unit {
                 continue;
             };
             for &(base, dimension, prefixable, factor) in BASE_UNITS {
-                if prefixable && rest == base.replace("ohm", "Ω") {
+                if prefixable && is(rest, base) {
                     return Ok(unit(dimension, exponent, factor));
                 }
             }

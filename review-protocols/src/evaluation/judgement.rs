@@ -180,7 +180,13 @@ pub(super) fn judge<'a>(
             ) => match (quantity.in_base_of(step_unit), limits.range(step_unit)) {
                 (Ok(value), Ok((low, high))) => {
                     let within = low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h);
-                    Some((within, format!("{quantity} outside {}", limits.describe())))
+                    // Described only when it is a finding: this runs for every result.
+                    let why = if within {
+                        String::new()
+                    } else {
+                        format!("{quantity} outside {}", limits.describe())
+                    };
+                    Some((within, why))
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     finding(
@@ -190,9 +196,14 @@ pub(super) fn judge<'a>(
                     None
                 }
             },
-            (StepKind::Check, Recorded::Checked(passed)) => {
-                Some((*passed, "check failed".to_owned()))
-            }
+            (StepKind::Check, Recorded::Checked(passed)) => Some((
+                *passed,
+                if *passed {
+                    String::new()
+                } else {
+                    "check failed".to_owned()
+                },
+            )),
             (StepKind::Observation, Recorded::Noted(_)) => Some((true, String::new())),
             (kind, _) => {
                 let wanted = match kind {

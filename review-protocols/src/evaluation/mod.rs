@@ -326,7 +326,18 @@ pub fn evaluate(
     attestations: &[Attestation],
     at: Timestamp,
 ) -> Result<Evaluation, BatchError> {
-    let hash = protocol.hash();
+    evaluate_hashed(protocol, protocol.hash(), batch, attestations, at)
+}
+
+/// [`evaluate`] for a caller that already computed `hash = protocol.hash()` (hashing
+/// canonicalizes the whole protocol).
+pub fn evaluate_hashed(
+    protocol: &Protocol,
+    hash: ProtocolHash,
+    batch: &Batch,
+    attestations: &[Attestation],
+    at: Timestamp,
+) -> Result<Evaluation, BatchError> {
     if batch.protocol != hash {
         return Err(BatchError::OtherProtocol {
             batch: batch.protocol,

@@ -4,6 +4,7 @@
 //! `docs/provenance-bundle.md`; its verification in `guildmark_review_protocols::provenance`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use guildmark_review_protocols::provenance::{
     verify_bundle, Bundle, Issuer, Logged, BUNDLE_TYPE, BUNDLE_VERSION,
@@ -98,7 +99,7 @@ impl Node {
             Ok(Logged {
                 kind: kind_name(&kind),
                 time,
-                credential,
+                credential: Arc::new(credential),
                 receipt: receipts
                     .next()
                     .ok_or_else(|| NodeError::Storage("a receipt is missing".into()))?,
