@@ -1,7 +1,7 @@
 //! `guildmark verify`: check a credential or presentation offline.
 
 use anyhow::Context as _;
-use guildmark_credentials::{Contexts, DidKey, KnownKeys, Timestamp, VerifyOptions};
+use guildmark_credentials::{Contexts, DidKey, KnownKeys, Report, Timestamp, VerifyOptions};
 use guildmark_review_protocols::provenance::{self, Bundle, Trust, BUNDLE_TYPE};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -76,10 +76,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let verification = guildmark_credentials::verify_text(&bytes, &options)
         .map_err(|e| input::json_error(&name, e))?;
     let report = verification.report;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{report}");
+    let json = args
+        .json
+        .then(|| serde_json::to_value(&report))
+        .transpose()?;
+    finish(&report, json)
+}
+
+/// Prints the report (as `json` when given) and turns it into the exit code.
+fn finish(report: &Report, json: Option<Value>) -> anyhow::Result<ExitCode> {
+    match json {
+        Some(json) => println!("{}", serde_json::to_string_pretty(&json)?),
+        None => print!("{report}"),
     }
     Ok(if report.verified {
         ExitCode::SUCCESS
@@ -114,21 +122,11 @@ fn verify_bundle(args: &Args, bundle: &Bundle, contexts: &Contexts) -> anyhow::R
     };
     let at = args.at.unwrap_or_else(input::now);
     let verification = provenance::verify_bundle(bundle, trust.as_ref(), contexts, at);
-    let report = verification.report;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "report": report,
-                "evaluation": verification.evaluation,
-            }))?
-        );
-    } else {
-        print!("{report}");
-    }
-    Ok(if report.verified {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let json = args.json.then(|| {
+        serde_json::json!({
+            "report": verification.report,
+            "evaluation": verification.evaluation,
+        })
+    });
+    finish(&verification.report, json)
 }

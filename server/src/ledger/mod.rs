@@ -277,18 +277,8 @@ impl Ledger {
 
     /// A receipt for entry `index` against the latest published checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
-        let published = self.published();
-        let size = published.checkpoint.size;
-        if index >= size {
-            return Err(LedgerError::NotFound(format!(
-                "no entry {index}: the log has {size}"
-            )));
-        }
-        Ok(Receipt {
-            index,
-            proof: self.inclusion_proof(index, size)?,
-            checkpoint: published.note,
-        })
+        let mut receipts = self.receipts(&[index])?;
+        Ok(receipts.remove(0))
     }
 
     /// Receipts for several entries, all against the same (latest) checkpoint.

@@ -530,3 +530,146 @@ fn flipping_any_signed_byte_fails(bundle: &[u8]) {
     );
     assert!(checked >= wanted.min(positions.len()) / 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewers_with_their_own_keys_sign_attestations_locally() {
+    let server = Server::start(&["--demo", "--public-url", PUBLIC]);
+    let api = Api::new(&server.url);
+    let dir = tempfile::tempdir().unwrap();
+    let felix = api.token("felix", PASSWORD).await;
+    let noor = api.token("noor", PASSWORD).await;
+
+    // Felix brings his own key.
+    let key = guildmark(dir.path(), &["keygen", "--out", "felix.key"], None).expect(0);
+    let did = key
+        .stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("did:key:"))
+        .unwrap()
+        .to_owned();
+    let challenge = api
+        .call(
+            Method::GET,
+            "/api/v1/me/holder/challenge",
+            Some(&felix),
+            None,
+        )
+        .await
+        .expect(200);
+    let presentation = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": did,
+    });
+    let signed = guildmark(
+        dir.path(),
+        &[
+            "sign",
+            "--key",
+            "felix.key",
+            "--challenge",
+            challenge["challenge"].as_str().unwrap(),
+            "--domain",
+            challenge["domain"].as_str().unwrap(),
+        ],
+        Some(presentation.to_string().as_bytes()),
+    )
+    .expect(0);
+    let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
+    api.call(
+        Method::PUT,
+        "/api/v1/me/holder",
+        Some(&felix),
+        Some(json!({"presentation": signed})),
+    )
+    .await
+    .expect(200);
+
+    let pending = batch_of(&api, "MPPT20-2026-0051").await;
+    let attest = format!(
+        "/api/v1/batches/{}/attestations",
+        pending["id"].as_str().unwrap()
+    );
+    let sampled = sample(&pending, 13);
+    // His badges name his old key: he is not qualified with the new one yet.
+    let body = json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"});
+    api.post(&attest, Some(&felix), body)
+        .await
+        .problem(403, "not-qualified");
+    let badge = api
+        .post(
+            "/api/v1/communities/saltmarsh/badges",
+            Some(&noor),
+            json!({"recipient": "felix", "achievement": "power-electronics-reviewer"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(badge["credential"]["credentialSubject"]["id"], did);
+    let badge_id = badge["credential"]["id"].as_str().unwrap();
+    let bo_badge = api.get("/api/v1/accounts/bo/badges").await.expect(200)[0]["credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let unsigned = |qualification: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/guildmark/v1"],
+            "id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            "type": ["VerifiableCredential", "ReviewAttestation"],
+            "issuer": did,
+            "validFrom": "2026-11-01T00:00:00Z",
+            "credentialSubject": {
+                "id": pending["url"],
+                "type": "ReviewedBatch",
+                "protocol": {"id": "urn:guildmark:protocol:mppt20-batch-qa:1.0.0", "digest": pending["protocol"]},
+                "sampled": sampled,
+                "results": passing_results(&sampled),
+                "verdict": "pass",
+                "qualification": [qualification],
+            }
+        })
+    };
+    let sign = |document: Value| {
+        let run = guildmark(
+            dir.path(),
+            &["sign", "--key", "felix.key"],
+            Some(document.to_string().as_bytes()),
+        )
+        .expect(0);
+        serde_json::from_str::<Value>(&run.stdout).unwrap()
+    };
+    // The node will not sign for him any more.
+    let body = json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"});
+    let problem = api
+        .post(&attest, Some(&felix), body)
+        .await
+        .problem(422, "invalid");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("guildmark sign"));
+    // Citing someone else's badge, or a tampered attestation, is refused.
+    let foreign = sign(unsigned(&bo_badge));
+    api.post(&attest, Some(&felix), json!({"credential": foreign}))
+        .await
+        .problem(403, "not-qualified");
+    let mut tampered = sign(unsigned(badge_id));
+    tampered["credentialSubject"]["results"][3]["value"] = "99.9 %".into();
+    api.post(&attest, Some(&felix), json!({"credential": tampered}))
+        .await
+        .problem(422, "invalid");
+    // The locally signed attestation is accepted and completes the quorum.
+    let attestation = sign(unsigned(badge_id));
+    let accepted = api
+        .post(&attest, Some(&felix), json!({"credential": attestation}))
+        .await
+        .expect(201);
+    assert_eq!(accepted["credential"], attestation);
+    assert_eq!(accepted["verdict"], "certified");
+    // And the device's bundle carries it and verifies offline.
+    let url = format!("{}/api/v1/devices/MPPT20-2026-0070/bundle", server.url);
+    let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    std::fs::write(dir.path().join("b.json"), &bytes).unwrap();
+    let run = guildmark(dir.path(), &["verify", "b.json"], None).expect(0);
+    assert!(run.stdout.contains(&did), "{}", run.stdout);
+}
