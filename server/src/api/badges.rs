@@ -1,7 +1,6 @@
 //! Badges and endorsements: issuing, standing changes, fetching credentials with their
 //! receipts, the status lists and files credentials point at, and verification.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::auth::MaybeCaller;
-use super::body::{self, StrictJson};
+use super::body::StrictJson;
 use super::communities::allow;
 use super::problem::Problem;
 use super::AppState;
@@ -265,8 +264,18 @@ async fn endorse(
 /// this node's status lists supplied for its own credentials.
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verify", request_body(content = Object, description = "a credential or presentation"),
     responses((status = 200, description = "the verification report")))]
-async fn verify(State(state): State<AppState>, bytes: Bytes) -> Result<Json<Report>, Problem> {
-    let document: Value = body::parse(&bytes)?;
+async fn verify(
+    State(state): State<AppState>,
+    StrictJson(document): StrictJson<Value>,
+) -> Result<Json<Report>, Problem> {
+    if !document.is_object() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "Invalid request body",
+            "send a credential, presentation or provenance bundle: a JSON object",
+        ));
+    }
     let node = state.node.clone();
     let report = tokio::task::spawn_blocking(move || {
         let is_bundle = document.get("type").and_then(Value::as_str) == Some(BUNDLE_TYPE);

@@ -52,7 +52,38 @@ pub fn router(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(body::MAX_JSON))
+        .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn(log_requests))
+}
+
+/// Turns the framework's own error responses (a path segment that is not UTF-8, a bad
+/// query string, …: plain text) into problem details, so every error has one shape.
+async fn problems_only(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let detail = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let slug = match status.as_u16() {
+        400 => "bad-request",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        413 => "too-large",
+        415 => "unsupported-media-type",
+        422 => "invalid",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    axum::response::IntoResponse::into_response(Problem::new(status, slug, title, detail))
 }
 
 /// Logs every request with its status and duration.

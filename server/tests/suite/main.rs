@@ -8,5 +8,6 @@ mod http;
 mod ledger;
 mod node_api;
 mod node_authz;
+mod node_hostile;
 mod node_review;
 mod protocol;
