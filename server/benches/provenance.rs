@@ -108,6 +108,7 @@ fn main() {
     }
     report("verify (parsed bundle, one core)", verify);
     report("parse + verify (from bytes)", parse_verify);
+    floors(&bundle, rounds.max(1000));
 
     if std::env::var("GUILDMARK_BENCH_FLIPS").as_deref() == Ok("0") {
         return;
@@ -146,4 +147,40 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     assert!(unnoticed.is_empty(), "unnoticed flips at {unnoticed:?}");
+}
+
+/// What no bundle verifier can avoid: one Ed25519 batch over the bundle's signatures, and
+/// canonicalizing its credentials once (JCS) — the floor under the verification figure.
+fn floors(bundle: &Bundle, rounds: usize) {
+    use ed25519_dalek::{Signer, SigningKey};
+    let parts: Vec<&Value> = [&bundle.batch, &bundle.protocol]
+        .into_iter()
+        .chain(&bundle.attestations)
+        .chain(&bundle.badges)
+        .chain(&bundle.status_lists)
+        .map(|l| &*l.credential)
+        .collect();
+    let keys: Vec<SigningKey> = (0..parts.len())
+        .map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32]))
+        .collect();
+    let messages: Vec<[u8; 64]> = (0..parts.len()).map(|i| [i as u8; 64]).collect();
+    let signatures: Vec<_> = keys.iter().zip(&messages).map(|(k, m)| k.sign(m)).collect();
+    let verifying: Vec<_> = keys.iter().map(|k| k.verifying_key()).collect();
+    let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..]).collect();
+    let mut batch = Vec::with_capacity(rounds);
+    let mut jcs = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        ed25519_dalek::verify_batch(&refs, &signatures, &verifying).unwrap();
+        batch.push(started.elapsed());
+        let started = Instant::now();
+        let bytes: usize = parts
+            .iter()
+            .map(|p| guildmark_credentials::jcs::canonicalize(p).len())
+            .sum();
+        std::hint::black_box(bytes);
+        jcs.push(started.elapsed());
+    }
+    report(&format!("floor: Ed25519 batch of {}", parts.len()), batch);
+    report("floor: JCS of every credential once", jcs);
 }
