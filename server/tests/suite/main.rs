@@ -5,6 +5,7 @@ mod api_ledger;
 mod cli;
 mod common;
 mod http;
+mod interop_tlog;
 mod ledger;
 mod node_api;
 mod node_authz;
