@@ -5,6 +5,7 @@ mod api_ledger;
 mod cli;
 mod common;
 mod http;
+mod interop_db;
 mod interop_tlog;
 mod ledger;
 mod node_api;

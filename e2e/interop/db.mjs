@@ -1,0 +1,196 @@
+// Digital Bazaar's VC libraries against Guildmark (driven by server/tests/suite/interop_db.rs).
+//
+//   node db.mjs verify IN.json   IN: [{name, credential}] → [{name, verified, errors}]
+//   node db.mjs sign N OUT.json  N random credentials, random keys, both cryptosuites
+//   node db.mjs status IN.json   IN: [status list credentials] → [{id, purpose, set: [index…]}]
+//
+// Documents are loaded offline only: the JSON-LD contexts from GUILDMARK_CONTEXTS_DIR
+// (an index.json mapping URL → file, e.g. ../shared/vectors/contexts), Guildmark's own
+// context from GUILDMARK_CONTEXT_FILE, and did:key documents computed from the DID.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {driver} from '@digitalbazaar/did-method-key';
+import {
+  createSignCryptosuite as jcsSign,
+  createVerifyCryptosuite as jcsVerify
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {BitstringStatusList} from '@digitalbazaar/vc-bitstring-status-list';
+
+const contextsDir = process.env.GUILDMARK_CONTEXTS_DIR;
+const guildmarkContext = process.env.GUILDMARK_CONTEXT_FILE;
+if(!contextsDir || !guildmarkContext) {
+  console.error('set GUILDMARK_CONTEXTS_DIR and GUILDMARK_CONTEXT_FILE');
+  process.exit(2);
+}
+const contexts = new Map();
+const index = JSON.parse(fs.readFileSync(path.join(contextsDir, 'index.json'))).contexts;
+for(const [url, file] of Object.entries(index)) {
+  contexts.set(url, JSON.parse(fs.readFileSync(path.join(contextsDir, file))));
+}
+contexts.set('https://w3id.org/guildmark/v1', JSON.parse(fs.readFileSync(guildmarkContext)));
+
+const didKey = driver();
+didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
+
+async function documentLoader(url) {
+  if(contexts.has(url)) {
+    return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
+  }
+  if(url.startsWith('did:key:')) {
+    const document = await didKey.get({url});
+    return {contextUrl: null, documentUrl: url, document};
+  }
+  throw new Error(`${url} is not available offline`);
+}
+
+// Status is checked separately (`status` mode): the library reports it apart anyway.
+const checkStatus = async () => ({verified: true});
+
+function errors(result) {
+  const found = [];
+  const walk = e => {
+    if(!e) {
+      return;
+    }
+    if(Array.isArray(e)) {
+      e.forEach(walk);
+      return;
+    }
+    found.push(String(e.message || e));
+    walk(e.errors);
+  };
+  walk(result.error);
+  for(const r of result.results || []) {
+    walk(r.error);
+  }
+  return found;
+}
+
+async function verify(file) {
+  const items = JSON.parse(fs.readFileSync(file));
+  const out = [];
+  for(const {name, credential} of items) {
+    const suite = [
+      new DataIntegrityProof({cryptosuite: jcsVerify()}),
+      new DataIntegrityProof({cryptosuite: rdfc})
+    ];
+    let result;
+    try {
+      result = await vc.verifyCredential({credential, suite, documentLoader, checkStatus});
+    } catch(e) {
+      result = {verified: false, error: e};
+    }
+    out.push({name, verified: result.verified, errors: result.verified ? [] : errors(result)});
+  }
+  console.log(JSON.stringify(out));
+}
+
+// Random text with the characters canonicalization is most likely to get wrong.
+function text() {
+  const alphabet = ['a', 'Z', ' ', 'é', 'ß', '€', '日本', '😀', '"', '\\', '\n', '\t',
+    '\u0007', '\u007f', '\u2028', '<', '&', '%', 'ü'];
+  let s = '';
+  const n = crypto.randomInt(1, 24);
+  for(let i = 0; i < n; i++) {
+    s += alphabet[crypto.randomInt(alphabet.length)];
+  }
+  return s;
+}
+
+function number() {
+  const choices = [
+    () => crypto.randomInt(-1e6, 1e6),
+    () => Math.fround(Math.random() * 1000),
+    () => (Math.random() - 0.5) * 1e21,
+    () => Math.random() * 1e-7,
+    () => 2 ** 53,
+    () => 0.1 + 0.2
+  ];
+  return choices[crypto.randomInt(choices.length)]();
+}
+
+function subject(depth) {
+  const s = {id: `urn:uuid:${crypto.randomUUID()}`, name: text()};
+  const fields = crypto.randomInt(0, 5);
+  for(let i = 0; i < fields; i++) {
+    const key = ['description', 'score', 'tags', 'knows', 'flag'][crypto.randomInt(5)];
+    if(key === 'score') {
+      s.score = number();
+    } else if(key === 'tags') {
+      s.tags = Array.from({length: crypto.randomInt(0, 4)}, text);
+    } else if(key === 'knows' && depth < 2) {
+      s.knows = subject(depth + 1);
+    } else if(key === 'flag') {
+      s.flag = crypto.randomInt(2) === 1;
+    } else {
+      s.description = text();
+    }
+  }
+  return s;
+}
+
+async function sign(n, file) {
+  const out = [];
+  for(let i = 0; i < n; i++) {
+    const key = await Ed25519Multikey.generate();
+    const did = `did:key:${key.publicKeyMultibase}`;
+    key.controller = did;
+    key.id = `${did}#${key.publicKeyMultibase}`;
+    const useRdfc = i % 2 === 1;
+    const credential = {
+      '@context': [
+        'https://www.w3.org/ns/credentials/v2',
+        'https://www.w3.org/ns/credentials/examples/v2'
+      ],
+      id: `urn:uuid:${crypto.randomUUID()}`,
+      type: ['VerifiableCredential', 'ExampleCredential'],
+      issuer: did,
+      validFrom: '2026-01-01T00:00:00Z',
+      name: text(),
+      credentialSubject: subject(0)
+    };
+    const suite = new DataIntegrityProof({
+      signer: key.signer(),
+      cryptosuite: useRdfc ? rdfc : jcsSign()
+    });
+    const signed = await vc.issue({credential, suite, documentLoader});
+    out.push({name: `db-${useRdfc ? 'rdfc' : 'jcs'}-${i}`, credential: signed});
+  }
+  fs.writeFileSync(file, JSON.stringify(out, null, 1));
+  console.log(JSON.stringify({signed: out.length}));
+}
+
+async function status(file) {
+  const lists = JSON.parse(fs.readFileSync(file));
+  const out = [];
+  for(const list of lists) {
+    const subjectOf = list.credentialSubject;
+    const decoded = await BitstringStatusList.decode({encodedList: subjectOf.encodedList});
+    const set = [];
+    for(let i = 0; i < decoded.length; i++) {
+      if(decoded.getStatus(i)) {
+        set.push(i);
+      }
+    }
+    out.push({id: list.id, purpose: subjectOf.statusPurpose, length: decoded.length, set});
+  }
+  console.log(JSON.stringify(out));
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if(mode === 'verify') {
+  await verify(args[0]);
+} else if(mode === 'sign') {
+  await sign(Number(args[0]), args[1]);
+} else if(mode === 'status') {
+  await status(args[0]);
+} else {
+  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json');
+  process.exit(2);
+}
