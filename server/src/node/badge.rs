@@ -280,6 +280,7 @@ impl Node {
                 self.contexts(),
             )
             .map_err(|e| NodeError::Keys(format!("signing the badge: {e}")))?;
+            proof_as_set(&mut credential);
             let id = credential["id"].as_str().unwrap_or_default().to_owned();
             let receipt = self
                 .log(EntryKind::Credential, credential.clone(), Some(&id), at)
@@ -493,4 +494,15 @@ pub enum StatusChange {
 /// The issuer id of a credential document.
 pub fn issuer_of(credential: &Value) -> &str {
     guildmark_credentials::verify::party_id(credential.get("issuer")).unwrap_or_default()
+}
+
+/// Writes a single `proof` as a one-member proof set: Open Badges 3.0 (and its 1EdTech
+/// JSON schema) requires `proof` to be an array. The proof does not sign its own
+/// container, so this changes nothing a verifier checks.
+pub(crate) fn proof_as_set(credential: &mut Value) {
+    if let Some(proof) = credential.get_mut("proof") {
+        if proof.is_object() {
+            *proof = Value::Array(vec![proof.take()]);
+        }
+    }
 }

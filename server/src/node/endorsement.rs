@@ -97,6 +97,7 @@ impl Node {
                     self.contexts(),
                 )
                 .map_err(|e| NodeError::Keys(format!("signing the endorsement: {e}")))?;
+                super::badge::proof_as_set(&mut document);
                 document
             }
             (None, None) => {

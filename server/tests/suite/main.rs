@@ -13,3 +13,4 @@ mod node_authz;
 mod node_hostile;
 mod node_review;
 mod protocol;
+mod story;
