@@ -484,14 +484,43 @@ fn list_to_rdf(
 
 /// The canonical lexical form of an xsd:double, as JSON-LD (and jsonld.js) writes it:
 /// `toExponential(15)` with trailing zeros of the mantissa removed, e.g. `1.5E0`.
+///
+/// ECMAScript's `toExponential` rounds a tie up (to the larger magnitude) where Rust's
+/// formatting rounds it to even, so the rounding is done here on the exact decimal
+/// expansion (at most 767 significant digits for an f64). Found by Digital Bazaar's
+/// signer: 461.01373291015625 is `4.610137329101563E2`, not `…562E2`.
 fn canonical_double(f: f64) -> String {
-    let text = format!("{f:.15e}");
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let mut mantissa = mantissa.trim_end_matches('0').to_owned();
-    if mantissa.ends_with('.') {
-        mantissa.push('0');
+    let exact = format!("{:.800e}", f.abs());
+    let (mantissa, exponent) = exact.split_once('e').unwrap_or((&exact, "0"));
+    let mut exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let mut kept: Vec<u8> = digits[..16].to_vec();
+    if digits[16] >= b'5' {
+        let mut i = 15;
+        loop {
+            if kept[i] != b'9' {
+                kept[i] += 1;
+                break;
+            }
+            kept[i] = b'0';
+            if i == 0 {
+                kept.insert(0, b'1');
+                kept.pop();
+                exponent += 1;
+                break;
+            }
+            i -= 1;
+        }
     }
-    format!("{mantissa}E{exponent}")
+    let fraction = std::str::from_utf8(&kept[1..])
+        .unwrap_or("0")
+        .trim_end_matches('0');
+    format!(
+        "{}{}.{}E{exponent}",
+        if f < 0.0 { "-" } else { "" },
+        kept[0] as char,
+        if fraction.is_empty() { "0" } else { fraction }
+    )
 }
 
 #[cfg(test)]
@@ -504,5 +533,17 @@ mod tests {
         assert_eq!(canonical_double(0.1), "1.0E-1");
         assert_eq!(canonical_double(42.5), "4.25E1");
         assert_eq!(canonical_double(-2.0e30), "-2.0E30");
+        assert_eq!(canonical_double(0.0), "0.0E0");
+        // Ties round up, as ECMAScript's toExponential does (Rust's formatting rounds
+        // them to even): values jsonld.js signs.
+        assert_eq!(canonical_double(461.01373291015625), "4.610137329101563E2");
+        assert_eq!(
+            canonical_double(-461.01373291015625),
+            "-4.610137329101563E2"
+        );
+        assert_eq!(canonical_double(0.30000000000000004), "3.0E-1");
+        assert_eq!(canonical_double(9.9999999999999995), "1.0E1");
+        assert_eq!(canonical_double(1e21), "1.0E21");
+        assert_eq!(canonical_double(5e-324), "4.940656458412465E-324");
     }
 }

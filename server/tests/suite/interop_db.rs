@@ -168,7 +168,7 @@ async fn digital_bazaar_and_guildmark_verify_each_other() {
 
     // Credentials they sign, with random content and keys, verify here.
     let signed_file = dir.path().join("theirs.json");
-    db(&["sign", "40", signed_file.to_str().unwrap()]);
+    db(&["sign", "60", signed_file.to_str().unwrap()]);
     let theirs: Value = serde_json::from_slice(&std::fs::read(&signed_file).unwrap()).unwrap();
     let contexts = vectors().join("contexts");
     for item in theirs.as_array().unwrap() {
