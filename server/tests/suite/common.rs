@@ -1,7 +1,42 @@
-//! Running the real `guildmark` binary, and paths shared by the tests.
+//! Running the real `guildmark` binary, and paths shared by the tests. Shared with the
+//! `e2e` crate's tests (included there by path).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+/// The real `guildmark` executable: the one cargo built for this package's tests, or
+/// for tests of another package (`e2e`), the one in this build's target directory,
+/// brought up to date once per test run.
+pub fn bin() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_guildmark") {
+        return PathBuf::from(path);
+    }
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // target/<profile>/deps/<test binary> → target/<profile>/guildmark
+            let exe = std::env::current_exe().unwrap();
+            let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_owned();
+            let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            build
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "guildmark-server",
+                    "--bin",
+                    "guildmark",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
+            if !cfg!(debug_assertions) {
+                build.arg("--release");
+            }
+            let status = build.status().expect("cargo build the guildmark binary");
+            assert!(status.success(), "building the guildmark binary failed");
+            profile_dir.join("guildmark")
+        })
+        .clone()
+}
 
 /// `../shared/vectors`, beside the checkout.
 pub fn vectors() -> PathBuf {
@@ -37,7 +72,7 @@ impl Run {
 
 /// Runs `guildmark ARGS` in `dir`, with `stdin` as standard input.
 pub fn guildmark(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_guildmark"));
+    let mut command = Command::new(bin());
     command
         .args(args)
         .current_dir(dir)
@@ -80,7 +115,7 @@ impl Server {
     /// Starts a node on `data`.
     pub fn start_in(data: &Path, extra: &[&str]) -> Server {
         use std::io::BufRead as _;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+        let mut child = Command::new(bin())
             .arg("serve")
             .arg("--data")
             .arg(data)

@@ -51,7 +51,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_entry() {
     let mut verifier: Option<VerifierKey> = None;
     let mut kills_mid_batch = 0;
     for round in 0..rounds {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+        let mut child = Command::new(crate::common::bin())
             .args([
                 "ledger",
                 "stress",

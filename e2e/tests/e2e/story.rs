@@ -35,13 +35,13 @@ fn offline(dir: &std::path::Path, args: &[&str]) -> (i32, String, bool) {
     let output = if isolated {
         Command::new("unshare")
             .arg("-n")
-            .arg(env!("CARGO_BIN_EXE_guildmark"))
+            .arg(crate::common::bin())
             .args(args)
             .current_dir(dir)
             .output()
             .unwrap()
     } else {
-        Command::new(env!("CARGO_BIN_EXE_guildmark"))
+        Command::new(crate::common::bin())
             .args(args)
             .current_dir(dir)
             .output()

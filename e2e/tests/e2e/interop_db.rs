@@ -1,4 +1,4 @@
-//! Digital Bazaar's VC libraries (npm, installed from `e2e/interop/package-lock.json` on
+//! Digital Bazaar's VC libraries (npm, installed from `interop/package-lock.json` on
 //! first use) against Guildmark: they verify every credential a node logged — badges, the
 //! endorsement, batch, protocol, attestations and status lists, as issued
 //! (eddsa-jcs-2022) and re-signed with `guildmark sign --suite eddsa-rdfc-2022` — and
