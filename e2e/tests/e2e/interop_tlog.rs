@@ -16,6 +16,55 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The node's verifier key, as `guildmark serve` printed it.
+pub fn verifier_key(server: &Server) -> String {
+    server
+        .banner
+        .lines()
+        .find_map(|l| l.strip_prefix("ledger verifier key: "))
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs tlog-scales over the node's log now: the checkpoint, every entry's inclusion, and
+/// consistency with the `old` checkpoint (whose proof must equal the node's own).
+pub async fn check(server: &Server, old: &str) -> Value {
+    let python = interop_python();
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::new(&server.url);
+    let old_size: u64 = old.lines().nth(1).unwrap().parse().unwrap();
+    std::fs::write(dir.path().join("old.checkpoint"), old).unwrap();
+    let size = api.get("/api/v1/ledger").await.expect(200)["size"]
+        .as_u64()
+        .unwrap();
+    let ours = api
+        .get(&format!(
+            "/api/v1/ledger/consistency?from={old_size}&to={size}"
+        ))
+        .await
+        .expect(200);
+    std::fs::write(dir.path().join("ours.json"), ours.to_string()).unwrap();
+    let output = Command::new(&python)
+        .arg(repo().join("e2e/interop/tlog_check.py"))
+        .arg(&server.url)
+        .arg(verifier_key(server))
+        .arg(dir.path().join("old.checkpoint"))
+        .arg(dir.path().join("ours.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "tlog-scales refused the ledger:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["size"], size);
+    assert_eq!(summary["inclusionProofsChecked"], size);
+    assert_eq!(summary["consistency"]["sameProofAsNode"], true);
+    summary
+}
+
 /// The virtualenv's python with tlog-scales, created when missing.
 fn interop_python() -> PathBuf {
     let venv = repo().join("target/interop/venv");
@@ -50,16 +99,8 @@ fn interop_python() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tlog_scales_verifies_the_ledger() {
-    let python = interop_python();
     let server = Server::start(&["--demo"]);
     let api = Api::new(&server.url);
-    let dir = tempfile::tempdir().unwrap();
-    let key = server
-        .banner
-        .lines()
-        .find_map(|l| l.strip_prefix("ledger verifier key: "))
-        .unwrap()
-        .to_owned();
     let old = reqwest::get(format!("{}/checkpoint", server.url))
         .await
         .unwrap()
@@ -67,7 +108,6 @@ async fn tlog_scales_verifies_the_ledger() {
         .await
         .unwrap();
     let old_size: u64 = old.lines().nth(1).unwrap().parse().unwrap();
-    std::fs::write(dir.path().join("old.checkpoint"), &old).unwrap();
 
     // Grow the log past a full entry bundle (256), so full and partial tiles are read.
     let noor = api.token("noor", "guildmark-demo").await;
@@ -84,29 +124,7 @@ async fn tlog_scales_verifies_the_ledger() {
         .as_u64()
         .unwrap();
     assert!(size >= 300);
-    let ours = api
-        .get(&format!(
-            "/api/v1/ledger/consistency?from={old_size}&to={size}"
-        ))
-        .await
-        .expect(200);
-    std::fs::write(dir.path().join("ours.json"), ours.to_string()).unwrap();
-
-    let output = Command::new(&python)
-        .arg(repo().join("e2e/interop/tlog_check.py"))
-        .arg(&server.url)
-        .arg(&key)
-        .arg(dir.path().join("old.checkpoint"))
-        .arg(dir.path().join("ours.json"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "tlog-scales refused the ledger:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let summary = check(&server, &old).await;
     println!("tlog-scales: {summary}");
     assert_eq!(summary["size"], size);
     assert_eq!(summary["inclusionProofsChecked"], size);

@@ -232,6 +232,14 @@ async fn from_apprentice_to_buyer() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 
+    // A checkpoint to hold the log to at the end.
+    let early = reqwest::get(format!("{}/checkpoint", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
     // A graceful restart loses nothing.
     server.restart(&["--public-url", PUBLIC]);
     api = Api::new(&server.url);
@@ -419,6 +427,11 @@ async fn from_apprentice_to_buyer() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("the badge is revoked as of"), "{stdout}");
     assert!(stdout.contains("??   certified: batch"), "{stdout}");
+    // An independent log client checks every entry of the story and that the log only
+    // grew since the early checkpoint.
+    let summary = crate::interop_tlog::check(&server, &early).await;
+    println!("tlog-scales over the story's ledger: {summary}");
+
     // The first bundle is still what it was: a dated, verifiable snapshot.
     let (code, _, _) = offline(
         dir.path(),
