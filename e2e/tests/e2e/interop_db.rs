@@ -12,7 +12,7 @@ use std::process::Command;
 use guildmark_credentials::status_list::StatusListCredential;
 use serde_json::{json, Value};
 
-use crate::common::{guildmark, vectors, Server};
+use crate::common::{guildmark, keygen, vectors, Server};
 use crate::http::Api;
 
 fn interop_dir() -> PathBuf {
@@ -115,13 +115,7 @@ async fn digital_bazaar_and_guildmark_verify_each_other() {
     }
 
     // The same credentials re-signed with eddsa-rdfc-2022 by the CLI, with its own key.
-    let key = guildmark(dir.path(), &["keygen", "--out", "k.key"], None).expect(0);
-    let did = key
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("did:key:"))
-        .unwrap()
-        .to_owned();
+    let did = keygen(dir.path(), "k.key");
     let mut items = Vec::new();
     for (name, credential) in &credentials {
         items.push(json!({"name": format!("{name} jcs"), "credential": credential}));

@@ -10,7 +10,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{guildmark, vectors, Server};
+use crate::common::{guildmark, mppt_passing_results, mppt_protocol, vectors, Server};
 use crate::http::Api;
 
 const PUBLIC: &str = "https://story.example";
@@ -100,50 +100,9 @@ async fn from_apprentice_to_buyer() {
     let token = |name: &str| tokens[name].clone();
 
     // Tia brings her own key before her badge is issued.
-    let key = guildmark(dir.path(), &["keygen", "--out", "tia.key"], None).expect(0);
-    let tia_did = key
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("did:key:"))
-        .unwrap()
-        .to_owned();
-    let challenge = api
-        .call(
-            Method::GET,
-            "/api/v1/me/holder/challenge",
-            Some(&token("tia")),
-            None,
-        )
-        .await
-        .expect(200);
-    let presentation = json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiablePresentation"],
-        "holder": tia_did,
-    });
-    let signed = guildmark(
-        dir.path(),
-        &[
-            "sign",
-            "--key",
-            "tia.key",
-            "--challenge",
-            challenge["challenge"].as_str().unwrap(),
-            "--domain",
-            challenge["domain"].as_str().unwrap(),
-        ],
-        Some(presentation.to_string().as_bytes()),
-    )
-    .expect(0);
-    let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
-    api.call(
-        Method::PUT,
-        "/api/v1/me/holder",
-        Some(&token("tia")),
-        Some(json!({"presentation": signed})),
-    )
-    .await
-    .expect(200);
+    let tia_did = api
+        .bring_own_key(&token("tia"), dir.path(), "tia.key")
+        .await;
 
     // Achievements, one with a prerequisite.
     let achievement = |slug: &str, name: &str, prerequisites: Value| json!({"name": name, "title": name, "description": format!("{name} at {slug}"), "criteria": "Assessed at the bench.", "prerequisites": prerequisites});
@@ -254,19 +213,7 @@ async fn from_apprentice_to_buyer() {
     );
 
     // The protocol, published by Peak, and Forge's batch.
-    let source = include_str!("../../../review-protocols/protocols/mppt20-batch-qa.toml")
-        .replace(
-            "https://guildmark.example/ironbridge/",
-            &format!("{PUBLIC}/communities/coast/"),
-        )
-        .replace(
-            "https://guildmark.example/lumen/",
-            &format!("{PUBLIC}/communities/peak/"),
-        )
-        .replace(
-            "https://guildmark.example/kestrel/",
-            &format!("{PUBLIC}/communities/forge/"),
-        );
+    let source = mppt_protocol(PUBLIC, ["coast", "peak", "forge"]);
     api.post(
         "/api/v1/communities/peak/protocols",
         Some(&token("tia")),
@@ -295,26 +242,7 @@ async fn from_apprentice_to_buyer() {
         "/api/v1/batches/{}/attestations",
         batch["id"].as_str().unwrap()
     );
-    let results = |sampled: &[String]| -> Value {
-        let mut out = Vec::new();
-        for serial in sampled {
-            for (step, key, value) in [
-                ("visual-solder", "passed", json!(true)),
-                ("battery-detect", "passed", json!(true)),
-                ("no-load-current", "value", json!("12.1 mA")),
-                ("efficiency-rated-load", "value", json!("95.2 %")),
-                ("absorption-voltage", "value", json!("14.39 V")),
-                ("float-voltage", "value", json!("13.8 V")),
-                ("low-voltage-disconnect", "value", json!("11.1 V")),
-                ("reverse-polarity-battery", "passed", json!(true)),
-                ("reverse-polarity-pv", "passed", json!(true)),
-                ("temperature-rise", "value", json!("29.5 °C")),
-            ] {
-                out.push(json!({"serial": serial, "step": step, key: value}));
-            }
-        }
-        Value::Array(out)
-    };
+    let results = mppt_passing_results;
     let serials: Vec<String> = batch["serials"]
         .as_array()
         .unwrap()

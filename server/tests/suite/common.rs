@@ -196,3 +196,65 @@ impl Drop for Server {
         }
     }
 }
+
+/// `guildmark keygen --out FILE` in `dir`; returns the key's did:key.
+pub fn keygen(dir: &Path, file: &str) -> String {
+    let run = guildmark(dir, &["keygen", "--out", file], None).expect(0);
+    run.stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("did:key:"))
+        .expect("keygen prints the DID")
+        .to_owned()
+}
+
+/// The example MPPT20 protocol with its reviewer achievements at `public`'s communities
+/// (the example's ironbridge, lumen and kestrel, in that order).
+pub fn mppt_protocol(public: &str, communities: [&str; 3]) -> String {
+    let mut source =
+        include_str!("../../../review-protocols/protocols/mppt20-batch-qa.toml").to_owned();
+    for (example, slug) in ["ironbridge", "lumen", "kestrel"]
+        .into_iter()
+        .zip(communities)
+    {
+        source = source.replace(
+            &format!("https://guildmark.example/{example}/"),
+            &format!("{public}/communities/{slug}/"),
+        );
+    }
+    source
+}
+
+/// Results within every MPPT20 limit for the `sampled` units, as API and attestation
+/// JSON carry them.
+pub fn mppt_passing_results(sampled: &[String]) -> serde_json::Value {
+    let mut results = Vec::new();
+    for serial in sampled {
+        for (step, key, value) in [
+            ("visual-solder", "passed", serde_json::json!(true)),
+            ("battery-detect", "passed", serde_json::json!(true)),
+            ("no-load-current", "value", serde_json::json!("11.9 mA")),
+            (
+                "efficiency-rated-load",
+                "value",
+                serde_json::json!("95.6 %"),
+            ),
+            ("absorption-voltage", "value", serde_json::json!("14.42 V")),
+            ("float-voltage", "value", serde_json::json!("13.81 V")),
+            (
+                "low-voltage-disconnect",
+                "value",
+                serde_json::json!("11.07 V"),
+            ),
+            (
+                "reverse-polarity-battery",
+                "passed",
+                serde_json::json!(true),
+            ),
+            ("reverse-polarity-pv", "passed", serde_json::json!(true)),
+            ("temperature-rise", "value", serde_json::json!("33 °C")),
+        ] {
+            results.push(serde_json::json!({"serial": serial, "step": step, key: value}));
+        }
+    }
+    serde_json::Value::Array(results)
+}

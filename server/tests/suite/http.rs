@@ -154,3 +154,58 @@ async fn reply(response: reqwest::Response) -> Reply {
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     }
 }
+
+impl Api {
+    /// Registers a new key of the caller's own as their holder key ("bring your own
+    /// key"): `guildmark keygen` into `dir/key_file`, then a presentation answering the
+    /// node's challenge, signed with `guildmark sign`. Returns the new did:key.
+    pub async fn bring_own_key(
+        &self,
+        token: &str,
+        dir: &std::path::Path,
+        key_file: &str,
+    ) -> String {
+        use crate::common::{guildmark, keygen};
+        let did = keygen(dir, key_file);
+        let challenge = self
+            .call(
+                Method::GET,
+                "/api/v1/me/holder/challenge",
+                Some(token),
+                None,
+            )
+            .await
+            .expect(200);
+        let presentation = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": did,
+        });
+        let signed = guildmark(
+            dir,
+            &[
+                "sign",
+                "--key",
+                key_file,
+                "--challenge",
+                challenge["challenge"].as_str().unwrap(),
+                "--domain",
+                challenge["domain"].as_str().unwrap(),
+            ],
+            Some(presentation.to_string().as_bytes()),
+        )
+        .expect(0);
+        let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
+        let account = self
+            .call(
+                Method::PUT,
+                "/api/v1/me/holder",
+                Some(token),
+                Some(json!({"presentation": signed})),
+            )
+            .await
+            .expect(200);
+        assert_eq!(account["holder"], did);
+        did
+    }
+}

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{guildmark, Server};
+use crate::common::{guildmark, mppt_passing_results, mppt_protocol, Server};
 use crate::http::Api;
 
 const PUBLIC: &str = "https://kestrel.example";
@@ -26,28 +26,6 @@ async fn ledger_size(api: &Api) -> u64 {
     api.get("/api/v1/ledger").await.expect(200)["size"]
         .as_u64()
         .unwrap()
-}
-
-/// Units 51–80 under the demo's MPPT20 protocol, every result within limits.
-fn passing_results(sampled: &[String]) -> Value {
-    let mut results = Vec::new();
-    for serial in sampled {
-        for (step, key, value) in [
-            ("visual-solder", "passed", json!(true)),
-            ("battery-detect", "passed", json!(true)),
-            ("no-load-current", "value", json!("11.9 mA")),
-            ("efficiency-rated-load", "value", json!("95.6 %")),
-            ("absorption-voltage", "value", json!("14.42 V")),
-            ("float-voltage", "value", json!("13.81 V")),
-            ("low-voltage-disconnect", "value", json!("11.07 V")),
-            ("reverse-polarity-battery", "passed", json!(true)),
-            ("reverse-polarity-pv", "passed", json!(true)),
-            ("temperature-rise", "value", json!("33 °C")),
-        ] {
-            results.push(json!({"serial": serial, "step": step, key: value}));
-        }
-    }
-    Value::Array(results)
 }
 
 fn sample(batch: &Value, offset: usize) -> Vec<String> {
@@ -182,7 +160,8 @@ async fn batches_are_reviewed_and_their_provenance_verifies_offline() {
         pending["id"].as_str().unwrap()
     );
     let sampled = sample(&pending, 0);
-    let body = json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"});
+    let body =
+        json!({"sampled": sampled, "results": mppt_passing_results(&sampled), "verdict": "pass"});
     let before = ledger_size(&api).await;
     api.post(&attest, None, body.clone())
         .await
@@ -262,7 +241,7 @@ async fn batches_are_reviewed_and_their_provenance_verifies_offline() {
         .post(
             &attest,
             Some(&felix),
-            json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"}),
+            json!({"sampled": sampled, "results": mppt_passing_results(&sampled), "verdict": "pass"}),
         )
         .await
         .expect(201);
@@ -291,20 +270,7 @@ async fn batches_are_reviewed_and_their_provenance_verifies_offline() {
     let published = api.get("/api/v1/protocols").await.expect(200);
     let source_url = &published[0]["credential"]["credentialSubject"]["definition"];
     assert!(source_url.is_object());
-    let mppt = include_str!("../../../review-protocols/protocols/mppt20-batch-qa.toml");
-    let localized = mppt
-        .replace(
-            "https://guildmark.example/ironbridge/",
-            &format!("{PUBLIC}/communities/saltmarsh/"),
-        )
-        .replace(
-            "https://guildmark.example/lumen/",
-            &format!("{PUBLIC}/communities/lumen/"),
-        )
-        .replace(
-            "https://guildmark.example/kestrel/",
-            &format!("{PUBLIC}/communities/kestrel/"),
-        );
+    let localized = mppt_protocol(PUBLIC, ["saltmarsh", "lumen", "kestrel"]);
     api.post(
         "/api/v1/communities/lumen/protocols",
         Some(&oskar),
@@ -540,50 +506,7 @@ async fn reviewers_with_their_own_keys_sign_attestations_locally() {
     let noor = api.token("noor", PASSWORD).await;
 
     // Felix brings his own key.
-    let key = guildmark(dir.path(), &["keygen", "--out", "felix.key"], None).expect(0);
-    let did = key
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("did:key:"))
-        .unwrap()
-        .to_owned();
-    let challenge = api
-        .call(
-            Method::GET,
-            "/api/v1/me/holder/challenge",
-            Some(&felix),
-            None,
-        )
-        .await
-        .expect(200);
-    let presentation = json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiablePresentation"],
-        "holder": did,
-    });
-    let signed = guildmark(
-        dir.path(),
-        &[
-            "sign",
-            "--key",
-            "felix.key",
-            "--challenge",
-            challenge["challenge"].as_str().unwrap(),
-            "--domain",
-            challenge["domain"].as_str().unwrap(),
-        ],
-        Some(presentation.to_string().as_bytes()),
-    )
-    .expect(0);
-    let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
-    api.call(
-        Method::PUT,
-        "/api/v1/me/holder",
-        Some(&felix),
-        Some(json!({"presentation": signed})),
-    )
-    .await
-    .expect(200);
+    let did = api.bring_own_key(&felix, dir.path(), "felix.key").await;
 
     let pending = batch_of(&api, "MPPT20-2026-0051").await;
     let attest = format!(
@@ -592,7 +515,8 @@ async fn reviewers_with_their_own_keys_sign_attestations_locally() {
     );
     let sampled = sample(&pending, 13);
     // His badges name his old key: he is not qualified with the new one yet.
-    let body = json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"});
+    let body =
+        json!({"sampled": sampled, "results": mppt_passing_results(&sampled), "verdict": "pass"});
     api.post(&attest, Some(&felix), body)
         .await
         .problem(403, "not-qualified");
@@ -623,7 +547,7 @@ async fn reviewers_with_their_own_keys_sign_attestations_locally() {
                 "type": "ReviewedBatch",
                 "protocol": {"id": "urn:guildmark:protocol:mppt20-batch-qa:1.0.0", "digest": pending["protocol"]},
                 "sampled": sampled,
-                "results": passing_results(&sampled),
+                "results": mppt_passing_results(&sampled),
                 "verdict": "pass",
                 "qualification": [qualification],
             }
@@ -639,7 +563,8 @@ async fn reviewers_with_their_own_keys_sign_attestations_locally() {
         serde_json::from_str::<Value>(&run.stdout).unwrap()
     };
     // The node will not sign for him any more.
-    let body = json!({"sampled": sampled, "results": passing_results(&sampled), "verdict": "pass"});
+    let body =
+        json!({"sampled": sampled, "results": mppt_passing_results(&sampled), "verdict": "pass"});
     let problem = api
         .post(&attest, Some(&felix), body)
         .await
