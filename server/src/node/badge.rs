@@ -437,8 +437,9 @@ impl Node {
         let list = self.apply_change(slug, &issuer, slot, change).await?;
         // Reviews that rely on this badge may have a new verdict.
         let id = record.credential["id"].as_str().unwrap_or_default();
-        // The change is done and logged; a verdict that cannot be recomputed now is
-        // recomputed at the next attestation or bundle, so it does not fail the request.
+        // The change is done and logged: a verdict that cannot be recomputed now is
+        // recomputed at the batch's next attestation (bundles always evaluate afresh), so
+        // it does not fail the request.
         for batch in self.batches_citing(id)? {
             if let Err(e) = self.refresh_verdict(&batch).await {
                 tracing::error!(batch, error = %e, "recomputing a verdict after a standing change");
