@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The real `guildmark` executable: the one cargo built for this package's tests, or
-/// for tests of another package (`e2e`), the one in this build's target directory,
-/// brought up to date once per test run.
+/// for tests of another package (`e2e`), the one in this build's target directory
+/// (`cargo test --workspace` builds it), rebuilt first if it is missing or older than
+/// the sources it is made of.
 pub fn bin() -> PathBuf {
     if let Some(path) = option_env!("CARGO_BIN_EXE_guildmark") {
         return PathBuf::from(path);
@@ -16,26 +17,56 @@ pub fn bin() -> PathBuf {
         .get_or_init(|| {
             // target/<profile>/deps/<test binary> → target/<profile>/guildmark
             let exe = std::env::current_exe().unwrap();
-            let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_owned();
-            let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            build
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "guildmark-server",
-                    "--bin",
-                    "guildmark",
-                ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"));
-            if !cfg!(debug_assertions) {
-                build.arg("--release");
+            let binary = exe
+                .parent()
+                .and_then(Path::parent)
+                .unwrap()
+                .join("guildmark");
+            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+            let sources = [
+                "server/src",
+                "credentials/src",
+                "review-protocols/src",
+                "Cargo.lock",
+            ]
+            .iter()
+            .filter_map(|dir| newest(&repo.join(dir)))
+            .max();
+            if built.is_none() || sources > built {
+                let mut build =
+                    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+                build
+                    .args([
+                        "build",
+                        "--quiet",
+                        "-p",
+                        "guildmark-server",
+                        "--bin",
+                        "guildmark",
+                    ])
+                    .current_dir(&repo);
+                if !cfg!(debug_assertions) {
+                    build.arg("--release");
+                }
+                let status = build.status().expect("cargo build the guildmark binary");
+                assert!(status.success(), "building the guildmark binary failed");
             }
-            let status = build.status().expect("cargo build the guildmark binary");
-            assert!(status.success(), "building the guildmark binary failed");
-            profile_dir.join("guildmark")
+            binary
         })
         .clone()
+}
+
+/// The newest modification time of a file, or of any file under a directory.
+fn newest(path: &Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(|entry| newest(&entry.ok()?.path()))
+        .max()
 }
 
 /// `../shared/vectors`, beside the checkout.
