@@ -11,6 +11,18 @@ use super::problem::Problem;
 /// The largest JSON body the API reads.
 pub const MAX_JSON: usize = 256 * 1024;
 
+/// Oversized bodies up to this size are read and dropped before the 413 is sent.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
+fn too_large() -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "Too large",
+        format!("JSON bodies may have at most {MAX_JSON} bytes"),
+    )
+}
+
 /// A JSON body parsed strictly into `T`.
 pub struct StrictJson<T>(pub T);
 
@@ -37,16 +49,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
                 "send the body as application/json",
             ));
         }
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(length) = declared.filter(|&n| n > MAX_JSON as u64) {
+            // Read a moderately oversized body to its end before answering, so that the
+            // client, still sending, receives the 413 instead of a reset connection.
+            if length <= DRAIN_LIMIT as u64 {
+                let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;
+            }
+            return Err(too_large());
+        }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too-large",
-                        "Too large",
-                        format!("JSON bodies may have at most {MAX_JSON} bytes"),
-                    )
+                    too_large()
                 } else {
                     Problem::bad_request(format!("the body could not be read: {rejection}"))
                 }
