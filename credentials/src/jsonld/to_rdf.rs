@@ -416,21 +416,14 @@ fn object_to_rdf(
             }
             Value::Number(n) => {
                 let double_type = format!("{XSD}double");
-                let f = n.as_f64().unwrap_or(0.0);
-                // Integral numbers (as JSON gives them) are xsd:integer unless typed double.
-                let integral = (n.is_i64() || n.is_u64() || (f.fract() == 0.0 && f.abs() < 1e21))
-                    && datatype.as_deref() != Some(double_type.as_str());
-                if integral {
+                let typed_double = datatype.as_deref() == Some(double_type.as_str());
+                let (text, integer) = number_literal(n, typed_double);
+                if integer {
                     datatype.get_or_insert_with(|| format!("{XSD}integer"));
-                    match (n.as_i64(), n.as_u64()) {
-                        (Some(i), _) => i.to_string(),
-                        (_, Some(u)) => u.to_string(),
-                        _ => format!("{f:.0}"),
-                    }
                 } else {
                     datatype.get_or_insert(double_type);
-                    canonical_double(f)
                 }
+                text
             }
             Value::String(s) => s.clone(),
             _ => return Err(data_loss("a @value that is not a scalar")),
@@ -482,6 +475,27 @@ fn list_to_rdf(
     Ok(nodes[0].clone())
 }
 
+/// A JSON number's RDF literal: its lexical form, and whether it is an xsd:integer
+/// (else an xsd:double).
+///
+/// JSON-LD's numbers are ECMAScript doubles: an integral one below 10^21 (not typed
+/// double) is an xsd:integer written as `toFixed(0)` writes the double, so a long integer
+/// is first rounded to the nearest double (12914528248096470000 is 12914528248096468992,
+/// as jsonld.js signs it).
+fn number_literal(n: &serde_json::Number, typed_double: bool) -> (String, bool) {
+    let f = n.as_f64().unwrap_or(0.0);
+    if f.fract() == 0.0 && f.abs() < 1e21 && !typed_double {
+        let text = if f == 0.0 {
+            "0".to_owned() // also -0
+        } else {
+            format!("{f:.0}")
+        };
+        (text, true)
+    } else {
+        (canonical_double(f), false)
+    }
+}
+
 /// The canonical lexical form of an xsd:double, as JSON-LD (and jsonld.js) writes it:
 /// `toExponential(15)` with trailing zeros of the mantissa removed, e.g. `1.5E0`.
 ///
@@ -525,7 +539,30 @@ fn canonical_double(f: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_double;
+    use super::{canonical_double, number_literal};
+
+    #[test]
+    fn numbers_are_ecmascript_doubles() {
+        let literal = |text: &str| {
+            let n: serde_json::Number = serde_json::from_str(text).unwrap();
+            number_literal(&n, false)
+        };
+        assert_eq!(literal("42"), ("42".into(), true));
+        assert_eq!(literal("-0"), ("0".into(), true));
+        assert_eq!(literal("2.0"), ("2".into(), true));
+        assert_eq!(
+            literal("12914528248096470000"),
+            ("12914528248096468992".into(), true)
+        );
+        assert_eq!(
+            literal("-9007199254740993"),
+            ("-9007199254740992".into(), true)
+        );
+        assert_eq!(literal("1e21"), ("1.0E21".into(), false));
+        assert_eq!(literal("0.5"), ("5.0E-1".into(), false));
+        let n: serde_json::Number = serde_json::from_str("7").unwrap();
+        assert_eq!(number_literal(&n, true), ("7.0E0".into(), false));
+    }
 
     #[test]
     fn doubles_are_written_as_json_ld_does() {
