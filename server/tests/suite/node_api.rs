@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{guildmark, Server};
+use crate::common::{guildmark, keygen, Server};
 use crate::http::Api;
 
 const PUBLIC: &str = "http://node.test";
@@ -766,13 +766,8 @@ async fn members_bring_their_own_keys_and_endorse() {
     let api = &forge.api;
     let ada = api.token("ada", "ada-password-1").await;
     let dir = tempfile::tempdir().unwrap();
-    let key = guildmark(dir.path(), &["keygen", "--out", "ada.key"], None).expect(0);
-    let did = key
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("did:key:"))
-        .unwrap()
-        .to_owned();
+    // A presentation that does not answer the node's challenge is refused.
+    let stray = keygen(dir.path(), "stray.key");
     let challenge = api
         .call(Method::GET, "/api/v1/me/holder/challenge", Some(&ada), None)
         .await
@@ -780,26 +775,23 @@ async fn members_bring_their_own_keys_and_endorse() {
     let presentation = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiablePresentation"],
-        "holder": did,
+        "holder": stray,
     });
-    let signed = guildmark(
+    let replayed = guildmark(
         dir.path(),
         &[
             "sign",
             "--key",
-            "ada.key",
+            "stray.key",
             "--challenge",
-            challenge["challenge"].as_str().unwrap(),
+            "gmc_old",
             "--domain",
             challenge["domain"].as_str().unwrap(),
         ],
         Some(presentation.to_string().as_bytes()),
     )
     .expect(0);
-    let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
-    // The wrong challenge is refused.
-    let mut replayed = signed.clone();
-    replayed["proof"]["challenge"] = "old".into();
+    let replayed: Value = serde_json::from_str(&replayed.stdout).unwrap();
     api.call(
         Method::PUT,
         "/api/v1/me/holder",
@@ -808,17 +800,13 @@ async fn members_bring_their_own_keys_and_endorse() {
     )
     .await
     .problem(422, "invalid");
+    let did = api.bring_own_key(&ada, dir.path(), "ada.key").await;
     let account = api
-        .call(
-            Method::PUT,
-            "/api/v1/me/holder",
-            Some(&ada),
-            Some(json!({"presentation": signed})),
-        )
+        .call(Method::GET, "/api/v1/me", Some(&ada), None)
         .await
         .expect(200);
-    assert_eq!(account["holder"], did);
-    assert_eq!(account["holderManaged"], false);
+    assert_eq!(account["account"]["holder"], did);
+    assert_eq!(account["account"]["holderManaged"], false);
     let badge = api
         .post(
             "/api/v1/communities/forge/badges",
