@@ -131,10 +131,9 @@ async fn change(
     caller: MaybeCaller,
     slug: String,
     uuid: String,
-    action: Action,
     change: StatusChange,
 ) -> Result<Json<StandingView>, Problem> {
-    allow(&state.node, &caller, &slug, action)?;
+    allow(&state.node, &caller, &slug, change.action())?;
     let list = state.node.set_standing(&slug, &uuid, change).await?;
     let record = state.node.credential(&uuid)?;
     Ok(Json(StandingView {
@@ -150,15 +149,7 @@ async fn revoke(
     caller: MaybeCaller,
     Path((slug, uuid)): Path<(String, String)>,
 ) -> Result<Json<StandingView>, Problem> {
-    change(
-        state,
-        caller,
-        slug,
-        uuid,
-        Action::Revoke,
-        StatusChange::Revoke,
-    )
-    .await
+    change(state, caller, slug, uuid, StatusChange::Revoke).await
 }
 
 /// Suspend a badge (admin, assessor).
@@ -168,15 +159,7 @@ async fn suspend(
     caller: MaybeCaller,
     Path((slug, uuid)): Path<(String, String)>,
 ) -> Result<Json<StandingView>, Problem> {
-    change(
-        state,
-        caller,
-        slug,
-        uuid,
-        Action::Suspend,
-        StatusChange::Suspend,
-    )
-    .await
+    change(state, caller, slug, uuid, StatusChange::Suspend).await
 }
 
 /// Lift a badge's suspension (admin, assessor).
@@ -186,15 +169,7 @@ async fn reinstate(
     caller: MaybeCaller,
     Path((slug, uuid)): Path<(String, String)>,
 ) -> Result<Json<StandingView>, Problem> {
-    change(
-        state,
-        caller,
-        slug,
-        uuid,
-        Action::Reinstate,
-        StatusChange::Reinstate,
-    )
-    .await
+    change(state, caller, slug, uuid, StatusChange::Reinstate).await
 }
 
 /// A credential with its standing and ledger receipt.

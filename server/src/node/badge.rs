@@ -492,6 +492,18 @@ pub enum StatusChange {
     Reinstate,
 }
 
+impl StatusChange {
+    /// The action whose permission the change needs.
+    pub fn action(self) -> super::authz::Action {
+        use super::authz::Action;
+        match self {
+            StatusChange::Revoke => Action::Revoke,
+            StatusChange::Suspend => Action::Suspend,
+            StatusChange::Reinstate => Action::Reinstate,
+        }
+    }
+}
+
 /// The issuer id of a credential document.
 pub fn issuer_of(credential: &Value) -> &str {
     guildmark_credentials::verify::party_id(credential.get("issuer")).unwrap_or_default()

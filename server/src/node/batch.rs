@@ -5,7 +5,6 @@
 
 use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
 use guildmark_review_protocols::attestation::ProtocolReference;
-use guildmark_review_protocols::provenance::verify_bundle;
 use guildmark_review_protocols::{BatchRegistration, Evaluation, ProtocolHash, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -238,14 +237,11 @@ impl Node {
     /// offline verifier computes it.
     pub fn evaluate_batch(&self, record: &BatchRecord) -> NodeResult<Evaluation> {
         let serial = record.serials.first().cloned().unwrap_or_default();
-        let bundle = self.assemble_bundle(record, &serial, None)?;
-        let verification = verify_bundle(&bundle, None, self.contexts(), bundle.assembled_at);
-        verification.evaluation.ok_or_else(|| {
-            NodeError::Storage(format!(
-                "the batch {} could not be evaluated:\n{}",
-                record.uuid, verification.report
-            ))
-        })
+        self.evaluated_bundle(record, &serial)?
+            .evaluation
+            .ok_or_else(|| {
+                NodeError::Storage(format!("the batch {} has no evaluation", record.uuid))
+            })
     }
 
     /// Batches one of whose attestations cites the badge `credential_id`.

@@ -22,25 +22,29 @@ impl Node {
     /// The provenance bundle of the device `serial`, with the node's evaluation as of now.
     pub fn bundle(&self, serial: &str) -> NodeResult<Bundle> {
         let record = self.batch_of_serial(serial)?;
-        let mut bundle = self.assemble_bundle(&record, serial, None)?;
+        self.evaluated_bundle(&record, serial)
+    }
+
+    /// A bundle of `record` for `serial`, evaluated by the offline verifier itself.
+    pub(crate) fn evaluated_bundle(
+        &self,
+        record: &BatchRecord,
+        serial: &str,
+    ) -> NodeResult<Bundle> {
+        let mut bundle = self.assemble_bundle(record, serial)?;
         let verification = verify_bundle(&bundle, None, self.contexts(), bundle.assembled_at);
         bundle.evaluation = verification.evaluation;
         if bundle.evaluation.is_none() {
             return Err(NodeError::Storage(format!(
-                "the bundle of {serial} does not evaluate:\n{}",
-                verification.report
+                "the batch {} does not evaluate:\n{}",
+                record.uuid, verification.report
             )));
         }
         Ok(bundle)
     }
 
     /// The bundle without the node's evaluation.
-    pub(crate) fn assemble_bundle(
-        &self,
-        record: &BatchRecord,
-        serial: &str,
-        at: Option<Timestamp>,
-    ) -> NodeResult<Bundle> {
+    pub(crate) fn assemble_bundle(&self, record: &BatchRecord, serial: &str) -> NodeResult<Bundle> {
         let protocol = self.protocol(&record.protocol)?;
         // (kind, time, credential, ledger index) for each part, in bundle order.
         type Part = (EntryKind, Timestamp, Value, u64);
@@ -136,7 +140,7 @@ impl Node {
             type_: BUNDLE_TYPE.into(),
             version: BUNDLE_VERSION,
             serial: serial.to_owned(),
-            assembled_at: at.unwrap_or_else(now),
+            assembled_at: now(),
             logs: vec![self.ledger().verifier_key().clone()],
             issuers: issuers
                 .into_iter()
