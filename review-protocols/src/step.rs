@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attestation::Recorded;
 use crate::unit::{Decimal, Quantity, Unit, UnitError};
 
 /// One step of a protocol.
@@ -56,6 +57,31 @@ struct StepJson {
     unit: Option<Unit>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     limits: Option<Limits>,
+}
+
+impl Step {
+    /// Judges one recorded result against this step: `Ok(true)` within limits (a
+    /// passed check, any observation), `Ok(false)` outside them, `Err` with the reason
+    /// when it cannot be judged (a result of the wrong kind, an incompatible unit).
+    pub fn accepts(&self, recorded: &Recorded) -> Result<bool, String> {
+        match (&self.kind, recorded) {
+            (StepKind::Measurement { unit, limits }, Recorded::Measured(quantity)) => {
+                let value = quantity.in_base_of(unit).map_err(|e| e.to_string())?;
+                let (low, high) = limits.range(unit).map_err(|e| e.to_string())?;
+                Ok(low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h))
+            }
+            (StepKind::Check, Recorded::Checked(passed)) => Ok(*passed),
+            (StepKind::Observation, Recorded::Noted(_)) => Ok(true),
+            (kind, _) => Err(format!(
+                "expected {}",
+                match kind {
+                    StepKind::Measurement { .. } => "a value",
+                    StepKind::Check => "passed: true or false",
+                    StepKind::Observation => "a note",
+                }
+            )),
+        }
+    }
 }
 
 impl TryFrom<StepJson> for Step {

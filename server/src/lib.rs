@@ -10,3 +10,4 @@ pub mod durable;
 pub mod keys;
 pub mod ledger;
 pub mod node;
+pub mod web;

@@ -9,6 +9,7 @@ mod common;
 #[path = "../../../server/tests/suite/http.rs"]
 mod http;
 
+mod browser;
 mod hostile;
 mod interop_db;
 mod interop_tlog;

@@ -170,53 +170,22 @@ pub(super) fn judge<'a>(
             );
             continue;
         };
-        let judged = match (&step.kind, &result.recorded) {
-            (
-                StepKind::Measurement {
-                    unit: step_unit,
-                    limits,
-                },
-                Recorded::Measured(quantity),
-            ) => match (quantity.in_base_of(step_unit), limits.range(step_unit)) {
-                (Ok(value), Ok((low, high))) => {
-                    let within = low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h);
-                    // Described only when it is a finding: this runs for every result.
-                    let why = if within {
-                        String::new()
-                    } else {
+        let judged = match step.accepts(&result.recorded) {
+            Ok(within) => {
+                // Described only when it is a finding: this runs for every result.
+                let why = match (&step.kind, &result.recorded) {
+                    _ if within => String::new(),
+                    (StepKind::Measurement { limits, .. }, Recorded::Measured(quantity)) => {
                         format!("{quantity} outside {}", limits.describe())
-                    };
-                    Some((within, why))
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    finding(
-                        Rule::Results,
-                        format!("unit {:?}, step {:?}: {e}", result.serial, step.id),
-                    );
-                    None
-                }
-            },
-            (StepKind::Check, Recorded::Checked(passed)) => Some((
-                *passed,
-                if *passed {
-                    String::new()
-                } else {
-                    "check failed".to_owned()
-                },
-            )),
-            (StepKind::Observation, Recorded::Noted(_)) => Some((true, String::new())),
-            (kind, _) => {
-                let wanted = match kind {
-                    StepKind::Measurement { .. } => "a value",
-                    StepKind::Check => "passed: true or false",
-                    StepKind::Observation => "a note",
+                    }
+                    _ => "check failed".to_owned(),
                 };
+                Some((within, why))
+            }
+            Err(e) => {
                 finding(
                     Rule::Results,
-                    format!(
-                        "unit {:?}, step {:?}: expected {wanted}",
-                        result.serial, step.id
-                    ),
+                    format!("unit {:?}, step {:?}: {e}", result.serial, step.id),
                 );
                 None
             }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::auth::{session_cookie, ClientAddress, MaybeCaller, SESSION_COOKIE};
+use super::auth::{session_cookie, ClientAddress, MaybeCaller};
 use super::body::StrictJson;
 use super::problem::Problem;
 use super::AppState;
@@ -112,15 +112,7 @@ async fn login(
         .node
         .login(&body.username, &body.password, &address)
         .await?;
-    let secure = if state.node.public_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let set = format!(
-        "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        crate::node::account::SESSION_SECONDS
-    );
+    let set = super::auth::start_session(&state.node, &cookie);
     let mut response = Json(SessionView {
         username: body.username,
         csrf_token: csrf,
@@ -146,7 +138,7 @@ async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("gm_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        HeaderValue::from_static(super::auth::CLEAR_SESSION),
     );
     Ok(response)
 }

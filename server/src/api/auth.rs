@@ -59,6 +59,23 @@ impl FromRequestParts<AppState> for MaybeCaller {
     }
 }
 
+/// The `Set-Cookie` value that ends a session in the browser.
+pub const CLEAR_SESSION: &str = "gm_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/// The `Set-Cookie` value that starts session `cookie` (Secure when the node is served
+/// over https).
+pub fn start_session(node: &crate::node::Node, cookie: &str) -> String {
+    let secure = if node.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        crate::node::account::SESSION_SECONDS
+    )
+}
+
 /// The value of the session cookie, if sent.
 pub fn session_cookie(parts: &Parts) -> Option<String> {
     parts

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{KnownKeys, Report, VerifyOptions};
-use guildmark_review_protocols::provenance::{verify_bundle, Bundle, BUNDLE_TYPE};
+use guildmark_credentials::Report;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -18,7 +17,7 @@ use super::body::StrictJson;
 use super::communities::allow;
 use super::problem::Problem;
 use super::AppState;
-use crate::node::authz::{authorize, Action};
+use crate::node::authz::Action;
 use crate::node::badge::{CredentialKind, CredentialRecord, IssueRequest, Standing, StatusChange};
 use crate::node::endorsement::EndorseRequest;
 use crate::node::status::Purpose;
@@ -215,18 +214,7 @@ async fn endorse(
             .as_ref()
             .and_then(|c| c["credentialSubject"]["id"].as_str().map(str::to_owned))
     });
-    authorize(
-        caller.0.as_ref(),
-        &Default::default(),
-        Action::Endorse,
-        || {
-            let (Some(caller), Some(target)) = (&caller.0, &target) else {
-                return Ok(false);
-            };
-            let achievement = node.endorsed_achievement(target)?;
-            node.holds(&caller.account.username, &achievement)
-        },
-    )?;
+    node.allow_endorse(caller.0.as_ref(), target.as_deref())?;
     let endorser = &caller.0.as_ref().expect("authorized").account;
     let (record, receipt) = node.endorse(endorser, request).await?;
     Ok((
@@ -252,30 +240,9 @@ async fn verify(
         ));
     }
     let node = state.node.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        let is_bundle = document.get("type").and_then(Value::as_str) == Some(BUNDLE_TYPE);
-        if is_bundle {
-            let bundle: Bundle = serde_json::from_value(document).map_err(|e| {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid",
-                    "Invalid request",
-                    format!("not a well-formed provenance bundle: {e}"),
-                )
-            })?;
-            let at = crate::node::now();
-            return Ok::<_, Problem>(verify_bundle(&bundle, None, node.contexts(), at).report);
-        }
-        let lists = node.lists_for(&document);
-        let keys = KnownKeys::default();
-        let options = VerifyOptions {
-            status_lists: &lists,
-            ..VerifyOptions::new(crate::node::now(), node.contexts(), &keys)
-        };
-        Ok(guildmark_credentials::verify_document(&document, &options).report)
-    })
-    .await
-    .map_err(Problem::internal)??;
+    let report = tokio::task::spawn_blocking(move || node.verify_document(document))
+        .await
+        .map_err(Problem::internal)??;
     Ok(Json(report))
 }
 

@@ -14,7 +14,7 @@ pub mod reviews;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -34,6 +34,7 @@ pub struct AppState {
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
+    let pages = guildmark_frontend::router(crate::web::WebNode::shared(state.node.clone()));
     Router::new()
         .merge(ledger::routes())
         .merge(accounts::routes())
@@ -41,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(badges::routes())
         .merge(reviews::routes())
         .merge(openapi::routes())
-        .fallback(|| async { Problem::not_found("no such resource") })
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -52,8 +53,23 @@ pub fn router(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(body::MAX_JSON))
+        .merge(pages)
         .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn(log_requests))
+}
+
+/// Nothing here: a friendly page for browsers, a problem for everyone else.
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let wants_html = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !request.uri().path().starts_with("/api/") {
+        let node = crate::web::WebNode::shared(state.node.clone());
+        return guildmark_frontend::not_found(node, request).await;
+    }
+    axum::response::IntoResponse::into_response(Problem::not_found("no such resource"))
 }
 
 /// Turns the framework's own error responses (a path segment that is not UTF-8, a bad
@@ -61,10 +77,14 @@ pub fn router(state: AppState) -> Router {
 async fn problems_only(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
+    // Problems and the UI's own error pages pass as they are.
     let is_problem = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response;
     }

@@ -117,3 +117,41 @@ pub fn authorize(
         Permission::Holder => "only members holding the achievement may endorse it".to_owned(),
     }))
 }
+
+impl super::Node {
+    /// Authorizes `action` in community `slug` for `caller` (404 if there is no such
+    /// community).
+    pub fn allow(&self, caller: Option<&Caller>, slug: &str, action: Action) -> NodeResult<()> {
+        self.community(slug)?;
+        let roles = match caller {
+            Some(c) => self.roles(slug, &c.account.username)?,
+            None => BTreeSet::new(),
+        };
+        authorize(caller, &roles, action, || Ok(false))
+    }
+
+    /// Authorizes an attestation: the caller's roles in every community count (a
+    /// reviewer reviews other communities' batches).
+    pub fn allow_attest(&self, caller: Option<&Caller>) -> NodeResult<()> {
+        let roles: BTreeSet<Role> = match caller {
+            Some(c) => self
+                .memberships(&c.account.username)?
+                .into_iter()
+                .flat_map(|(_, roles)| roles)
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        authorize(caller, &roles, Action::Attest, || Ok(false))
+    }
+
+    /// Authorizes endorsing `target` (a badge URL or achievement id): its holders may.
+    pub fn allow_endorse(&self, caller: Option<&Caller>, target: Option<&str>) -> NodeResult<()> {
+        authorize(caller, &BTreeSet::new(), Action::Endorse, || {
+            let (Some(caller), Some(target)) = (caller, target) else {
+                return Ok(false);
+            };
+            let achievement = self.endorsed_achievement(target)?;
+            self.holds(&caller.account.username, &achievement)
+        })
+    }
+}

@@ -163,6 +163,35 @@ impl Node {
         Ok(out)
     }
 
+    /// How many badges the node has issued (reading keys only).
+    pub fn badge_count(&self) -> NodeResult<usize> {
+        let mut count = 0;
+        for item in self.trees.held.iter().keys() {
+            if !item?.starts_with(b"@") {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Every badge awarding `achievement` (its id), oldest first.
+    pub fn badges_for(&self, achievement: &str) -> NodeResult<Vec<CredentialRecord>> {
+        let mut out = Vec::new();
+        for item in self.trees.held.iter().keys() {
+            let k = item?;
+            let mut parts = k.split(|b| *b == 0);
+            let (Some(holder), Some(held), Some(uuid)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            if !holder.starts_with(b"@") && held == achievement.as_bytes() {
+                out.push(self.credential(&String::from_utf8_lossy(uuid))?);
+            }
+        }
+        out.sort_by_key(|r| r.ledger_index);
+        Ok(out)
+    }
+
     /// Whether `username` holds an active badge for `achievement`.
     pub fn holds(&self, username: &str, achievement: &str) -> NodeResult<bool> {
         for item in self

@@ -23,6 +23,7 @@ pub mod protocol;
 pub mod provenance;
 mod replay;
 pub mod status;
+pub mod verification;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

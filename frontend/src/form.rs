@@ -1,0 +1,624 @@
+//! Forms without JavaScript. Every form posts back to the page it is on with a hidden
+//! `form` field naming it. A change that succeeds answers 303 to the page showing the
+//! result; a refused one renders the same page again, with the reason beside the field
+//! and everything the user typed kept.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use leptos::prelude::*;
+
+use crate::layout::{session_cookie, viewer};
+use crate::node::{Change, Entered, EnteredResult, Outcome, Refusal, Viewer};
+use crate::Ui;
+
+/// Pages whose forms post back to them.
+pub const POSTED_TO: &[&str] = &[
+    "/signin",
+    "/account",
+    "/c/{slug}/manage",
+    "/c/{slug}/register",
+    "/c/{slug}/a/{name}",
+    "/cred/{uuid}",
+    "/b/{uuid}/attest",
+];
+
+/// The largest form accepted (a protocol's TOML is the largest field).
+const MAX_FORM: usize = 256 * 1024;
+/// The largest document the Verify page accepts.
+pub const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
+
+/// A form as it was posted, for the page that shows it again.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// Which form (its `form` field).
+    pub form: String,
+    /// The fields, in order.
+    pub fields: Vec<(String, String)>,
+    /// Why it was refused.
+    pub refusal: Option<Refusal>,
+    /// A notice for the user (a change that shows its result in place).
+    pub notice: Option<String>,
+}
+
+impl Submission {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// The submission being shown again, if the page is answering one.
+pub fn submission() -> Option<Submission> {
+    use_context::<Submission>()
+}
+
+/// What field `name` of form `form` should show: what was typed, or `default`.
+pub fn kept(form: &str, name: &str, default: &str) -> String {
+    match submission() {
+        Some(s) if s.form == form => s.get(name).unwrap_or_default().to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+/// Whether checkbox `name` = `value` of form `form` was ticked (or `default`).
+pub fn ticked(form: &str, name: &str, value: &str, default: bool) -> bool {
+    match submission() {
+        Some(s) if s.form == form => s.all(name).iter().any(|v| v == value),
+        _ => default,
+    }
+}
+
+/// The refusal of field `name` of form `form`, if it was refused.
+pub fn refusal_of(form: &str, name: &str) -> Option<String> {
+    submission()
+        .filter(|s| s.form == form)
+        .and_then(|s| s.refusal)
+        .filter(|r| r.field.as_deref() == Some(name))
+        .map(|r| r.message)
+}
+
+/// The hidden fields every form carries: its name and the session's CSRF token.
+#[component]
+pub fn FormHead(#[prop(into)] form: String) -> impl IntoView {
+    let csrf = viewer().map(|v| v.csrf).unwrap_or_default();
+    view! {
+        <input type="hidden" name="form" value=form/>
+        <input type="hidden" name="csrf" value=csrf/>
+    }
+}
+
+/// A refusal of the whole form, or a notice, shown above its fields.
+#[component]
+pub fn FormMessage(#[prop(into)] form: String) -> impl IntoView {
+    let shown = submission().filter(|s| s.form == form);
+    let refusal = shown
+        .as_ref()
+        .and_then(|s| s.refusal.clone())
+        .filter(|r| r.field.is_none())
+        .map(|r| view! { <p class="refusal" role="alert">{r.message}</p> });
+    let field_refusal = shown
+        .as_ref()
+        .and_then(|s| s.refusal.clone())
+        .filter(|r| r.field.is_some())
+        .map(|_| view! { <p class="refusal" role="alert">"Please correct the field marked below."</p> });
+    let notice = shown
+        .and_then(|s| s.notice)
+        .map(|n| view! { <p class="notice" role="status">{n}</p> });
+    view! { {refusal}{field_refusal}{notice} }
+}
+
+/// A labelled one-line input that keeps its value and shows its refusal.
+#[component]
+pub fn Field(
+    #[prop(into)] form: String,
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    #[prop(into, optional)] hint: String,
+    #[prop(into, optional)] kind: Option<String>,
+    #[prop(optional)] required: bool,
+    #[prop(into, optional)] list: Option<String>,
+) -> impl IntoView {
+    let id = format!("{form}-{name}");
+    let value = kept(&form, &name, &value);
+    let refusal = refusal_of(&form, &name);
+    let error_id = format!("{id}-error");
+    let invalid = refusal.is_some();
+    let described = invalid.then(|| error_id.clone());
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind.unwrap_or_else(|| "text".into()) name=name value=value
+                required=required aria-invalid=invalid.then_some("true") aria-describedby=described list=list/>
+            {(!hint.is_empty()).then(|| view! { <small>{hint}</small> })}
+            {refusal.map(|r| view! { <p class="field-error" id=error_id>{r}</p> })}
+        </div>
+    }
+}
+
+/// A labelled multi-line input that keeps its value and shows its refusal.
+#[component]
+pub fn TextArea(
+    #[prop(into)] form: String,
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    #[prop(into, optional)] hint: String,
+    #[prop(optional)] required: bool,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    let id = format!("{form}-{name}");
+    let value = kept(&form, &name, &value);
+    let refusal = refusal_of(&form, &name);
+    let error_id = format!("{id}-error");
+    let invalid = refusal.is_some();
+    let described = invalid.then(|| error_id.clone());
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id.clone()>{label}</label>
+            <textarea id=id name=name rows=rows required=required
+                aria-invalid=invalid.then_some("true") aria-describedby=described>{value}</textarea>
+            {(!hint.is_empty()).then(|| view! { <small>{hint}</small> })}
+            {refusal.map(|r| view! { <p class="field-error" id=error_id>{r}</p> })}
+        </div>
+    }
+}
+
+/// A labelled choice among `options` (value, label) that keeps its value.
+#[component]
+pub fn Choice(
+    #[prop(into)] form: String,
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    options: Vec<(String, String)>,
+    #[prop(into, optional)] value: String,
+) -> impl IntoView {
+    let id = format!("{form}-{name}");
+    let chosen = kept(&form, &name, &value);
+    let refusal = refusal_of(&form, &name);
+    let invalid = refusal.is_some();
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name aria-invalid=invalid.then_some("true")>
+                {options.into_iter().map(|(value, label)| {
+                    let selected = value == chosen;
+                    view! { <option value=value selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+            {refusal.map(|r| view! { <p class="field-error">{r}</p> })}
+        </div>
+    }
+}
+
+/// Renders the page `request` asks for with `submission` in context.
+pub async fn render(ui: &Ui, request: Request, submission: Submission) -> Response {
+    crate::render_app(ui, request, move || provide_context(submission.clone())).await
+}
+
+/// The page at the request's URL, as a GET with the same cookies.
+fn same_page(parts: &axum::http::request::Parts) -> Request {
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = parts.uri.clone();
+    *request.headers_mut() = parts.headers.clone();
+    request.headers_mut().remove(header::CONTENT_TYPE);
+    request.headers_mut().remove(header::CONTENT_LENGTH);
+    request
+}
+
+/// Handles every form but Verify.
+pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let page = same_page(&parts);
+    let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let refusal = Refusal::form(413, "The form is too large (at most 256 KiB).");
+            return refused(&ui, page, Submission::default(), refusal).await;
+        }
+    };
+    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
+        Ok(fields) => fields,
+        Err(e) => {
+            let refusal = Refusal::form(400, format!("The form could not be read: {e}"));
+            return refused(&ui, page, Submission::default(), refusal).await;
+        }
+    };
+    let mut submission = Submission {
+        form: String::new(),
+        fields,
+        refusal: None,
+        notice: None,
+    };
+    submission.form = submission.get("form").unwrap_or_default().to_owned();
+    // Passwords are never sent back.
+    submission.fields.retain(|(name, _)| name != "password");
+    let session = session_cookie(&parts.headers);
+    let viewer = session.as_deref().and_then(|s| ui.node.viewer(s));
+
+    if submission.form == "sign-in" {
+        let get = |name: &str| {
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        };
+        let (username, password) = (get("username"), get("password"));
+        if username.trim().is_empty() {
+            let refusal = Refusal::field("username", "Enter your username.");
+            return refused(&ui, page, submission, refusal).await;
+        }
+        return match ui.node.sign_in(username.trim(), &password, &address).await {
+            Ok(cookie) => {
+                let next = submission
+                    .get("next")
+                    .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("/m/{}", username.trim()));
+                with_cookie(Redirect::to(&next).into_response(), &cookie)
+            }
+            Err(refusal) => refused(&ui, page, submission, refusal).await,
+        };
+    }
+
+    let Some(viewer) = viewer else {
+        let refusal = Refusal::form(
+            401,
+            "Your session has ended: sign in again, then repeat this.",
+        );
+        return refused(&ui, page, submission, refusal).await;
+    };
+    if submission.get("csrf") != Some(viewer.csrf.as_str()) {
+        let refusal = Refusal::form(
+            403,
+            "This form was not sent from a page of this node's current session; reload the page and try again.",
+        );
+        return refused(&ui, page, submission, refusal).await;
+    }
+    if submission.form == "sign-out" {
+        let cookie = ui.node.sign_out(session.as_deref().unwrap_or_default());
+        return with_cookie(Redirect::to("/").into_response(), &cookie);
+    }
+    let change = match read_change(&submission, &parts.uri, &viewer) {
+        Ok(change) => change,
+        Err(refusal) => return refused(&ui, page, submission, refusal).await,
+    };
+    match ui.node.change(&viewer, change).await {
+        Ok(Outcome::Redirect(to)) => Redirect::to(&to).into_response(),
+        Ok(Outcome::Notice(notice)) => {
+            submission.notice = Some(notice);
+            render(&ui, page, submission).await
+        }
+        Err(refusal) => refused(&ui, page, submission, refusal).await,
+    }
+}
+
+async fn refused(ui: &Ui, page: Request, mut submission: Submission, refusal: Refusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    submission.refusal = Some(refusal);
+    let mut response = render(ui, page, submission).await;
+    *response.status_mut() = status;
+    response
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The path segment after `prefix` in `uri`'s path, e.g. the slug of `/c/{slug}/…`.
+fn segment(uri: &axum::http::Uri, index: usize) -> String {
+    uri.path()
+        .split('/')
+        .nth(index)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn required(submission: &Submission, name: &str, what: &str) -> Result<String, Refusal> {
+    let value = submission.get(name).unwrap_or_default().trim().to_owned();
+    if value.is_empty() {
+        return Err(Refusal::field(name, format!("Enter {what}.")));
+    }
+    Ok(value)
+}
+
+fn optional(submission: &Submission, name: &str) -> Option<String> {
+    submission
+        .get(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The change a submitted form asks for, with its fields checked for form.
+fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result<Change, Refusal> {
+    let _ = viewer;
+    Ok(match s.form.as_str() {
+        "issue-badge" => Change::IssueBadge {
+            community: segment(uri, 2),
+            achievement: segment(uri, 4),
+            recipient: required(s, "recipient", "the recipient's username")?,
+            narrative: optional(s, "narrative"),
+            evidence_url: match optional(s, "evidence_url") {
+                Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                    return Err(Refusal::field(
+                        "evidence_url",
+                        "Give an http:// or https:// link, or leave it empty.",
+                    ));
+                }
+                other => other,
+            },
+            valid_until: match optional(s, "valid_until") {
+                Some(date) => Some(valid_until(&date)?),
+                None => None,
+            },
+        },
+        "endorse" => Change::Endorse {
+            target: required(s, "target", "what you endorse")?,
+            comment: required(s, "comment", "what you want to say about it")?,
+        },
+        "standing" => Change::SetStanding {
+            uuid: segment(uri, 2),
+            change: match s.get("change") {
+                Some(c @ ("revoke" | "suspend" | "reinstate")) => c.to_owned(),
+                _ => return Err(Refusal::form(400, "Choose revoke, suspend or reinstate.")),
+            },
+        },
+        "define-achievement" => Change::DefineAchievement {
+            community: segment(uri, 2),
+            name: {
+                let name = required(s, "name", "a short name for its address")?;
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    return Err(Refusal::field("name", "Use lowercase letters, digits and hyphens only (it becomes part of the address)."));
+                }
+                name
+            },
+            title: required(s, "title", "a title")?,
+            description: required(s, "description", "a description")?,
+            criteria: required(s, "criteria", "how it is earned")?,
+            level: optional(s, "level"),
+            prerequisites: s.all("prerequisites"),
+        },
+        "set-member" => Change::SetMember {
+            community: segment(uri, 2),
+            username: required(s, "username", "the member's username")?,
+            roles: {
+                let roles: BTreeSet<String> = s.all("roles").into_iter().collect();
+                if roles.is_empty() {
+                    return Err(Refusal::field("roles", "Tick at least one role."));
+                }
+                roles.into_iter().collect()
+            },
+        },
+        "publish-protocol" => Change::PublishProtocol {
+            community: segment(uri, 2),
+            source: required(s, "source", "the protocol's TOML")?,
+        },
+        "register-batch" => Change::RegisterBatch {
+            community: segment(uri, 2),
+            product: required(s, "product", "the product")?,
+            protocol: required(s, "protocol", "the protocol")?,
+            lot_size: {
+                let text = required(s, "lot_size", "the lot size")?;
+                match text.parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(Refusal::field(
+                            "lot_size",
+                            format!("{text:?} is not a whole number of units."),
+                        ))
+                    }
+                }
+            },
+            serials: {
+                let text = required(s, "serials", "the serial numbers")?;
+                text.split(['\n', ','])
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            },
+            production_date: required(s, "production_date", "the production date")?,
+            notes: optional(s, "notes"),
+        },
+        "attest" => read_attestation(s, segment(uri, 2))?,
+        "create-token" => Change::CreateToken {
+            name: required(s, "name", "a name for the token")?,
+        },
+        "revoke-token" => Change::RevokeToken {
+            id: required(s, "id", "the token")?,
+        },
+        other => {
+            return Err(Refusal::form(
+                400,
+                format!("This page has no form {other:?}."),
+            ))
+        }
+    })
+}
+
+/// A date (`YYYY-MM-DD`, from a date input) as the end of that day in UTC.
+fn valid_until(date: &str) -> Result<String, Refusal> {
+    let bytes = date.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shaped {
+        return Err(Refusal::field("valid_until", "Give a date as YYYY-MM-DD."));
+    }
+    Ok(format!("{date}T23:59:59Z"))
+}
+
+/// The attestation form: `sampled.{i}` serials, `r.{i}.{step}` results, `verdict`, and
+/// `unit.{step}` (the step's unit, appended to a bare number).
+fn read_attestation(s: &Submission, batch: String) -> Result<Change, Refusal> {
+    let mut sampled = Vec::new();
+    let mut results = Vec::new();
+    for (name, value) in &s.fields {
+        let Some(i) = name.strip_prefix("sampled.") else {
+            continue;
+        };
+        let serial = value.trim();
+        if serial.is_empty() {
+            return Err(Refusal::field(
+                name,
+                "Enter the serial number of the unit you inspected.",
+            ));
+        }
+        sampled.push(serial.to_owned());
+        for (field, entered) in &s.fields {
+            let Some(rest) = field.strip_prefix("r.") else {
+                continue;
+            };
+            let Some((index, step)) = rest.split_once('.') else {
+                continue;
+            };
+            if index != i {
+                continue;
+            }
+            let entered = entered.trim();
+            let kind = s.get(&format!("kind.{step}")).unwrap_or("measurement");
+            let value = match kind {
+                "check" => match entered {
+                    "pass" => Entered::Passed(true),
+                    "fail" => Entered::Passed(false),
+                    _ => return Err(Refusal::field(field, "Choose passed or failed.")),
+                },
+                "observation" => {
+                    if entered.is_empty() {
+                        continue;
+                    }
+                    Entered::Note(entered.to_owned())
+                }
+                _ => {
+                    if entered.is_empty() {
+                        return Err(Refusal::field(field, "Enter the measured value."));
+                    }
+                    let unit = s.get(&format!("unit.{step}")).unwrap_or_default();
+                    let bare_number = entered.parse::<f64>().is_ok();
+                    Entered::Value(if bare_number && !unit.is_empty() {
+                        format!("{entered} {unit}")
+                    } else {
+                        entered.to_owned()
+                    })
+                }
+            };
+            results.push(EnteredResult {
+                serial: serial.to_owned(),
+                step: step.to_owned(),
+                entered: value,
+            });
+        }
+    }
+    if sampled.is_empty() {
+        return Err(Refusal::form(
+            422,
+            "An attestation needs at least one inspected unit.",
+        ));
+    }
+    let verdict = match s.get("verdict") {
+        Some(v @ ("pass" | "fail")) => v.to_owned(),
+        _ => {
+            return Err(Refusal::field(
+                "verdict",
+                "Choose your verdict: pass or fail.",
+            ))
+        }
+    };
+    Ok(Change::Attest {
+        batch,
+        sampled,
+        results,
+        verdict,
+    })
+}
+
+/// The Verify page's form: a pasted document or an uploaded file.
+pub async fn verify(State(ui): State<Ui>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let page = same_page(&parts);
+    let mut document = String::new();
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let read: Result<(), String> = async {
+        if multipart {
+            let request = Request::from_parts(parts.clone(), body);
+            let mut form = Multipart::from_request(request, &())
+                .await
+                .map_err(|e| e.body_text())?;
+            while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+                let name = field.name().unwrap_or_default().to_owned();
+                let text = field.text().await.map_err(|e| e.body_text())?;
+                if (name == "document" || name == "file") && !text.trim().is_empty() {
+                    document = text;
+                }
+            }
+        } else {
+            let bytes = axum::body::to_bytes(body, MAX_DOCUMENT)
+                .await
+                .map_err(|e| e.to_string())?;
+            let fields: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            document = fields
+                .into_iter()
+                .find(|(n, _)| n == "document")
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+    .await;
+    let mut submission = Submission {
+        form: "verify".into(),
+        fields: vec![("document".into(), document)],
+        refusal: None,
+        notice: None,
+    };
+    match read {
+        Ok(()) => render(&ui, page, submission).await,
+        Err(e) => {
+            submission.refusal = Some(Refusal::field(
+                "document",
+                format!("The document could not be read: {e}"),
+            ));
+            let mut response = render(&ui, page, submission).await;
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The Guildmark web UI: Leptos pages rendered on the server, with forms that work
+//! without JavaScript (post → redirect → get; a refused form comes back with the reason
+//! beside the field and the input kept).
+//!
+//! The UI reaches the node only through [`NodeView`]; `guildmark serve` provides it and
+//! mounts [`router`]. Pages read what they show from the node while rendering; each
+//! page is a route component that loads its data and hands it to components that only
+//! take props, so a later client-side build can hydrate them.
+
+mod form;
+mod layout;
+mod pages;
+mod qr;
+mod report;
+mod skill_tree;
+
+pub mod node;
+
+use axum::body::Body;
+use axum::extract::{FromRef, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub use node::{NodeView, SharedNode};
+
+/// The stylesheet, served at [`STYLESHEET`].
+const CSS: &str = include_str!("guildmark.css");
+/// Where the stylesheet is served; its name changes with its content, so it is cached
+/// for good.
+pub const STYLESHEET: &str = "/static/guildmark-1.css";
+
+/// What the UI's handlers share.
+#[derive(Clone)]
+pub struct Ui {
+    options: LeptosOptions,
+    node: SharedNode,
+}
+
+impl FromRef<Ui> for LeptosOptions {
+    fn from_ref(ui: &Ui) -> LeptosOptions {
+        ui.options.clone()
+    }
+}
+
+/// The UI's routes: every page (GET), the forms posted to them, and the stylesheet.
+pub fn router(node: SharedNode) -> axum::Router {
+    let options = LeptosOptions::builder().output_name("guildmark").build();
+    let ui = Ui {
+        options: options.clone(),
+        node: node.clone(),
+    };
+    let routes = generate_route_list(App);
+    let context = {
+        let node = node.clone();
+        move || provide_context(node.clone())
+    };
+    let mut router = axum::Router::new();
+    // Forms post back to the page they are on.
+    for path in form::POSTED_TO {
+        router = router.route(path, post(form::submit));
+    }
+    router
+        .route("/verify", post(form::verify))
+        .route(STYLESHEET, get(stylesheet))
+        .leptos_routes_with_context(&ui, routes, context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .layer(axum::middleware::from_fn(layout::security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(form::MAX_DOCUMENT))
+        .with_state(ui)
+}
+
+/// The friendly 404 page for `request` (for the node's fallback, when a browser asks).
+pub async fn not_found(node: SharedNode, request: Request) -> Response {
+    let options = LeptosOptions::builder().output_name("guildmark").build();
+    let ui = Ui { options, node };
+    let mut response = form::render(&ui, request, form::Submission::default()).await;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+async fn stylesheet() -> Response {
+    let mut response = CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
+/// The HTML document around the app. It loads no script: pages are complete as sent.
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" href=STYLESHEET/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: the header with who is signed in, and the page for the URL.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    layout::provide_viewer();
+    view! {
+        <Router>
+            <layout::Header/>
+            <main id="main">
+                <Routes fallback=|| view! { <pages::NotFound what="There is no page at this address.".to_owned()/> }>
+                    <Route path=path!("/") view=pages::home::HomeRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug") view=pages::community::CommunityRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/manage") view=pages::manage::ManageRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/register") view=pages::manage::RegisterRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/a/:name") view=pages::achievement::AchievementRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/m/:username") view=pages::member::MemberRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/cred/:uuid") view=pages::credential::CredentialRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/b/:uuid") view=pages::batch::BatchRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/b/:uuid/attest") view=pages::batch::AttestRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/b/:uuid/labels") view=pages::batch::LabelsRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:serial") view=pages::device::DeviceRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/verify") view=pages::verify::VerifyRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/ledger") view=pages::ledger::LedgerRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/ledger/e/:index") view=pages::ledger::EntryRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/ledger/consistency") view=pages::ledger::ConsistencyRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/signin") view=pages::account::SignInRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=pages::account::AccountRoute ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <footer>
+                <p>
+                    "Guildmark — every credential here is signed and logged in this node's public "
+                    <a href="/ledger">"ledger"</a>
+                    ". Check anything offline with "<code>"guildmark verify"</code>"."
+                </p>
+            </footer>
+        </Router>
+    }
+}
+
+/// Renders the app for a request built by the UI itself (a refused form, a 404).
+async fn render_app(
+    ui: &Ui,
+    request: Request<Body>,
+    extra: impl Fn() + Clone + Send + Sync + 'static,
+) -> Response {
+    let node = ui.node.clone();
+    let options = ui.options.clone();
+    let handler = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(node.clone());
+            extra();
+        },
+        move || shell(options.clone()),
+    );
+    handler(request).await
+}

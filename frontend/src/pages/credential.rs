@@ -1,0 +1,96 @@
+//! Any credential, for people: what it says, its live verification report, its ledger
+//! receipt, and the forms to change its standing or endorse it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::form::{FormHead, FormMessage, TextArea};
+use crate::layout::{node, param, unavailable, viewer, Tag};
+use crate::node::CredentialPage;
+use crate::pages::achievement::Endorsements;
+use crate::report::{Receipt, ReportView};
+
+/// `/cred/{uuid}`
+#[component]
+pub fn CredentialRoute() -> impl IntoView {
+    match node().credential(&param("uuid")) {
+        Ok(page) => view! { <CredentialView page public_url=node().public_url()/> }.into_any(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// The credential page's content.
+#[component]
+pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView {
+    let viewer = viewer();
+    let facts = page
+        .facts
+        .into_iter()
+        .map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> })
+        .collect_view();
+    let standing_form = page.badge.as_ref().and_then(|b| {
+        let v = viewer.as_ref()?;
+        let admin = v.has_role(&b.community, "admin");
+        let assessor = admin || v.has_role(&b.community, "assessor");
+        if !assessor {
+            return None;
+        }
+        let active = b.standing == "active";
+        let suspended = b.standing == "suspended";
+        let revoked = b.standing == "revoked";
+        Some(view! {
+            <section class="panel">
+                <h2>"Change its standing"</h2>
+                <FormMessage form="standing"/>
+                {(!revoked).then(|| view! {
+                    <form method="post" class="inline">
+                        <FormHead form="standing"/>
+                        {active.then(|| view! { <button type="submit" name="change" value="suspend">"Suspend"</button> })}
+                        {suspended.then(|| view! { <button type="submit" name="change" value="reinstate">"Reinstate"</button> })}
+                        {admin.then(|| view! { <button type="submit" name="change" value="revoke" class="danger">"Revoke for good"</button> })}
+                    </form>
+                })}
+                {revoked.then(|| view! { <p>"Revoked badges stay revoked."</p> })}
+            </section>
+        })
+    });
+    let endorse_form = page.badge.as_ref().and_then(|_| {
+        viewer.as_ref()?;
+        let target = format!("{public_url}/credentials/{}", page.uuid);
+        Some(view! {
+            <section class="panel">
+                <h2>"Endorse this badge"</h2>
+                <p class="muted">"Members who hold the same achievement may vouch for it."</p>
+                <form method="post">
+                    <FormHead form="endorse"/>
+                    <FormMessage form="endorse"/>
+                    <input type="hidden" name="target" value=target/>
+                    <TextArea form="endorse" name="comment" label="What you vouch for" required=true/>
+                    <button type="submit">"Sign endorsement"</button>
+                </form>
+            </section>
+        })
+    });
+    let standing = page
+        .badge
+        .as_ref()
+        .map(|b| view! { <p>"Status now: "<Tag word=b.standing.clone()/></p> });
+    view! {
+        <Title text=format!("{} — Guildmark", page.title)/>
+        <p class="crumbs">{format!("{} credential", page.kind)}</p>
+        <h1>{page.title.clone()}</h1>
+        {standing}
+        <dl class="facts">{facts}</dl>
+        <p><a href=format!("/credentials/{}", page.uuid) download=format!("{}.json", page.uuid)>"Download the credential (JSON)"</a>
+           " · "<a href=format!("/api/v1/credentials/{}", page.uuid)>"with its receipt (JSON)"</a></p>
+        <ReportView report=page.report/>
+        <Receipt receipt=page.receipt/>
+        {(!page.endorsements.is_empty()).then(|| view! { <section><h2>"Endorsements"</h2><Endorsements endorsements=page.endorsements.clone()/></section> })}
+        {standing_form}
+        {endorse_form}
+        <details>
+            <summary>"The signed credential"</summary>
+            <pre class="json">{page.json}</pre>
+        </details>
+    }
+}
