@@ -105,10 +105,11 @@ pub fn FormHead(#[prop(into)] form: String) -> impl IntoView {
 #[component]
 pub fn FormMessage(#[prop(into)] form: String) -> impl IntoView {
     let shown = submission().filter(|s| s.form == form);
+    // An ended session is said once, at the top of the page (see `SessionEnded`).
     let refusal = shown
         .as_ref()
         .and_then(|s| s.refusal.clone())
-        .filter(|r| r.field.is_none())
+        .filter(|r| r.field.is_none() && !(r.status == 401 && form != "sign-in"))
         .map(|r| view! { <p class="refusal" role="alert">{r.message}</p> });
     let field_refusal = shown
         .as_ref()
@@ -119,6 +120,17 @@ pub fn FormMessage(#[prop(into)] form: String) -> impl IntoView {
         .and_then(|s| s.notice)
         .map(|n| view! { <p class="notice" role="status">{n}</p> });
     view! { {refusal}{field_refusal}{notice} }
+}
+
+/// Says so at the top of any page when a form was posted without a live session: the
+/// page may not even show the form to someone signed out.
+#[component]
+pub fn SessionEnded() -> impl IntoView {
+    submission()
+        .filter(|s| s.form != "sign-in")
+        .and_then(|s| s.refusal)
+        .filter(|r| r.status == 401)
+        .map(|r| view! { <p class="refusal" role="alert">{r.message}" "<a href="/signin">"Sign in"</a></p> })
 }
 
 /// A labelled one-line input that keeps its value and shows its refusal.

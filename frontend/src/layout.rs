@@ -119,6 +119,19 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if is_html {
+        // Leptos appends hydration data as inline scripts after the document; pages here
+        // run no script (and the policy below would block them), so they are cut off.
+        let (mut parts, body) = response.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+            return Response::from_parts(parts, axum::body::Body::empty());
+        };
+        let end = bytes
+            .windows(7)
+            .rposition(|w| w == b"</html>")
+            .map_or(bytes.len(), |i| i + 7);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        response = Response::from_parts(parts, axum::body::Body::from(bytes.slice(..end)));
+        let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

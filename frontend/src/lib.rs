@@ -127,6 +127,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Header/>
             <main id="main">
+                <form::SessionEnded/>
                 <Routes fallback=|| view! { <pages::NotFound what="There is no page at this address.".to_owned()/> }>
                     <Route path=path!("/") view=pages::home::HomeRoute ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug") view=pages::community::CommunityRoute ssr=SsrMode::Async/>

@@ -282,9 +282,8 @@ impl WebNode {
         })
     }
 
-    fn entry_summary(&self, index: u64) -> Result<EntrySummary, NodeError> {
-        let bytes = self.node.ledger().entry(index)?;
-        let Ok(entry) = LedgerEntry::parse(&bytes) else {
+    fn entry_summary(&self, index: u64, bytes: &[u8]) -> Result<EntrySummary, NodeError> {
+        let Ok(entry) = LedgerEntry::parse(bytes) else {
             return Ok(EntrySummary {
                 index,
                 kind: "unreadable".into(),
@@ -314,7 +313,7 @@ impl WebNode {
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default();
                 let uuid = uuid_of(&text(&p["id"]));
-                let known = self.node.credential(&uuid).is_ok();
+                let known = self.node.has_credential(&uuid)?;
                 (
                     format!("{}{name}", types()),
                     known.then(|| format!("/cred/{uuid}")),
@@ -355,7 +354,13 @@ impl WebNode {
     }
 
     fn entries(&self, start: u64, end: u64) -> Result<Vec<EntrySummary>, NodeError> {
-        (start..end).rev().map(|i| self.entry_summary(i)).collect()
+        let entries = self.node.ledger().entries(start, end)?;
+        entries
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, bytes)| self.entry_summary(start + i as u64, bytes))
+            .collect()
     }
 
     fn caller(&self, viewer: &Viewer) -> Result<Caller, NodeError> {
@@ -957,7 +962,7 @@ impl NodeView for WebNode {
                 .map(|e| serde_json::to_string_pretty(&e.payload).unwrap_or_default())
                 .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
             Ok(EntryPage {
-                entry: self.entry_summary(index)?,
+                entry: self.entry_summary(index, &bytes)?,
                 payload,
                 receipt: receipt_view(&self.node.ledger().receipt(index)?),
             })

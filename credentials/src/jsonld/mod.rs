@@ -12,6 +12,7 @@ mod to_rdf;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use ssi_json_ld::{CompactJsonLd, Expandable, IriBuf, LoadError, Loader, RemoteDocument};
 
@@ -61,7 +62,17 @@ pub enum JsonLdError {
 #[derive(Clone, Default)]
 pub struct Contexts {
     registered: HashMap<IriBuf, RemoteDocument>,
+    /// Outcomes of [`check_terms`] by SHA-256 of the document's JSON: a JSON-LD
+    /// expansion costs milliseconds, and a node checks the same credentials again and
+    /// again. Shared by clones; replaced when a context is registered.
+    terms: Arc<Mutex<TermsMemo>>,
 }
+
+/// Term-check outcomes by SHA-256 of a document's JSON.
+type TermsMemo = HashMap<[u8; 32], Result<(), JsonLdError>>;
+
+/// How many term-check outcomes [`Contexts`] remembers before starting afresh.
+const TERMS_MEMO: usize = 4096;
 
 impl std::fmt::Debug for Contexts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,6 +149,8 @@ impl Contexts {
             iri.clone(),
             RemoteDocument::new(Some(iri), content_type, doc),
         );
+        // Outcomes under the old contexts say nothing about the new ones.
+        self.terms = Arc::default();
         Ok(())
     }
 
@@ -379,7 +392,21 @@ fn check_percent_encoding(text: &str) -> Result<(), JsonLdError> {
 /// Checks that every term and type of `document` is defined by its contexts, without
 /// computing a canonical form.
 pub fn check_terms(document: &serde_json::Value, contexts: &Contexts) -> Result<(), JsonLdError> {
-    canonical_nquads(document, contexts).map(|_| ())
+    use sha2::Digest as _;
+    let key: [u8; 32] =
+        sha2::Sha256::digest(serde_json::to_vec(document).unwrap_or_default()).into();
+    let memo = || contexts.terms.lock().unwrap_or_else(|e| e.into_inner());
+    let known = memo().get(&key).cloned();
+    if let Some(outcome) = known {
+        return outcome;
+    }
+    let outcome = canonical_nquads(document, contexts).map(|_| ());
+    let mut terms = memo();
+    if terms.len() >= TERMS_MEMO {
+        terms.clear();
+    }
+    terms.insert(key, outcome.clone());
+    outcome
 }
 
 #[cfg(test)]

@@ -111,6 +111,11 @@ pub fn AttestationCard(attestation: AttestationView, protocol: Protocol) -> impl
         .iter()
         .map(|s| view! { <th scope="col" title=s.title.clone()><code>{s.id.clone()}</code></th> })
         .collect_view();
+    let by_cell: std::collections::HashMap<(&str, &str), &crate::node::ResultView> = a
+        .results
+        .iter()
+        .map(|r| ((r.serial.as_str(), r.step.as_str()), r))
+        .collect();
     let rows = a
         .sampled
         .iter()
@@ -119,7 +124,7 @@ pub fn AttestationCard(attestation: AttestationView, protocol: Protocol) -> impl
                 .steps
                 .iter()
                 .map(|step| {
-                    let result = a.results.iter().find(|r| &r.serial == serial && r.step == step.id);
+                    let result = by_cell.get(&(serial.as_str(), step.id.as_str()));
                     match result {
                         Some(r) => {
                             let (class, mark) = match r.passed {
@@ -354,7 +359,7 @@ pub fn LabelsRoute() -> impl IntoView {
         .iter()
         .map(|serial| {
             let url = format!("{base}/d/{serial}");
-            let svg = crate::qr::svg(&url, 112).unwrap_or_default();
+            let svg = crate::qr::svg(&url, 112).map(|s| s.to_string()).unwrap_or_default();
             view! {
                 <figure class="label">
                     <div class="qr" role="img" aria-label=format!("QR code for {url}") inner_html=svg></div>

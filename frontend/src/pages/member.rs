@@ -40,7 +40,7 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
         .into_iter()
         .map(|b| {
             let share = format!("{public_url}/cred/{}", b.uuid);
-            let qr = crate::qr::svg(&share, 132).unwrap_or_default();
+            let qr = crate::qr::svg(&share, 132).map(|s| s.to_string()).unwrap_or_default();
             view! {
                 <li class="card badge-card">
                     <div>

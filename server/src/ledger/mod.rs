@@ -269,6 +269,23 @@ impl Ledger {
             .ok_or_else(|| LedgerError::Corrupt(format!("entry {index} is missing")))
     }
 
+    /// Entries `from..to` (published entries only), reading each bundle once.
+    pub fn entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let size = self.published().checkpoint.size;
+        if to > size || from > to {
+            return Err(LedgerError::NotFound(format!(
+                "no entries {from}..{to}: the log has {size}"
+            )));
+        }
+        let entries = self.inner.store.entries(from, to)?;
+        if entries.len() as u64 != to - from {
+            return Err(LedgerError::Corrupt(format!(
+                "entries {from}..{to} are missing"
+            )));
+        }
+        Ok(entries)
+    }
+
     /// The index a lookup key was logged under, if published.
     pub fn find(&self, key: &[u8]) -> Result<Option<u64>, LedgerError> {
         let size = self.published().checkpoint.size;

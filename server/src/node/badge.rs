@@ -119,6 +119,11 @@ impl Node {
             .ok_or_else(|| NodeError::NotFound(format!("there is no credential {uuid:?}")))
     }
 
+    /// Whether the node holds a record of credential `uuid` (reads no record).
+    pub fn has_credential(&self, uuid: &str) -> NodeResult<bool> {
+        Ok(self.trees.credentials.contains_key(uuid.as_bytes())?)
+    }
+
     /// The ledger receipt of a record.
     pub fn receipt(&self, record: &CredentialRecord) -> NodeResult<Receipt> {
         Ok(self.ledger().receipt(record.ledger_index)?)

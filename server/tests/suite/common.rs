@@ -28,6 +28,7 @@ pub fn bin() -> PathBuf {
                 "server/src",
                 "credentials/src",
                 "review-protocols/src",
+                "frontend/src",
                 "Cargo.lock",
             ]
             .iter()

@@ -6,6 +6,7 @@
 //! into Verify fails. A screenshot of every page visited lands in `e2e/screenshots/`
 //! (ignored by git).
 
+mod forms;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
@@ -16,8 +17,10 @@ use serde_json::{json, Value};
 use crate::common::{guildmark, Server};
 use webdriver::{Browser, Driver};
 
+/// `e2e/screenshots/`, emptied of an earlier run's pictures.
 fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
