@@ -143,6 +143,19 @@ impl WebNode {
         })
     }
 
+    fn member_views(&self, slug: &str) -> Result<Vec<MemberView>, NodeError> {
+        Ok(self
+            .node
+            .members(slug)?
+            .into_iter()
+            .map(|m| MemberView {
+                username: m.username,
+                roles: m.roles.iter().map(word).collect(),
+                holder: m.holder,
+            })
+            .collect())
+    }
+
     fn memberships(&self, username: &str) -> Result<Vec<Membership>, NodeError> {
         self.node
             .memberships(username)?
@@ -702,16 +715,7 @@ impl NodeView for WebNode {
                     .iter()
                     .map(|a| self.achievement_view(a))
                     .collect(),
-                members: self
-                    .node
-                    .members(slug)?
-                    .into_iter()
-                    .map(|m| MemberView {
-                        username: m.username,
-                        roles: m.roles.iter().map(word).collect(),
-                        holder: m.holder,
-                    })
-                    .collect(),
+                members: self.member_views(slug)?,
                 batches,
                 protocols,
             })
@@ -739,16 +743,7 @@ impl NodeView for WebNode {
                 prerequisites,
                 holders,
                 endorsements: self.endorsement_views(&achievement.id)?,
-                members: self
-                    .node
-                    .members(slug)?
-                    .into_iter()
-                    .map(|m| MemberView {
-                        username: m.username,
-                        roles: m.roles.iter().map(word).collect(),
-                        holder: m.holder,
-                    })
-                    .collect(),
+                members: self.member_views(slug)?,
                 achievement: self.achievement_view(&achievement),
             })
         };

@@ -11,8 +11,8 @@ use super::problem::Problem;
 use super::AppState;
 use crate::node::account::{Caller, Credential};
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "gm_session";
+/// The session cookie's name (one session for the API and the web UI).
+pub use guildmark_frontend::SESSION_COOKIE;
 /// The header carrying the CSRF token for cookie-authenticated writes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -76,17 +76,9 @@ pub fn start_session(node: &crate::node::Node, cookie: &str) -> String {
     )
 }
 
-/// The value of the session cookie, if sent.
+/// The value of the session cookie, if sent (the web UI reads it the same way).
 pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+    guildmark_frontend::session_cookie(&parts.headers)
 }
 
 /// The client's address (for login rate limits); "unknown" without connection info.
