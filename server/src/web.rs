@@ -31,7 +31,7 @@ use crate::node::badge::{
 use crate::node::batch::{BatchRecord, RegisterRequest};
 use crate::node::community::{Community, Role};
 use crate::node::endorsement::{uuid_of, EndorseRequest};
-use crate::node::protocol::PublishRequest;
+use crate::node::protocol::{ProtocolRecord, PublishRequest};
 use crate::node::{Node, NodeError};
 
 /// The node as the web UI sees it.
@@ -87,6 +87,15 @@ fn word<T: serde::Serialize>(value: &T) -> String {
 
 fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
+}
+
+fn protocol_summary(p: ProtocolRecord) -> ProtocolSummary {
+    ProtocolSummary {
+        hash: p.hash,
+        title: p.title,
+        version: p.version,
+        community: p.community,
+    }
 }
 
 fn checkpoint_view(note: &str) -> CheckpointView {
@@ -700,12 +709,7 @@ impl NodeView for WebNode {
                 .protocols()?
                 .into_iter()
                 .filter(|p| p.community == slug)
-                .map(|p| ProtocolSummary {
-                    hash: p.hash,
-                    title: p.title,
-                    version: p.version,
-                    community: p.community,
-                })
+                .map(protocol_summary)
                 .collect();
             Ok(CommunityPage {
                 community: self.community_summary(&community)?,
@@ -913,12 +917,7 @@ impl NodeView for WebNode {
             .protocols()
             .map_err(unavailable)?
             .into_iter()
-            .map(|p| ProtocolSummary {
-                hash: p.hash,
-                title: p.title,
-                version: p.version,
-                community: p.community,
-            })
+            .map(protocol_summary)
             .collect())
     }
 
