@@ -30,11 +30,28 @@ use leptos_router::{path, SsrMode};
 pub use layout::{session_cookie, SESSION_COOKIE};
 pub use node::{NodeView, SharedNode};
 
-/// The stylesheet, served at [`STYLESHEET`].
+/// The stylesheet, served at [`stylesheet_path`].
 const CSS: &str = include_str!("guildmark.css");
-/// Where the stylesheet is served; its name changes with its content, so it is cached
-/// for good.
-pub const STYLESHEET: &str = "/static/guildmark-1.css";
+
+/// FNV-1a of the stylesheet, computed when compiling.
+const CSS_HASH: u64 = {
+    let bytes = CSS.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+};
+
+/// Where the stylesheet is served: its name changes with its content, so browsers may
+/// cache it for good.
+pub fn stylesheet_path() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| format!("/static/guildmark-{CSS_HASH:016x}.css"))
+}
 
 /// What the UI's handlers share.
 #[derive(Clone)]
@@ -68,7 +85,7 @@ pub fn router(node: SharedNode) -> axum::Router {
     }
     router
         .route("/verify", post(form::verify))
-        .route(STYLESHEET, get(stylesheet))
+        .route(stylesheet_path(), get(stylesheet))
         .leptos_routes_with_context(&ui, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
@@ -109,7 +126,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="stylesheet" href=STYLESHEET/>
+                <link rel="stylesheet" href=stylesheet_path()/>
                 <MetaTags/>
             </head>
             <body>

@@ -347,6 +347,32 @@ async fn people_use_guildmark_in_a_browser() {
         run.stdout, run.stderr
     );
 
+    // On a phone: no page is wider than the screen (wide tables scroll in their box).
+    browser.set_window(390, 844).await;
+    for (path, name) in [
+        ("/d/MPPT20-2026-0007".to_owned(), "phone-device"),
+        (format!("/b/{pending}"), "phone-batch"),
+        ("/m/felix".to_owned(), "phone-member"),
+        ("/c/saltmarsh".to_owned(), "phone-community"),
+        ("/".to_owned(), "phone-home"),
+    ] {
+        tour.visit(&path, name).await;
+        // Elements sticking out of the screen, outside boxes that scroll on their own.
+        let wide = browser
+            .script(
+                "if (document.documentElement.scrollWidth <= window.innerWidth) return [];
+                 return [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                     .filter(e => !e.parentElement.closest('.scroll, .tree, .qr'))
+                     .map(e => e.tagName + '.' + e.className).slice(0, 8)
+                     .concat(['document ' + document.documentElement.scrollWidth + ' px wide']);",
+                json!([]),
+            )
+            .await;
+        assert_eq!(wide, json!([]), "{path} is wider than a phone's screen");
+    }
+    browser.set_window(1280, 1000).await;
+
     // Verify: a genuine credential passes, a tampered one fails.
     let badge =
         get_json(&format!("{base}/api/v1/accounts/lea/badges")).await[0]["credential"].clone();

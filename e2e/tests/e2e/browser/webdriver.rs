@@ -291,6 +291,16 @@ impl Browser {
         .await
     }
 
+    /// Resizes the window (e.g. to a phone's size).
+    pub async fn set_window(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// Forgets every cookie (signs out without the form).
     pub async fn clear_cookies(&self) {
         self.command(reqwest::Method::DELETE, "/cookie", None).await;
