@@ -1,5 +1,7 @@
 //! A community: its skill tree, members by role, batches and protocols.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,8 +12,19 @@ use crate::skill_tree::SkillTree;
 /// `/c/{slug}`
 #[component]
 pub fn CommunityRoute() -> impl IntoView {
-    match node().community(&param("slug")) {
-        Ok(page) => view! { <CommunityView page/> }.into_any(),
+    let node = node();
+    // A signed-in member sees the tree coloured by what they have earned.
+    let held = viewer()
+        .and_then(|v| node.member(&v.username).ok())
+        .map(|m| {
+            m.badges
+                .into_iter()
+                .filter(|b| b.standing == "active")
+                .map(|b| b.achievement)
+                .collect::<BTreeSet<String>>()
+        });
+    match node.community(&param("slug")) {
+        Ok(page) => view! { <CommunityView page held/> }.into_any(),
         Err(e) => unavailable(e),
     }
 }
@@ -21,7 +34,7 @@ pub const ROLES: [&str; 5] = ["admin", "assessor", "reviewer", "producer", "appr
 
 /// The community page's content.
 #[component]
-pub fn CommunityView(page: CommunityPage) -> impl IntoView {
+pub fn CommunityView(page: CommunityPage, held: Option<BTreeSet<String>>) -> impl IntoView {
     let c = page.community;
     let slug = c.slug.clone();
     let viewer = viewer();
@@ -61,7 +74,16 @@ pub fn CommunityView(page: CommunityPage) -> impl IntoView {
         {tools}
         <section>
             <h2>"Skill tree"</h2>
-            <SkillTree achievements=page.achievements.clone() label=format!("Achievements of {} and their prerequisites", c.name)/>
+            {match held {
+                Some(held) => view! {
+                    <p class="legend">"Your progress: "<span class="tag tag-earned">"earned"</span>" "
+                        <span class="tag tag-available">"available"</span>" "<span class="tag tag-locked">"locked"</span></p>
+                    <SkillTree achievements=page.achievements.clone() held label=format!("Your progress in {}", c.name)/>
+                }.into_any(),
+                None => view! {
+                    <SkillTree achievements=page.achievements.clone() label=format!("Achievements of {} and their prerequisites", c.name)/>
+                }.into_any(),
+            }}
             <ul>{list}</ul>
         </section>
         <section>

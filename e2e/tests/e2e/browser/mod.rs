@@ -232,6 +232,12 @@ async fn people_use_guildmark_in_a_browser() {
 
     // A reviewer fills in the form generated from the protocol; the verdict changes.
     tour.sign_in("felix").await;
+    tour.visit("/c/saltmarsh", "community-as-member").await;
+    assert_eq!(
+        browser.count("figure.tree svg a.node-earned").await,
+        4,
+        "a signed-in member sees what they earned in the community's tree"
+    );
     let text = tour.visit(&format!("/b/{pending}"), "batch-pending").await;
     assert!(text.contains("Verdict: pending"), "{text}");
     tour.visit(&format!("/b/{pending}/attest"), "attest-form")
