@@ -286,7 +286,8 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
             Ok(cookie) => {
                 let next = submission
                     .get("next")
-                    .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+                    // Only this node's pages: `//host` and `/\host` lead elsewhere.
+                    .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("/m/{}", username.trim()));
                 with_cookie(Redirect::to(&next).into_response(), &cookie)

@@ -160,6 +160,29 @@ async fn every_form_works_without_javascript() {
         "{}",
         page.html
     );
+    // After signing in, only this node's pages: never another site.
+    for next in [
+        "//evil.example/",
+        "/\\evil.example/",
+        "https://evil.example/",
+    ] {
+        let page = anonymous
+            .post(
+                "/signin",
+                &[
+                    ("form", "sign-in"),
+                    ("username", "lea"),
+                    ("password", "guildmark-demo"),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (page.status, page.location.as_str()),
+            (303, "/m/lea"),
+            "no redirect to {next}"
+        );
+    }
 
     // Anonymous and forged posts change nothing.
     let size = ledger_size(base).await;
