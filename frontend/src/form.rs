@@ -133,6 +133,41 @@ pub fn SessionEnded() -> impl IntoView {
         .map(|r| view! { <p class="refusal" role="alert">{r.message}" "<a href="/signin">"Sign in"</a></p> })
 }
 
+/// What a field shows: its id, its value (as typed, or the default) and its refusal.
+struct FieldState {
+    id: String,
+    value: String,
+    refusal: Option<String>,
+    error_id: String,
+    invalid: bool,
+    /// The refusal's id, for `aria-describedby`, when there is one.
+    described: Option<String>,
+}
+
+fn field_state(form: &str, name: &str, default: &str) -> FieldState {
+    let id = format!("{form}-{name}");
+    let refusal = refusal_of(form, name);
+    let error_id = format!("{id}-error");
+    let invalid = refusal.is_some();
+    FieldState {
+        value: kept(form, name, default),
+        described: invalid.then(|| error_id.clone()),
+        id,
+        refusal,
+        error_id,
+        invalid,
+    }
+}
+
+/// A field's hint and refusal, under its input.
+#[component]
+fn FieldNotes(hint: String, refusal: Option<String>, error_id: String) -> impl IntoView {
+    view! {
+        {(!hint.is_empty()).then(|| view! { <small>{hint}</small> })}
+        {refusal.map(|r| view! { <p class="field-error" id=error_id>{r}</p> })}
+    }
+}
+
 /// A labelled one-line input that keeps its value and shows its refusal.
 #[component]
 pub fn Field(
@@ -145,19 +180,20 @@ pub fn Field(
     #[prop(optional)] required: bool,
     #[prop(into, optional)] list: Option<String>,
 ) -> impl IntoView {
-    let id = format!("{form}-{name}");
-    let value = kept(&form, &name, &value);
-    let refusal = refusal_of(&form, &name);
-    let error_id = format!("{id}-error");
-    let invalid = refusal.is_some();
-    let described = invalid.then(|| error_id.clone());
+    let FieldState {
+        id,
+        value,
+        refusal,
+        error_id,
+        invalid,
+        described,
+    } = field_state(&form, &name, &value);
     view! {
         <div class="field" class:invalid=invalid>
             <label for=id.clone()>{label}</label>
             <input id=id type=kind.unwrap_or_else(|| "text".into()) name=name value=value
                 required=required aria-invalid=invalid.then_some("true") aria-describedby=described list=list/>
-            {(!hint.is_empty()).then(|| view! { <small>{hint}</small> })}
-            {refusal.map(|r| view! { <p class="field-error" id=error_id>{r}</p> })}
+            <FieldNotes hint refusal error_id/>
         </div>
     }
 }
@@ -173,19 +209,20 @@ pub fn TextArea(
     #[prop(optional)] required: bool,
     #[prop(default = 4)] rows: u32,
 ) -> impl IntoView {
-    let id = format!("{form}-{name}");
-    let value = kept(&form, &name, &value);
-    let refusal = refusal_of(&form, &name);
-    let error_id = format!("{id}-error");
-    let invalid = refusal.is_some();
-    let described = invalid.then(|| error_id.clone());
+    let FieldState {
+        id,
+        value,
+        refusal,
+        error_id,
+        invalid,
+        described,
+    } = field_state(&form, &name, &value);
     view! {
         <div class="field" class:invalid=invalid>
             <label for=id.clone()>{label}</label>
             <textarea id=id name=name rows=rows required=required
                 aria-invalid=invalid.then_some("true") aria-describedby=described>{value}</textarea>
-            {(!hint.is_empty()).then(|| view! { <small>{hint}</small> })}
-            {refusal.map(|r| view! { <p class="field-error" id=error_id>{r}</p> })}
+            <FieldNotes hint refusal error_id/>
         </div>
     }
 }

@@ -5,8 +5,10 @@
 //! `cargo bench -p guildmark-server --bench issuance` (GUILDMARK_BENCH_SECONDS, default
 //! 10; GUILDMARK_BENCH_CLIENTS, default 64). Client and server share this machine's cores.
 
-use std::io::BufRead as _;
-use std::process::{Command, Stdio};
+#[path = "support/node_process.rs"]
+mod node_process;
+
+use node_process::NodeProcess;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,24 +39,8 @@ async fn post(
 fn main() {
     let seconds = env("GUILDMARK_BENCH_SECONDS", 10);
     let clients = env("GUILDMARK_BENCH_CLIENTS", 64) as usize;
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_guildmark"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("data"))
-        .env("GUILDMARK_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the node");
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("listening on ")
-                .map(|r| r.split_whitespace().next().unwrap().to_owned())
-        })
-        .expect("the node's address");
-    std::thread::spawn(move || for _ in lines {});
+    let node = NodeProcess::start(&[]);
+    let base = node.base.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -138,6 +124,5 @@ fn main() {
             latencies.last().unwrap().as_secs_f64() * 1e3,
         );
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(node);
 }

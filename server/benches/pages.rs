@@ -7,8 +7,10 @@
 //! `cargo bench -p guildmark-server --bench pages` (GUILDMARK_BENCH_REQUESTS per page,
 //! default 400).
 
-use std::io::BufRead as _;
-use std::process::{Command, Stdio};
+#[path = "support/node_process.rs"]
+mod node_process;
+
+use node_process::NodeProcess;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -23,24 +25,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_guildmark"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("data"))
-        .env("GUILDMARK_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the node");
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("listening on ")
-                .map(|r| r.split_whitespace().next().unwrap().to_owned())
-        })
-        .expect("the node's address");
-    std::thread::spawn(move || for _ in lines {});
+    let node = NodeProcess::start(&["--demo"]);
+    let base = node.base.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -204,6 +190,5 @@ fn main() {
             total as f64 / 5.0
         );
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(node);
 }
