@@ -57,6 +57,71 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// A document's canonical bytes, with where its top-level `proof` member sits: the same
+/// bytes then serve as "the document" (a ledger entry's payload) and, with that span cut
+/// out, as "the document without its proof" (what an `eddsa-jcs-2022` proof set signs).
+/// A bundle verifier needs both for every credential; this writes them once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    bytes: Vec<u8>,
+    /// The `,"proof":…` (or `"proof":…,` when it comes first) bytes.
+    proof: Option<std::ops::Range<usize>>,
+}
+
+impl Canonical {
+    /// Canonicalizes `value`, noting its `proof` member's span when it is an object.
+    pub fn of(value: &Value) -> Canonical {
+        let mut bytes = Vec::with_capacity(4096);
+        let Value::Object(map) = value else {
+            write_value(value, &mut bytes);
+            return Canonical { bytes, proof: None };
+        };
+        let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
+        sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
+        let mut proof = None;
+        bytes.push(b'{');
+        let last = sorted.len().saturating_sub(1);
+        for (i, (name, value)) in sorted.into_iter().enumerate() {
+            let start = bytes.len();
+            if i > 0 {
+                bytes.push(b',');
+            }
+            write_string(name, &mut bytes);
+            bytes.push(b':');
+            write_value(value, &mut bytes);
+            if name == "proof" {
+                // First member: cut its trailing comma instead of a leading one.
+                let end = if i == 0 && i < last {
+                    bytes.len() + 1
+                } else {
+                    bytes.len()
+                };
+                proof = Some(start..end);
+            }
+        }
+        bytes.push(b'}');
+        Canonical { bytes, proof }
+    }
+
+    /// The canonical bytes of the whole value.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the value is an object with a `proof` member.
+    pub fn has_proof(&self) -> bool {
+        self.proof.is_some()
+    }
+
+    /// The canonical bytes without the `proof` member, as two slices to hash in turn.
+    pub fn without_proof(&self) -> [&[u8]; 2] {
+        match &self.proof {
+            Some(span) => [&self.bytes[..span.start], &self.bytes[span.end..]],
+            None => [&self.bytes, &[]],
+        }
+    }
+}
+
 /// Canonical bytes of `map` with some members left out (e.g. `proof`, `proofValue`).
 pub fn canonicalize_without(map: &Map<String, Value>, omit: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
@@ -243,6 +308,34 @@ mod tests {
 
     fn canon(v: &Value) -> String {
         String::from_utf8(canonicalize(v)).unwrap()
+    }
+
+    #[test]
+    fn canonical_without_proof_is_the_canonical_form_of_the_document_without_it() {
+        let documents = [
+            json!({"proof": {"b": 1}, "zeta": [1, "x"], "id": "urn:a"}),
+            json!({"proof": {"b": 1}}),
+            json!({"proof": {"b": 1}, "a": 2}),
+            json!({"a": 2, "proof": {"b": 1}}),
+            json!({"a": 2, "\u{e9}": true, "proof": [{"b": 1}, {"c": null}], "q": "r"}),
+            json!({"a": 2, "b": 3}),
+            json!([1, {"proof": 2}]),
+        ];
+        for document in documents {
+            let canonical = Canonical::of(&document);
+            assert_eq!(canonical.bytes(), canonicalize(&document), "{document}");
+            let mut without = document.clone();
+            let removed = without
+                .as_object_mut()
+                .and_then(|o| o.shift_remove("proof"))
+                .is_some();
+            assert_eq!(canonical.has_proof(), removed, "{document}");
+            assert_eq!(
+                canonical.without_proof().concat(),
+                canonicalize(&without),
+                "{document}"
+            );
+        }
     }
 
     macro_rules! number {

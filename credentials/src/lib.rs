@@ -82,5 +82,5 @@ pub use time::{TimeError, Timestamp};
 pub use validation::DataModelError;
 pub use verify::{
     verify_credential, verify_credentials, verify_document, verify_shared_credentials, verify_text,
-    VerifiedCredential, VerifyOptions,
+    SharedCredential, VerifiedCredential, VerifyOptions,
 };

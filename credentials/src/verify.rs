@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::json::{Json, JsonError};
+use crate::jcs::Canonical;
+use crate::json::{Json, JsonError, JsonStr};
 use crate::jsonld::{self, Contexts, JsonLdError};
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
@@ -162,20 +163,40 @@ pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verif
 /// signatures in one Ed25519 batch (a provenance bundle's credentials). One verification
 /// per credential, in order; each is what [`verify_credential`] would give.
 pub fn verify_credentials(items: &[(&Value, VerifyOptions<'_>)]) -> Vec<Verification> {
-    let shared: Vec<(Arc<Value>, VerifyOptions<'_>)> = items
+    let shared: Vec<SharedCredential<'_>> = items
         .iter()
-        .map(|(document, options)| (Arc::new((*document).clone()), *options))
+        .map(|(document, options)| SharedCredential {
+            document: Arc::new((*document).clone()),
+            options: *options,
+            canonical: None,
+        })
         .collect();
     verify_shared_credentials(&shared)
 }
 
-/// [`verify_credentials`] over shared documents: a verified credential keeps a reference
-/// to its document instead of a copy.
-pub fn verify_shared_credentials(items: &[(Arc<Value>, VerifyOptions<'_>)]) -> Vec<Verification> {
+/// One credential for [`verify_shared_credentials`].
+#[derive(Debug, Clone)]
+pub struct SharedCredential<'a> {
+    /// The document; a verified credential keeps a reference to it instead of a copy.
+    pub document: Arc<Value>,
+    /// How to verify it.
+    pub options: VerifyOptions<'a>,
+    /// The document's canonical form, when the caller has written it already (a bundle
+    /// verifier hashes it for the ledger receipt too). It must be `document`'s.
+    pub canonical: Option<&'a Canonical>,
+}
+
+/// [`verify_credentials`] over shared documents, some perhaps already canonicalized.
+pub fn verify_shared_credentials(items: &[SharedCredential<'_>]) -> Vec<Verification> {
     let purpose = ProofPurpose::AssertionMethod;
     let mut started = Vec::with_capacity(items.len());
     let mut prepared = Vec::with_capacity(items.len());
-    for (document, options) in items {
+    for SharedCredential {
+        document,
+        options,
+        canonical,
+    } in items
+    {
         let (report, sound) = check_model(document, options);
         let proof_options = VerifyProofOptions {
             contexts: options.contexts,
@@ -185,7 +206,21 @@ pub fn verify_shared_credentials(items: &[(Arc<Value>, VerifyOptions<'_>)]) -> V
             domain: None,
             challenge: None,
         };
-        match proof::prepare(&Json::from_value(document), &proof_options) {
+        // With the canonical form at hand, proofs that sign "the document without its
+        // proofs" need nothing of the document but `@context` and `proof`.
+        let view = match canonical {
+            Some(_) if only_plain_jcs_proofs(document) => Json::Object(
+                ["@context", "proof"]
+                    .into_iter()
+                    .filter_map(|name| {
+                        let (name, value) = document.as_object()?.get_key_value(name)?;
+                        Some((JsonStr::Plain(name), Json::from_value(value)))
+                    })
+                    .collect(),
+            ),
+            _ => Json::from_value(document),
+        };
+        match proof::prepare_canonical(&view, &proof_options, *canonical) {
             Ok(proofs) => {
                 prepared.push(proofs);
                 started.push((report, sound, None));
@@ -202,7 +237,7 @@ pub fn verify_shared_credentials(items: &[(Arc<Value>, VerifyOptions<'_>)]) -> V
         .zip(started)
         .zip(checked)
         .map(
-            |(((document, options), (mut report, sound, error)), results)| {
+            |((SharedCredential { document, options, .. }, (mut report, sound, error)), results)| {
                 let proofs = match error {
                     Some(e) => {
                         report.fail("proof", format!("{e} [{}]", e.code()));
@@ -234,6 +269,23 @@ pub fn verify_shared_credentials(items: &[(Arc<Value>, VerifyOptions<'_>)]) -> V
             },
         )
         .collect()
+}
+
+/// Whether every proof of `document` is an `eddsa-jcs-2022` proof of a proof set (no
+/// `previousProof`) whose `@context`, if any, is the document's: what such a proof signs
+/// is the canonical document without `proof`, nothing else of it.
+fn only_plain_jcs_proofs(document: &Value) -> bool {
+    let context = document.get("@context");
+    let proofs = match document.get("proof") {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(one) => std::slice::from_ref(one),
+        None => return false,
+    };
+    proofs.iter().all(|proof| {
+        proof.get("cryptosuite").and_then(Value::as_str) == Some("eddsa-jcs-2022")
+            && proof.get("previousProof").is_none()
+            && proof.get("@context").is_none_or(|c| Some(c) == context)
+    })
 }
 
 /// The checks that need no signature: data model, Open Badges rules, terms, schema.

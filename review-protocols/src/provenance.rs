@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use guildmark_credentials::checkpoint::{verify_checkpoint, VerifiedCheckpoint};
-use guildmark_credentials::jcs;
+use guildmark_credentials::jcs::{self, Canonical};
 use guildmark_credentials::merkle;
 use guildmark_credentials::note::VerifierKey;
 use guildmark_credentials::receipt::Receipt;
@@ -32,7 +32,8 @@ use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::verify::party_id;
 use guildmark_credentials::{
-    verify_shared_credentials, Contexts, KnownKeys, VerifiedCredential, VerifyOptions,
+    verify_shared_credentials, Contexts, KnownKeys, SharedCredential, VerifiedCredential,
+    VerifyOptions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -117,11 +118,27 @@ impl Logged {
 /// The bytes of a node's ledger entry: `{"kind":…,"payload":…,"time":…}` in JCS form
 /// (keys in that order, which is JCS's), written without building the object.
 pub fn entry_bytes(kind: &str, time: Timestamp, payload: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
+    entry_around(kind, time, 4096, |out| jcs::write_value(payload, out))
+}
+
+/// [`entry_bytes`] around a payload already in its JCS form.
+pub fn entry_bytes_of_canonical(kind: &str, time: Timestamp, payload: &[u8]) -> Vec<u8> {
+    entry_around(kind, time, payload.len() + 96, |out| {
+        out.extend_from_slice(payload)
+    })
+}
+
+fn entry_around(
+    kind: &str,
+    time: Timestamp,
+    capacity: usize,
+    payload: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
     out.extend_from_slice(b"{\"kind\":");
     jcs::write_value(&Value::String(kind.to_owned()), &mut out);
     out.extend_from_slice(b",\"payload\":");
-    jcs::write_value(payload, &mut out);
+    payload(&mut out);
     out.extend_from_slice(b",\"time\":");
     jcs::write_value(&Value::String(time.to_string()), &mut out);
     out.push(b'}');
@@ -318,20 +335,31 @@ pub fn verify_bundle(
         );
     }
 
-    check_receipts(&mut report, bundle, &items);
+    // Each credential is canonicalized once: its ledger entry embeds these bytes, and
+    // without the proof they are what an eddsa-jcs-2022 proof signs.
+    let canonical: Vec<Canonical> = items
+        .iter()
+        .map(|item| Canonical::of(&item.logged.credential))
+        .collect();
+    check_receipts(&mut report, bundle, &items, &canonical);
 
     let keys = KnownKeys::default();
-    let options: Vec<(Arc<Value>, VerifyOptions<'_>)> = items
+    let shared: Vec<SharedCredential<'_>> = items
         .iter()
-        .map(|item| {
+        .zip(&canonical)
+        .map(|(item, canonical)| {
             let mut options = VerifyOptions::new(item.at, contexts, &keys);
             // eddsa-jcs-2022 signs the JSON itself; the JSON-LD term check would cost a
             // full expansion per credential and decides nothing the signature does not.
             options.check_terms = false;
-            (item.logged.credential.clone(), options)
+            SharedCredential {
+                document: item.logged.credential.clone(),
+                options,
+                canonical: Some(canonical),
+            }
         })
         .collect();
-    let verifications = verify_shared_credentials(&options);
+    let verifications = verify_shared_credentials(&shared);
 
     let mut failed_signatures = Vec::new();
     let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
@@ -804,11 +832,16 @@ fn trust_check(
 
 /// Checks every receipt: its checkpoint's signature by a log named in the bundle (each
 /// distinct checkpoint once), and the entry's inclusion.
-fn check_receipts(report: &mut Report, bundle: &Bundle, items: &[Item<'_>]) {
+fn check_receipts(
+    report: &mut Report,
+    bundle: &Bundle,
+    items: &[Item<'_>],
+    canonical: &[Canonical],
+) {
     let mut checkpoints: BTreeMap<&str, Result<VerifiedCheckpoint, String>> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut sizes = BTreeSet::new();
-    for item in items {
+    for (item, canonical) in items.iter().zip(canonical) {
         let (role, logged) = (item.role, item.logged);
         let note = logged.receipt.checkpoint.as_str();
         let verified = checkpoints.entry(note).or_insert_with(|| {
@@ -836,7 +869,7 @@ fn check_receipts(report: &mut Report, bundle: &Bundle, items: &[Item<'_>]) {
                 logged.time
             ));
         }
-        let entry = logged.entry_bytes();
+        let entry = entry_bytes_of_canonical(&logged.kind, logged.time, canonical.bytes());
         match merkle::verify_inclusion(
             &merkle::leaf_hash(&entry),
             logged.receipt.index,

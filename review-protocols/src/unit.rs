@@ -182,7 +182,11 @@ impl FromStr for Decimal {
         if int.len() + frac.len() > 30 || exponent.unsigned_abs() > 30 {
             return Err(UnitError::TooPrecise(text.to_owned()));
         }
-        let mut mantissa: i128 = format!("{int}{frac}").parse().unwrap_or(0);
+        // At most 30 digits: fits an i128.
+        let mut mantissa = int
+            .bytes()
+            .chain(frac.bytes())
+            .fold(0i128, |m, digit| m * 10 + i128::from(digit - b'0'));
         if negative {
             mantissa = -mantissa;
         }
@@ -342,13 +346,11 @@ impl FromStr for Unit {
     fn from_str(text: &str) -> Result<Self, UnitError> {
         // Parsed for every measured value of every attestation: no allocation unless
         // the text spells "ohm".
+        // "ohm" is read as "Ω", which BASE_UNITS lists before "ohm".
         let normalized: std::borrow::Cow<'_, str> = if text.contains("ohm") {
             text.replace("ohm", "Ω").into()
         } else {
             text.into()
-        };
-        let is = |candidate: &str, base: &str| {
-            candidate == base || (base.contains("ohm") && candidate == base.replace("ohm", "Ω"))
         };
         let unit = |dimension, exponent, factor| Unit {
             symbol: text.to_owned(),
@@ -358,7 +360,7 @@ impl FromStr for Unit {
         };
         // Whole symbols first, so that `m` is metres, `min` minutes and `mV` millivolts.
         for &(base, dimension, _, factor) in BASE_UNITS {
-            if is(&normalized, base) {
+            if normalized == base {
                 return Ok(unit(dimension, 0, factor));
             }
         }
@@ -367,7 +369,7 @@ impl FromStr for Unit {
                 continue;
             };
             for &(base, dimension, prefixable, factor) in BASE_UNITS {
-                if prefixable && is(rest, base) {
+                if prefixable && rest == base {
                     return Ok(unit(dimension, exponent, factor));
                 }
             }

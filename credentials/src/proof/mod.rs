@@ -11,6 +11,7 @@
 //! [`prepare`] does every check except the signature equation and yields [`Prepared`]
 //! proofs; [`check_signatures`] then verifies their signatures together.
 
+pub mod batch;
 mod chain;
 mod transform;
 
@@ -416,6 +417,16 @@ pub fn prepare(
     document: &Json<'_>,
     options: &VerifyProofOptions<'_>,
 ) -> Result<Vec<PreparedProof>, ProofError> {
+    prepare_canonical(document, options, None)
+}
+
+/// [`prepare`] with the document's canonical form already written by the caller (see
+/// [`crate::jcs::Canonical`]); it must be the canonical form of `document`.
+pub fn prepare_canonical(
+    document: &Json<'_>,
+    options: &VerifyProofOptions<'_>,
+    canonical: Option<&crate::jcs::Canonical>,
+) -> Result<Vec<PreparedProof>, ProofError> {
     if document.as_object().is_none() {
         return Err(ProofError::NotAMap {
             what: "the document",
@@ -426,7 +437,7 @@ pub fn prepare(
     Ok(proofs
         .iter()
         .enumerate()
-        .map(|(index, proof)| prepare_one(document, &proofs, index, proof, options))
+        .map(|(index, proof)| prepare_one(document, &proofs, index, proof, options, canonical))
         .collect())
 }
 
@@ -447,6 +458,7 @@ fn prepare_one(
     index: usize,
     proof: &Json<'_>,
     options: &VerifyProofOptions<'_>,
+    canonical: Option<&crate::jcs::Canonical>,
 ) -> PreparedProof {
     let mut partial = Partial::default();
     let result = (|| {
@@ -509,7 +521,7 @@ fn prepare_one(
         }
         let signature = decode_proof_value(&required_str(proof, "proofValue")?)?;
         let previous = chain::matching_proofs(proofs, index, &previous_proof)?;
-        let hash_data = transform::hash_data(document, proof, previous, &suite, options.contexts)?;
+        let hash_data = transform::hash_data(document, proof, previous, &suite, options.contexts, canonical)?;
         Ok(Prepared {
             index,
             id,
@@ -601,10 +613,11 @@ pub fn verify_signatures(prepared: &[Prepared]) -> Vec<bool> {
 
 fn verify_signature_refs(prepared: &[&Prepared]) -> Vec<bool> {
     if prepared.len() > 1 {
-        let messages: Vec<&[u8]> = prepared.iter().map(|p| &p.hash_data[..]).collect();
-        let signatures: Vec<Signature> = prepared.iter().map(|p| p.signature).collect();
-        let keys: Vec<VerifyingKey> = prepared.iter().map(|p| p.method.key).collect();
-        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        let items: Vec<batch::Signed<'_>> = prepared
+            .iter()
+            .map(|p| (&p.hash_data[..], &p.signature, &p.method.key))
+            .collect();
+        if batch::verify(&items) {
             return vec![true; prepared.len()];
         }
     }
@@ -707,6 +720,7 @@ pub fn sign(
             previous,
             &options.cryptosuite,
             contexts,
+            None,
         )?
     };
     let signature = key.sign(&hash_data);

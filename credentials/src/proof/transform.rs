@@ -68,6 +68,7 @@ pub(crate) fn hash_data(
     previous: Option<Vec<&Json<'_>>>,
     suite: &Cryptosuite,
     contexts: &Contexts,
+    canonical: Option<&jcs::Canonical>,
 ) -> Result<[u8; 64], ProofError> {
     let (Some(document), Some(proof)) = (document.as_object(), proof.as_object()) else {
         return Err(ProofError::NotAMap {
@@ -101,6 +102,26 @@ pub(crate) fn hash_data(
                     .map(|(k, v)| (k, v)),
                 &mut proof_bytes,
             );
+            // The caller's canonical form serves when the unsecured document is the
+            // document without `proof` and its `@context` is not replaced.
+            let same_context = proof_context.is_none_or(|c| {
+                document
+                    .iter()
+                    .find(|(k, _)| k.eq_str("@context"))
+                    .is_some_and(|(_, v)| v.json_eq(c))
+            });
+            if let Some(canonical) = canonical.filter(|c| c.has_proof()) {
+                if previous.is_none() && same_context {
+                    let mut out = [0u8; 64];
+                    out[..32].copy_from_slice(&Sha256::digest(&proof_bytes));
+                    let mut hasher = Sha256::new();
+                    for part in canonical.without_proof() {
+                        hasher.update(part);
+                    }
+                    out[32..].copy_from_slice(&hasher.finalize());
+                    return Ok(out);
+                }
+            }
             let mut document_bytes = Vec::with_capacity(2048);
             let members = document.iter().filter_map(|(k, v)| {
                 if k.eq_str("proof") {
