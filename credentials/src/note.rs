@@ -401,6 +401,26 @@ impl Note {
         self.signatures.push(new);
     }
 
+    /// The signatures by `key`, an Ed25519 note key, left for the caller to check (in a
+    /// batch with others): each signs the note's text. `None` for a cosigner key, whose
+    /// signatures sign another message.
+    pub fn ed25519_signatures_by(&self, key: &VerifierKey) -> Option<Vec<Signature>> {
+        if key.kind != SignatureType::Ed25519 {
+            return None;
+        }
+        Some(
+            self.signatures
+                .iter()
+                .filter(|s| s.name == key.name && s.key_id == key.id)
+                .map(|s| {
+                    // A wrong length can never verify: the all-zero signature stands in.
+                    Signature::from_slice(&s.signature)
+                        .unwrap_or_else(|_| Signature::from_bytes(&[0; 64]))
+                })
+                .collect(),
+        )
+    }
+
     /// Checks the signatures by the given keys: every such signature must verify and at
     /// least one must be present. Signatures by other keys are ignored.
     pub fn open(&self, keys: &[VerifierKey]) -> Result<Opened, NoteError> {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::jcs::Canonical;
 use crate::json::{Json, JsonError, JsonStr};
 use crate::jsonld::{self, Contexts, JsonLdError};
+use crate::proof::batch::Signed;
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
 };
@@ -171,7 +172,7 @@ pub fn verify_credentials(items: &[(&Value, VerifyOptions<'_>)]) -> Vec<Verifica
             canonical: None,
         })
         .collect();
-    verify_shared_credentials(&shared)
+    verify_shared_credentials(&shared, &[]).0
 }
 
 /// One credential for [`verify_shared_credentials`].
@@ -186,8 +187,13 @@ pub struct SharedCredential<'a> {
     pub canonical: Option<&'a Canonical>,
 }
 
-/// [`verify_credentials`] over shared documents, some perhaps already canonicalized.
-pub fn verify_shared_credentials(items: &[SharedCredential<'_>]) -> Vec<Verification> {
+/// [`verify_credentials`] over shared documents, some perhaps already canonicalized, with
+/// the `also` signatures (a bundle's checkpoints') in the same Ed25519 batch. Returns one
+/// verification per credential, and whether each of `also` verified.
+pub fn verify_shared_credentials(
+    items: &[SharedCredential<'_>],
+    also: &[Signed<'_>],
+) -> (Vec<Verification>, Vec<bool>) {
     let purpose = ProofPurpose::AssertionMethod;
     let mut started = Vec::with_capacity(items.len());
     let mut prepared = Vec::with_capacity(items.len());
@@ -231,13 +237,21 @@ pub fn verify_shared_credentials(items: &[SharedCredential<'_>]) -> Vec<Verifica
             }
         }
     }
-    let checked = proof::check_signatures_of_many(prepared);
-    items
+    let (checked, also) = proof::check_signatures_of_many(prepared, also);
+    let verifications = items
         .iter()
         .zip(started)
         .zip(checked)
         .map(
-            |((SharedCredential { document, options, .. }, (mut report, sound, error)), results)| {
+            |(
+                (
+                    SharedCredential {
+                        document, options, ..
+                    },
+                    (mut report, sound, error),
+                ),
+                results,
+            )| {
                 let proofs = match error {
                     Some(e) => {
                         report.fail("proof", format!("{e} [{}]", e.code()));
@@ -268,7 +282,8 @@ pub fn verify_shared_credentials(items: &[SharedCredential<'_>]) -> Vec<Verifica
                 Verification { report, credential }
             },
         )
-        .collect()
+        .collect();
+    (verifications, also)
 }
 
 /// Whether every proof of `document` is an `eddsa-jcs-2022` proof of a proof set (no

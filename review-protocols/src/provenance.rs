@@ -22,10 +22,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use guildmark_credentials::checkpoint::{verify_checkpoint, VerifiedCheckpoint};
+use guildmark_credentials::checkpoint::{open_checkpoint, Checkpoint, UncheckedCheckpoint};
 use guildmark_credentials::jcs::{self, Canonical};
 use guildmark_credentials::merkle;
 use guildmark_credentials::note::VerifierKey;
+use guildmark_credentials::proof::batch::Signed;
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::report::{DocumentKind, Outcome, Report};
 use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
@@ -341,7 +342,13 @@ pub fn verify_bundle(
         .iter()
         .map(|item| Canonical::of(&item.logged.credential))
         .collect();
-    check_receipts(&mut report, bundle, &items, &canonical);
+    // The checkpoints' log signatures go in the credentials' batch.
+    let checkpoints = open_checkpoints(bundle, &items);
+    let also: Vec<Signed<'_>> = checkpoints
+        .values()
+        .filter_map(|c| c.as_ref().ok())
+        .flat_map(UncheckedCheckpoint::signed)
+        .collect();
 
     let keys = KnownKeys::default();
     let shared: Vec<SharedCredential<'_>> = items
@@ -359,7 +366,15 @@ pub fn verify_bundle(
             }
         })
         .collect();
-    let verifications = verify_shared_credentials(&shared);
+    let (verifications, also_verified) = verify_shared_credentials(&shared, &also);
+    check_receipts(
+        &mut report,
+        bundle,
+        &items,
+        &canonical,
+        checkpoints,
+        also_verified,
+    );
 
     let mut failed_signatures = Vec::new();
     let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
@@ -830,21 +845,16 @@ fn trust_check(
     }
 }
 
-/// Checks every receipt: its checkpoint's signature by a log named in the bundle (each
-/// distinct checkpoint once), and the entry's inclusion.
-fn check_receipts(
-    report: &mut Report,
-    bundle: &Bundle,
-    items: &[Item<'_>],
-    canonical: &[Canonical],
-) {
-    let mut checkpoints: BTreeMap<&str, Result<VerifiedCheckpoint, String>> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let mut sizes = BTreeSet::new();
-    for (item, canonical) in items.iter().zip(canonical) {
-        let (role, logged) = (item.role, item.logged);
-        let note = logged.receipt.checkpoint.as_str();
-        let verified = checkpoints.entry(note).or_insert_with(|| {
+/// Every distinct checkpoint the items' receipts lead to, read and matched to its log's
+/// key in the bundle, its signatures left for the batch.
+fn open_checkpoints<'b>(
+    bundle: &'b Bundle,
+    items: &[Item<'b>],
+) -> BTreeMap<&'b str, Result<UncheckedCheckpoint, String>> {
+    let mut checkpoints = BTreeMap::new();
+    for item in items {
+        let note = item.logged.receipt.checkpoint.as_str();
+        checkpoints.entry(note).or_insert_with(|| {
             let origin = note.lines().next().unwrap_or_default();
             let key = bundle
                 .logs
@@ -853,9 +863,45 @@ fn check_receipts(
                 .ok_or_else(|| {
                     format!("its checkpoint is from {origin:?}, a log the bundle names no key for")
                 })?;
-            verify_checkpoint(note, key, &[]).map_err(|e| e.to_string())
+            open_checkpoint(note, key).map_err(|e| e.to_string())
         });
-        let checkpoint = match verified {
+    }
+    checkpoints
+}
+
+/// Checks every receipt: its checkpoint's signature by a log named in the bundle (each
+/// distinct checkpoint once; `verified` says, in `checkpoints`' order, whether each of
+/// their signatures held in the batch), and the entry's inclusion.
+fn check_receipts(
+    report: &mut Report,
+    bundle: &Bundle,
+    items: &[Item<'_>],
+    canonical: &[Canonical],
+    checkpoints: BTreeMap<&str, Result<UncheckedCheckpoint, String>>,
+    verified: Vec<bool>,
+) {
+    let mut verified = verified.into_iter();
+    let checkpoints: BTreeMap<&str, Result<Checkpoint, String>> = checkpoints
+        .into_iter()
+        .map(|(note, opened)| {
+            let checked = opened.and_then(|c| {
+                let signatures = c.signed().len();
+                // Consume all of this checkpoint's verdicts before looking at them.
+                let verdicts: Vec<bool> = verified.by_ref().take(signatures).collect();
+                if verdicts.iter().all(|ok| *ok) {
+                    Ok(c.checkpoint)
+                } else {
+                    Err("its checkpoint's signature by the log key does not verify".to_owned())
+                }
+            });
+            (note, checked)
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let mut sizes = BTreeSet::new();
+    for (item, canonical) in items.iter().zip(canonical) {
+        let (role, logged) = (item.role, item.logged);
+        let checkpoint = match &checkpoints[logged.receipt.checkpoint.as_str()] {
             Ok(c) => c,
             Err(e) => {
                 failures.push(format!("{}: {e}", role.name()));
@@ -873,15 +919,12 @@ fn check_receipts(
         match merkle::verify_inclusion(
             &merkle::leaf_hash(&entry),
             logged.receipt.index,
-            checkpoint.checkpoint.size,
+            checkpoint.size,
             &logged.receipt.proof,
-            &checkpoint.checkpoint.root,
+            &checkpoint.root,
         ) {
             Ok(()) => {
-                sizes.insert((
-                    checkpoint.checkpoint.origin.clone(),
-                    checkpoint.checkpoint.size,
-                ));
+                sizes.insert((checkpoint.origin.clone(), checkpoint.size));
             }
             Err(e) => failures.push(format!(
                 "{}: entry {} is not in the log: {e}",

@@ -105,7 +105,10 @@ mod tests {
     fn accepts_what_ed25519_dalek_accepts_with_shared_and_distinct_keys() {
         for (keys, count) in [(1, 1), (1, 5), (3, 12), (12, 12), (5, 40)] {
             let (k, m, s) = signed(keys, count);
-            assert!(verify(&items(&k, &m, &s)), "{keys} keys, {count} signatures");
+            assert!(
+                verify(&items(&k, &m, &s)),
+                "{keys} keys, {count} signatures"
+            );
             let refs: Vec<&[u8]> = m.iter().map(|m| &m[..]).collect();
             assert!(ed25519_dalek::verify_batch(&refs, &s, &k).is_ok());
         }

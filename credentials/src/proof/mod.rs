@@ -521,7 +521,14 @@ fn prepare_one(
         }
         let signature = decode_proof_value(&required_str(proof, "proofValue")?)?;
         let previous = chain::matching_proofs(proofs, index, &previous_proof)?;
-        let hash_data = transform::hash_data(document, proof, previous, &suite, options.contexts, canonical)?;
+        let hash_data = transform::hash_data(
+            document,
+            proof,
+            previous,
+            &suite,
+            options.contexts,
+            canonical,
+        )?;
         Ok(Prepared {
             index,
             id,
@@ -548,14 +555,19 @@ fn prepare_one(
 /// fails, each signature is checked alone so that the report says which one is bad. A
 /// proof that chains to a failed proof fails too.
 pub fn check_signatures(prepared: Vec<PreparedProof>) -> Vec<ProofResult> {
-    check_signatures_of_many(vec![prepared])
+    check_signatures_of_many(vec![prepared], &[])
+        .0
         .pop()
         .unwrap_or_default()
 }
 
 /// [`check_signatures`] for several documents at once, with one batch verification over
-/// all their signatures (a provenance bundle's credentials); one result list per document.
-pub fn check_signatures_of_many(documents: Vec<Vec<PreparedProof>>) -> Vec<Vec<ProofResult>> {
+/// all their signatures (a provenance bundle's credentials) and the `also` signatures
+/// (its checkpoints'); one result list per document, and whether each of `also` verified.
+pub fn check_signatures_of_many(
+    documents: Vec<Vec<PreparedProof>>,
+    also: &[batch::Signed<'_>],
+) -> (Vec<Vec<ProofResult>>, Vec<bool>) {
     let mut oks: Vec<Vec<Prepared>> = Vec::with_capacity(documents.len());
     let mut results: Vec<Vec<ProofResult>> = Vec::with_capacity(documents.len());
     for prepared in documents {
@@ -583,8 +595,13 @@ pub fn check_signatures_of_many(documents: Vec<Vec<PreparedProof>>) -> Vec<Vec<P
         oks.push(ok);
         results.push(refused);
     }
-    let all: Vec<&Prepared> = oks.iter().flatten().collect();
-    let mut verdicts = verify_signature_refs(&all).into_iter();
+    let all: Vec<batch::Signed<'_>> = oks
+        .iter()
+        .flatten()
+        .map(|p| (&p.hash_data[..], &p.signature, &p.method.key))
+        .chain(also.iter().copied())
+        .collect();
+    let mut verdicts = verify_signed(&all).into_iter();
     for (ok, results) in oks.iter().zip(results.iter_mut()) {
         for p in ok {
             let verdict = verdicts.next().unwrap_or(false);
@@ -603,29 +620,28 @@ pub fn check_signatures_of_many(documents: Vec<Vec<PreparedProof>>) -> Vec<Vec<P
         results.sort_by_key(|r| r.index);
         chain::propagate_failures(ok, results);
     }
-    results
+    (results, verdicts.collect())
 }
 
 /// Checks a list of prepared signatures; `true` where the signature verifies.
 pub fn verify_signatures(prepared: &[Prepared]) -> Vec<bool> {
-    verify_signature_refs(&prepared.iter().collect::<Vec<_>>())
+    let items: Vec<batch::Signed<'_>> = prepared
+        .iter()
+        .map(|p| (&p.hash_data[..], &p.signature, &p.method.key))
+        .collect();
+    verify_signed(&items)
 }
 
-fn verify_signature_refs(prepared: &[&Prepared]) -> Vec<bool> {
-    if prepared.len() > 1 {
-        let items: Vec<batch::Signed<'_>> = prepared
-            .iter()
-            .map(|p| (&p.hash_data[..], &p.signature, &p.method.key))
-            .collect();
-        if batch::verify(&items) {
-            return vec![true; prepared.len()];
-        }
+/// One batch for all; if it fails, each alone, so that the report says which is bad.
+fn verify_signed(items: &[batch::Signed<'_>]) -> Vec<bool> {
+    if items.len() > 1 && batch::verify(items) {
+        return vec![true; items.len()];
     }
-    prepared
+    items
         .iter()
-        .map(|p| {
+        .map(|(message, signature, key)| {
             use ed25519_dalek::Verifier as _;
-            p.method.key.verify(&p.hash_data, &p.signature).is_ok()
+            key.verify(message, signature).is_ok()
         })
         .collect()
 }

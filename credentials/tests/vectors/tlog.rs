@@ -4,12 +4,15 @@
 
 use crate::common::{read_json, read_text, vectors, Mismatches};
 use base64::Engine as _;
-use guildmark_credentials::checkpoint::{check_consistency, verify_checkpoint, Checkpoint};
+use guildmark_credentials::checkpoint::{
+    check_consistency, open_checkpoint, verify_checkpoint, Checkpoint, UncheckedCheckpoint,
+};
 use guildmark_credentials::merkle::{
     consistency_proof, inclusion_proof, leaf_hash, root_of, verify_consistency, verify_inclusion,
     Hash, SubtreeHashes,
 };
 use guildmark_credentials::note::{Note, NoteSigner, VerifierKey};
+use guildmark_credentials::proof::batch::{self, Signed};
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::tile::{Tile, TileKind};
 use guildmark_credentials::KeyPair;
@@ -767,4 +770,46 @@ fn tessera_log_checkpoints_and_proofs() {
         }
     }
     m.finish(16 + 16 * 17 / 2);
+}
+
+/// Checkpoints opened for a batch (their log signatures checked with other signatures)
+/// hold exactly when `verify_checkpoint` says they do.
+#[test]
+fn checkpoints_checked_in_one_batch_agree_with_one_by_one() {
+    let d = read_json(&format!("{TLOG}/tessera_testdata_log.json"));
+    let vkey: VerifierKey = d["log_vkey"].as_str().unwrap().parse().unwrap();
+    let texts: Vec<String> = (0..=15)
+        .map(|size| read_text(&format!("{TLOG}/tessera_testdata_log/checkpoint.{size}")))
+        .collect();
+    let opened: Vec<UncheckedCheckpoint> = texts
+        .iter()
+        .map(|t| open_checkpoint(t, &vkey).unwrap())
+        .collect();
+    let signed: Vec<Signed<'_>> = opened.iter().flat_map(|c| c.signed()).collect();
+    assert_eq!(signed.len(), texts.len());
+    assert!(batch::verify(&signed));
+    for (text, checkpoint) in texts.iter().zip(&opened) {
+        assert_eq!(
+            checkpoint.checkpoint,
+            verify_checkpoint(text, &vkey, &[]).unwrap().checkpoint
+        );
+    }
+
+    // The same note with another tree size: it still opens, but its signature fails,
+    // in the batch as one by one.
+    let text = &texts[5];
+    let tampered = text.replacen("\n5\n", "\n6\n", 1);
+    assert_ne!(&tampered, text);
+    assert!(verify_checkpoint(&tampered, &vkey, &[]).is_err());
+    let forged = open_checkpoint(&tampered, &vkey).unwrap();
+    let mut signed: Vec<Signed<'_>> = opened.iter().flat_map(|c| c.signed()).collect();
+    signed.extend(forged.signed());
+    assert!(!batch::verify(&signed));
+
+    // Another log's key: refused before any signature is checked.
+    let other: VerifierKey =
+        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+            .parse()
+            .unwrap();
+    assert!(open_checkpoint(text, &other).is_err());
 }

@@ -130,7 +130,7 @@ pub(super) fn judge<'a>(
                 format!("unit {serial:?} is not in the batch"),
             );
         } else if units
-            .insert(serial.as_str(), UnitRecord::default())
+            .insert(serial.as_str(), UnitRecord::new(protocol.steps.len()))
             .is_some()
         {
             finding(Rule::Sampling, format!("unit {serial:?} is listed twice"));
@@ -160,7 +160,7 @@ pub(super) fn judge<'a>(
             }
             continue;
         };
-        let Some(step) = protocol.step(&result.step) else {
+        let Some(position) = protocol.steps.iter().position(|s| s.id == result.step) else {
             finding(
                 Rule::Results,
                 format!(
@@ -170,6 +170,7 @@ pub(super) fn judge<'a>(
             );
             continue;
         };
+        let step = &protocol.steps[position];
         let judged = match step.accepts(&result.recorded) {
             Ok(within) => {
                 // Described only when it is a finding: this runs for every result.
@@ -191,7 +192,7 @@ pub(super) fn judge<'a>(
             }
         };
         if let Some((within, why)) = judged {
-            unit.recorded.insert(step.id.as_str());
+            unit.recorded[position] = true;
             if !within {
                 unit.failures.push((step.id.as_str(), step.critical, why));
             }
@@ -205,8 +206,9 @@ pub(super) fn judge<'a>(
         let missing: Vec<&str> = protocol
             .steps
             .iter()
-            .filter(|s| s.required && !unit.recorded.contains(s.id.as_str()))
-            .map(|s| s.id.as_str())
+            .zip(&unit.recorded)
+            .filter(|(s, recorded)| s.required && !**recorded)
+            .map(|(s, _)| s.id.as_str())
             .collect();
         if !missing.is_empty() {
             incomplete = true;
@@ -276,8 +278,17 @@ pub(super) fn judge<'a>(
 }
 
 /// What was recorded on one unit.
-#[derive(Default)]
 struct UnitRecord<'a> {
-    recorded: BTreeSet<&'a str>,
+    /// Per protocol step, in order: whether it has a result.
+    recorded: Vec<bool>,
     failures: Vec<(&'a str, bool, String)>,
+}
+
+impl UnitRecord<'_> {
+    fn new(steps: usize) -> Self {
+        UnitRecord {
+            recorded: vec![false; steps],
+            failures: Vec::new(),
+        }
+    }
 }

@@ -453,6 +453,7 @@ async fn batches_are_reviewed_and_their_provenance_verifies_offline() {
 /// receipts) and checks that verification then fails, at a sample of positions
 /// (`GUILDMARK_FLIP_POSITIONS`, default 400; `all` for every position).
 fn flipping_any_signed_byte_fails(bundle: &[u8]) {
+    use base64::Engine as _;
     use guildmark_review_protocols::provenance::{verify_bundle, Bundle};
     let value: Value = serde_json::from_slice(bundle).unwrap();
     let mut spans = Vec::new();
@@ -495,6 +496,35 @@ fn flipping_any_signed_byte_fails(bundle: &[u8]) {
         positions.len()
     );
     assert!(checked >= wanted.min(positions.len()) / 2);
+
+    // A checkpoint whose log signature is forged (its signatures are checked in the
+    // credentials' batch): the receipts fail, the credentials' own signatures still pass.
+    let mut forged: Bundle = serde_json::from_slice(bundle).unwrap();
+    let note = forged.attestations[0].receipt.checkpoint.clone();
+    let signature_line = note.trim_end().rsplit('\n').next().unwrap();
+    let (head, encoded) = signature_line.rsplit_once(' ').unwrap();
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    *bytes.last_mut().unwrap() ^= 0x01;
+    let reencoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    forged.attestations[0].receipt.checkpoint =
+        note.replace(signature_line, &format!("{head} {reencoded}"));
+    let report = verify_bundle(&forged, None, &contexts, now).report;
+    assert!(!report.verified);
+    let receipts = report.check("receipts").unwrap();
+    assert_eq!(receipts.outcome, guildmark_credentials::Outcome::Failed);
+    assert!(
+        receipts
+            .reason
+            .contains("attestations[0]: its checkpoint's signature by the log key does not verify"),
+        "{}",
+        receipts.reason
+    );
+    assert_eq!(
+        report.check("signatures").unwrap().outcome,
+        guildmark_credentials::Outcome::Passed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
