@@ -3,7 +3,8 @@
 //! for the ledger's acknowledgement). Prints throughput and latency percentiles.
 //!
 //! `cargo bench -p guildmark-server --bench issuance` (GUILDMARK_BENCH_SECONDS, default
-//! 10; GUILDMARK_BENCH_CLIENTS, default 64). Client and server share this machine's cores.
+//! 10; GUILDMARK_BENCH_CLIENTS, default 64; GUILDMARK_BENCH_POOL_MS, the ledger's pool
+//! window, default 2 as in `serve`). Client and server share this machine's cores.
 
 #[path = "support/node_process.rs"]
 mod node_process;
@@ -39,7 +40,8 @@ async fn post(
 fn main() {
     let seconds = env("GUILDMARK_BENCH_SECONDS", 10);
     let clients = env("GUILDMARK_BENCH_CLIENTS", 64) as usize;
-    let node = NodeProcess::start(&[]);
+    let window = env("GUILDMARK_BENCH_POOL_MS", 2).to_string();
+    let node = NodeProcess::start(&["--pool-window-ms", &window]);
     let base = node.base.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
