@@ -41,10 +41,21 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
+            // Most objects are small: sort their members on the stack.
+            let mut small = [("", &NULL); SMALL_OBJECT];
+            let mut large = Vec::new();
+            let sorted: &mut [(&str, &Value)] = if map.len() <= SMALL_OBJECT {
+                for (slot, (name, value)) in small.iter_mut().zip(map) {
+                    *slot = (name, value);
+                }
+                &mut small[..map.len()]
+            } else {
+                large.extend(map.iter().map(|(name, value)| (name.as_str(), value)));
+                &mut large
+            };
             sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
             out.push(b'{');
-            for (i, (name, value)) in sorted.into_iter().enumerate() {
+            for (i, (name, value)) in sorted.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -56,6 +67,11 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
     }
 }
+
+/// Objects up to this many members are sorted without an allocation.
+const SMALL_OBJECT: usize = 16;
+
+static NULL: Value = Value::Null;
 
 /// A document's canonical bytes, with where its top-level `proof` member sits: the same
 /// bytes then serve as "the document" (a ledger entry's payload) and, with that span cut
@@ -181,11 +197,29 @@ pub fn write_members<'v, 'a: 'v>(
 
 /// Orders member names by their UTF-16 code units (RFC 8785 §3.2.3).
 fn compare_names(a: &str, b: &str) -> Ordering {
-    // For ASCII (nearly every name in a credential) byte order is UTF-16 order.
-    if a.is_ascii() && b.is_ascii() {
-        return a.as_bytes().cmp(b.as_bytes());
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    match x.iter().zip(y).position(|(p, q)| p != q) {
+        // One is a prefix of the other: the shorter comes first, in any encoding.
+        None => x.len().cmp(&y.len()),
+        // An ASCII byte where they differ starts a character in both (the prefixes are
+        // equal), and ASCII sorts before everything else in UTF-8 and UTF-16 alike.
+        Some(i) if x[i] < 0x80 || y[i] < 0x80 => x[i].cmp(&y[i]),
+        // Beyond the BMP, UTF-16 order is not code point order.
+        Some(_) => a.encode_utf16().cmp(b.encode_utf16()),
     }
-    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// Whether a string needs an escape in JSON: a quote, a backslash or a control
+/// character. Checked 16 bytes at a time without early exit, which vectorizes.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in chunks.by_ref() {
+        if chunk.iter().fold(false, |any, &b| any | special(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| special(b))
 }
 
 fn write_str(s: &JsonStr<'_>, out: &mut Vec<u8>) {
@@ -222,7 +256,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     // Nearly every string needs no escape: copy it whole.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -449,8 +483,40 @@ mod tests {
             })
         }
 
+        /// Names drawn from characters around the points where UTF-8, UTF-16 and code
+        /// point order disagree, so that pairs often share prefixes.
+        fn name() -> impl Strategy<Value = String> {
+            let chars = prop::sample::select(vec![
+                'a',
+                'b',
+                '\u{7f}',
+                '\u{80}',
+                '\u{e9}',
+                '\u{7ff}',
+                '\u{800}',
+                '\u{d7ff}',
+                '\u{e000}',
+                '\u{fb33}',
+                '\u{ffff}',
+                '\u{10000}',
+                '\u{1f600}',
+                '\u{10ffff}',
+            ]);
+            prop::collection::vec(chars, 0..4).prop_map(|c| c.into_iter().collect())
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn names_compare_as_utf16_code_units(prefix in name(), a in name(), b in name()) {
+                let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+                prop_assert_eq!(
+                    super::compare_names(&a, &b),
+                    a.encode_utf16().cmp(b.encode_utf16()),
+                    "{:?} vs {:?}", a, b
+                );
+            }
+
             #[test]
             fn matches_serde_jcs(value in json()) {
                 let ours = canonicalize(&value);

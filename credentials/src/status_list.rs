@@ -199,7 +199,8 @@ impl Bitstring {
     pub fn decode(encoded: &str) -> Result<Self, StatusListError> {
         let compressed = multibase::decode_base64url(encoded)
             .map_err(|e| malformed("encodedList", e.to_string()))?;
-        let mut bytes = Vec::new();
+        // Lists are at least 16 KiB (131,072 bits) decompressed: no regrowing to get there.
+        let mut bytes = Vec::with_capacity(MIN_ENTRIES / 8 + 1);
         GzDecoder::new(compressed.as_slice())
             .take((MAX_BITS / 8 + 1) as u64)
             .read_to_end(&mut bytes)

@@ -65,8 +65,8 @@ pub enum Recorded {
 }
 
 /// One step's result on one sampled unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawResult", into = "RawResult")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RawResult")]
 pub struct StepResult {
     /// The unit's serial number.
     pub serial: String,
@@ -77,8 +77,7 @@ pub struct StepResult {
 }
 
 /// The JSON form: exactly one of `value`, `passed`, `note`.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct RawResult {
     serial: String,
     step: String,
@@ -90,25 +89,72 @@ struct RawResult {
     note: Option<String>,
 }
 
-impl TryFrom<RawResult> for StepResult {
-    type Error = String;
-    fn try_from(raw: RawResult) -> Result<Self, String> {
-        let recorded = match (raw.value, raw.passed, raw.note) {
-            (Some(q), None, None) => Recorded::Measured(q),
-            (None, Some(b), None) => Recorded::Checked(b),
-            (None, None, Some(n)) => Recorded::Noted(n),
-            _ => {
-                return Err(format!(
-                    "the result of step {:?} on {:?} needs exactly one of value, passed, note",
-                    raw.step, raw.serial
-                ))
+/// The JSON form's member names.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum ResultField {
+    Serial,
+    Step,
+    Value,
+    Passed,
+    Note,
+}
+
+/// Reads the JSON form straight into a [`StepResult`] (every result of every attestation
+/// passes through here).
+impl<'de> Deserialize<'de> for StepResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StepResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a result: serial, step and one of value, passed, note")
             }
-        };
-        Ok(StepResult {
-            serial: raw.serial,
-            step: raw.step,
-            recorded,
-        })
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StepResult, A::Error> {
+                use serde::de::Error;
+                let (mut serial, mut step, mut recorded, mut given) = (None, None, None, 0);
+                while let Some(field) = map.next_key()? {
+                    let (name, duplicate) = match field {
+                        ResultField::Serial => ("serial", serial.replace(map.next_value()?)),
+                        ResultField::Step => ("step", step.replace(map.next_value()?)),
+                        ResultField::Value => {
+                            recorded = Some(Recorded::Measured(map.next_value()?));
+                            given += 1;
+                            continue;
+                        }
+                        ResultField::Passed => {
+                            recorded = Some(Recorded::Checked(map.next_value()?));
+                            given += 1;
+                            continue;
+                        }
+                        ResultField::Note => {
+                            recorded = Some(Recorded::Noted(map.next_value()?));
+                            given += 1;
+                            continue;
+                        }
+                    };
+                    if duplicate.is_some() {
+                        return Err(A::Error::duplicate_field(name));
+                    }
+                }
+                let serial: String = serial.ok_or_else(|| A::Error::missing_field("serial"))?;
+                let step: String = step.ok_or_else(|| A::Error::missing_field("step"))?;
+                let (Some(recorded), 1) = (recorded, given) else {
+                    return Err(A::Error::custom(format!(
+                        "the result of step {step:?} on {serial:?} needs exactly one of value, passed, note"
+                    )));
+                };
+                Ok(StepResult {
+                    serial,
+                    step,
+                    recorded,
+                })
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 
@@ -440,4 +486,80 @@ fn qualification(
         })
         .collect();
     Ok((achievement, identities))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<StepResult, String> {
+        // The API reads results from text, evaluation from a parsed credential: both
+        // must agree.
+        let from_text = serde_json::from_str::<StepResult>(text).map_err(|e| e.to_string());
+        let value: Value = serde_json::from_str(text).unwrap();
+        let from_value = StepResult::deserialize(&value).map_err(|e| e.to_string());
+        assert_eq!(from_text.is_ok(), from_value.is_ok(), "{text}");
+        from_value
+    }
+
+    #[test]
+    fn a_result_has_a_serial_a_step_and_exactly_one_record() {
+        let measured = read(r#"{"serial": "A-1", "step": "v", "value": "14.4 V"}"#).unwrap();
+        assert_eq!(
+            measured.recorded,
+            Recorded::Measured("14.4 V".parse().unwrap())
+        );
+        let checked = read(r#"{"step": "c", "passed": false, "serial": "A-1"}"#).unwrap();
+        assert_eq!(checked.recorded, Recorded::Checked(false));
+        let noted = read(r#"{"serial": "A-1", "step": "n", "note": "clean"}"#).unwrap();
+        assert_eq!(noted.recorded, Recorded::Noted("clean".into()));
+        // Written back in the same form.
+        assert_eq!(
+            serde_json::to_value(&measured).unwrap(),
+            serde_json::json!({"serial": "A-1", "step": "v", "value": "14.4 V"})
+        );
+
+        for (bad, why) in [
+            (r#"{"serial": "A-1", "step": "v"}"#, "exactly one of"),
+            (
+                r#"{"serial": "A-1", "step": "v", "value": "1 V", "passed": true}"#,
+                "exactly one of",
+            ),
+            (
+                r#"{"serial": "A-1", "value": "1 V"}"#,
+                "missing field `step`",
+            ),
+            (r#"{"step": "v", "value": "1 V"}"#, "missing field `serial`"),
+            (
+                r#"{"serial": "A-1", "step": "v", "value": "1 V", "unit": "V"}"#,
+                "unknown field `unit`",
+            ),
+            (
+                r#"{"serial": "A-1", "step": "v", "value": "1 parsec"}"#,
+                "parsec",
+            ),
+            (
+                r#"{"serial": 7, "step": "v", "value": "1 V"}"#,
+                "invalid type",
+            ),
+        ] {
+            let error = read(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+        // A duplicate serial or step is refused when read from text (a parsed `Value`
+        // has already kept only the last).
+        let error = serde_json::from_str::<StepResult>(
+            r#"{"serial": "A-1", "serial": "A-2", "step": "v", "value": "1 V"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("duplicate field `serial`"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<StepResult>(
+            r#"{"serial": "A-1", "step": "v", "value": "1 V", "value": "2 V"}"#,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("exactly one of"), "{error}");
+    }
 }
