@@ -7,7 +7,7 @@
 //! status does not reveal which credential a verifier is checking. GZIP output is not
 //! canonical: compare decoded bits, never `encodedList` strings.
 
-use flate2::{read::GzDecoder, write::GzEncoder, Compression};
+use flate2::{bufread::GzDecoder, write::GzEncoder, Compression};
 use serde_json::{json, Map, Value};
 use std::io::{Read, Write};
 

@@ -294,10 +294,55 @@ const PREFIXES: &[(&str, i32)] = &[
     ("G", 9),
 ];
 
+/// A unit's symbol as written. Symbols are short, and one is read for every measured
+/// value of every attestation: kept inline, they cost no allocation.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Symbol {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<str>),
+}
+
+impl Symbol {
+    fn new(text: &str) -> Symbol {
+        match text.len() {
+            len @ 0..=22 => {
+                let mut bytes = [0; 22];
+                bytes[..len].copy_from_slice(text.as_bytes());
+                Symbol::Inline {
+                    len: len as u8,
+                    bytes,
+                }
+            }
+            _ => Symbol::Heap(text.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Symbol::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).expect("copied from a str")
+            }
+            Symbol::Heap(text) => text,
+        }
+    }
+}
+
+impl fmt::Debug for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A unit: a base unit with an optional SI prefix, e.g. `mA`, `kΩ`, `°C`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Unit {
-    symbol: String,
+    symbol: Symbol,
     dimension: Dimension,
     exponent: i32,
     factor: i64,
@@ -306,7 +351,7 @@ pub struct Unit {
 impl Unit {
     /// The unit as written.
     pub fn symbol(&self) -> &str {
-        &self.symbol
+        self.symbol.as_str()
     }
 
     /// Whether this is `%`.
@@ -320,8 +365,8 @@ impl Unit {
             Ok(())
         } else {
             Err(UnitError::Mismatch {
-                expected: other.symbol.clone(),
-                found: self.symbol.clone(),
+                expected: other.symbol().to_owned(),
+                found: self.symbol().to_owned(),
             })
         }
     }
@@ -353,7 +398,7 @@ impl FromStr for Unit {
             text.into()
         };
         let unit = |dimension, exponent, factor| Unit {
-            symbol: text.to_owned(),
+            symbol: Symbol::new(text),
             dimension,
             exponent,
             factor,
@@ -380,13 +425,13 @@ impl FromStr for Unit {
 
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.symbol)
+        f.write_str(self.symbol())
     }
 }
 
 impl Serialize for Unit {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.symbol)
+        s.serialize_str(self.symbol())
     }
 }
 
