@@ -33,7 +33,10 @@ pub fn verify(items: &[Signed<'_>]) -> bool {
     let mut rs: Vec<Option<EdwardsPoint>> = Vec::with_capacity(items.len());
     let mut b_scalar = Scalar::ZERO;
     let mut random = vec![0u8; 16 * items.len()];
-    OsRng.fill_bytes(&mut random);
+    if OsRng.try_fill_bytes(&mut random).is_err() {
+        // No randomness, no batch: the caller checks each signature alone.
+        return false;
+    }
     for (&(message, signature, key), z) in items.iter().zip(random.chunks_exact(16)) {
         let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature.s_bytes()))
         else {

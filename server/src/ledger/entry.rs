@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What an entry records.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
     /// An issued credential (badge, endorsement, attestation, …).
@@ -41,9 +41,15 @@ pub struct LedgerEntry {
 impl LedgerEntry {
     /// The entry's bytes: its JCS canonical form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let kind = serde_json::to_value(&self.kind).expect("kinds serialize");
+        Self::bytes_of(self.kind, self.time, &self.payload)
+    }
+
+    /// The bytes of an entry with these parts, without building it (no copy of the
+    /// payload).
+    pub fn bytes_of(kind: EntryKind, time: Timestamp, payload: &Value) -> Vec<u8> {
+        let kind = serde_json::to_value(kind).expect("kinds serialize");
         // The same writer a bundle verifier uses to recompute the entry.
-        entry_bytes(kind.as_str().unwrap_or_default(), self.time, &self.payload)
+        entry_bytes(kind.as_str().unwrap_or_default(), time, payload)
     }
 
     /// Reads entry bytes.

@@ -156,7 +156,7 @@ impl Node {
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let _guard = self.review_lock.lock().await;
         let receipt = self
-            .log(EntryKind::Credential, credential.clone(), Some(&id), at)
+            .log(EntryKind::Credential, &credential, Some(&id), at)
             .await
             .map_err(too_large("attestation"))?;
         let record = CredentialRecord {

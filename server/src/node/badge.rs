@@ -317,7 +317,7 @@ impl Node {
             proof_as_set(&mut credential);
             let id = credential["id"].as_str().unwrap_or_default().to_owned();
             let receipt = self
-                .log(EntryKind::Credential, credential.clone(), Some(&id), at)
+                .log(EntryKind::Credential, &credential, Some(&id), at)
                 .await
                 .map_err(|e| match e {
                     NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::TooLarge(format!(

@@ -149,7 +149,7 @@ impl Node {
         .map_err(|e| NodeError::Keys(format!("signing the batch: {e}")))?;
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let receipt = self
-            .log(EntryKind::Batch, credential.clone(), Some(&id), at)
+            .log(EntryKind::Batch, &credential, Some(&id), at)
             .await
             .map_err(too_large("batch registration"))?;
         let mut record = BatchRecord {
@@ -224,7 +224,7 @@ impl Node {
                 "communities": evaluation.communities,
                 "attestations": record.attestations.len(),
             });
-            self.log(EntryKind::Verdict, payload, None, at).await?;
+            self.log(EntryKind::Verdict, &payload, None, at).await?;
             tracing::info!(batch = record.uuid, verdict = %evaluation.verdict, "verdict changed");
         }
         record.verdict = evaluation.verdict;

@@ -190,7 +190,7 @@ impl Node {
         });
         self.log(
             EntryKind::Community,
-            payload,
+            &payload,
             Some(&format!("community:{}", community.url)),
             created,
         )
@@ -285,7 +285,7 @@ impl Node {
             &self.contexts,
         )
         .map_err(|e| NodeError::Keys(format!("signing the key rotation: {e}")))?;
-        self.log(EntryKind::Key, rotation.clone(), None, at).await?;
+        self.log(EntryKind::Key, &rotation, None, at).await?;
         community.issuers.push(IssuerEpoch {
             did: new.did_key().did().to_owned(),
             since: at,

@@ -160,19 +160,15 @@ impl Node {
     pub(crate) async fn log(
         &self,
         kind: EntryKind,
-        payload: serde_json::Value,
+        payload: &serde_json::Value,
         lookup: Option<&str>,
         time: Timestamp,
     ) -> NodeResult<guildmark_credentials::receipt::Receipt> {
-        let entry = LedgerEntry {
-            kind,
-            time,
-            payload,
-        };
         let keys = lookup
             .map(|k| vec![k.as_bytes().to_vec()])
             .unwrap_or_default();
-        Ok(self.ledger.append(entry.to_bytes(), keys).await?)
+        let bytes = LedgerEntry::bytes_of(kind, time, payload);
+        Ok(self.ledger.append(bytes, keys).await?)
     }
 }
 

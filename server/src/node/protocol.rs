@@ -99,7 +99,7 @@ impl Node {
         )
         .map_err(|e| NodeError::Keys(format!("signing the protocol: {e}")))?;
         let receipt = self
-            .log(EntryKind::Protocol, credential.clone(), Some(&url), at)
+            .log(EntryKind::Protocol, &credential, Some(&url), at)
             .await
             .map_err(too_large("protocol"))?;
         let record = ProtocolRecord {

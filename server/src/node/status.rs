@@ -266,9 +266,7 @@ impl Node {
             self.contexts(),
         )
         .map_err(|e| NodeError::Keys(format!("signing a status list: {e}")))?;
-        let receipt = self
-            .log(EntryKind::StatusList, list.clone(), None, at)
-            .await?;
+        let receipt = self.log(EntryKind::StatusList, &list, None, at).await?;
         self.store_list(id, &list, bits)?;
         self.store_list_entry(&list, receipt.index, at)?;
         Ok(list)
