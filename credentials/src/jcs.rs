@@ -40,32 +40,42 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            // Most objects are small: sort their members on the stack.
-            let mut small = [("", &NULL); SMALL_OBJECT];
-            let mut large = Vec::new();
-            let sorted: &mut [(&str, &Value)] = if map.len() <= SMALL_OBJECT {
-                for (slot, (name, value)) in small.iter_mut().zip(map) {
-                    *slot = (name, value);
-                }
-                &mut small[..map.len()]
-            } else {
-                large.extend(map.iter().map(|(name, value)| (name.as_str(), value)));
-                &mut large
-            };
-            sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
-            out.push(b'{');
-            for (i, (name, value)) in sorted.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(name, out);
-                out.push(b':');
-                write_value(value, out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map, out, |_, _, _| {}),
     }
+}
+
+/// Appends the canonical bytes of an object, telling `member` the position in the
+/// sorted order and the byte range (`,` included after the first) of each member.
+fn write_object(
+    map: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    mut member: impl FnMut(&str, usize, std::ops::Range<usize>),
+) {
+    // Most objects are small: sort their members on the stack.
+    let mut small = [("", &NULL); SMALL_OBJECT];
+    let mut large = Vec::new();
+    let sorted: &mut [(&str, &Value)] = if map.len() <= SMALL_OBJECT {
+        for (slot, (name, value)) in small.iter_mut().zip(map) {
+            *slot = (name, value);
+        }
+        &mut small[..map.len()]
+    } else {
+        large.extend(map.iter().map(|(name, value)| (name.as_str(), value)));
+        &mut large
+    };
+    sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
+    out.push(b'{');
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        let start = out.len();
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(name, out);
+        out.push(b':');
+        write_value(value, out);
+        member(name, i, start..out.len());
+    }
+    out.push(b'}');
 }
 
 /// Objects up to this many members are sorted without an allocation.
@@ -92,30 +102,19 @@ impl Canonical {
             write_value(value, &mut bytes);
             return Canonical { bytes, proof: None };
         };
-        let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
-        sorted.sort_unstable_by(|a, b| compare_names(a.0, b.0));
         let mut proof = None;
-        bytes.push(b'{');
-        let last = sorted.len().saturating_sub(1);
-        for (i, (name, value)) in sorted.into_iter().enumerate() {
-            let start = bytes.len();
-            if i > 0 {
-                bytes.push(b',');
-            }
-            write_string(name, &mut bytes);
-            bytes.push(b':');
-            write_value(value, &mut bytes);
+        let last = map.len().saturating_sub(1);
+        write_object(map, &mut bytes, |name, i, span| {
             if name == "proof" {
                 // First member: cut its trailing comma instead of a leading one.
                 let end = if i == 0 && i < last {
-                    bytes.len() + 1
+                    span.end + 1
                 } else {
-                    bytes.len()
+                    span.end
                 };
-                proof = Some(start..end);
+                proof = Some(span.start..end);
             }
-        }
-        bytes.push(b'}');
+        });
         Canonical { bytes, proof }
     }
 
