@@ -14,6 +14,9 @@ use std::cmp::Ordering;
 
 use crate::json::{Json, JsonNumber, JsonStr};
 
+mod serialize;
+pub use serialize::{to_canonical, JcsError};
+
 /// Returns the RFC 8785 canonical bytes of `value`.
 pub fn canonicalize(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);

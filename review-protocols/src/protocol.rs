@@ -180,7 +180,8 @@ impl Protocol {
 
     /// SHA-256 of the JCS-canonical JSON form.
     pub fn hash(&self) -> ProtocolHash {
-        let bytes = guildmark_credentials::jcs::canonicalize(&self.to_json());
+        // Straight from the struct: the same bytes as canonicalizing `to_json()`.
+        let bytes = guildmark_credentials::jcs::to_canonical(self).expect("protocols serialize");
         ProtocolHash(Sha256::digest(bytes).into())
     }
 
