@@ -147,7 +147,76 @@ pub enum DataModelError {
 
 /// Whether `text` is a URL (an absolute IRI, RFC 3987): a scheme followed by `:`.
 pub fn is_url(text: &str) -> bool {
-    ssi_json_ld::iref::Iri::new(text).is_ok()
+    plain_ascii_iri(text) || ssi_json_ld::iref::Iri::new(text).is_ok()
+}
+
+/// Whether `text` has the shape nearly every credential URL has, checked in one pass:
+/// ASCII, `scheme:` then either a rootless path (`did:key:…`, `urn:uuid:…`) or `//host`
+/// with an optional port (no user info, no IP literal) and an absolute path, then an
+/// optional query and fragment. Every such text is an IRI; `false` only means "ask the
+/// full parser", which runs about ten times slower. Checked against it in the tests.
+fn plain_ascii_iri(text: &str) -> bool {
+    // ipchar without percent-encoding: unreserved, sub-delims, ':' and '@'.
+    fn pchar(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+    }
+    let bytes = text.as_bytes();
+    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (scheme, mut rest) = (&bytes[..colon], &bytes[colon + 1..]);
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return false;
+    }
+    if let Some(after) = rest.strip_prefix(b"//") {
+        let end = after
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
+        let (host, port) = match after[..end].iter().position(|&b| b == b':') {
+            Some(i) => (&after[..i], &after[i + 1..end]),
+            None => (&after[..end], &b""[..]),
+        };
+        // A reg-name: unreserved and sub-delims only.
+        let host_ok = host
+            .iter()
+            .all(|&b| pchar(b) && b != b':' && b != b'@');
+        if !host_ok || !port.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        rest = &after[end..];
+    } else if rest.first() == Some(&b'/') {
+        // An absolute path without authority must not start with "//" (handled above);
+        // left to the full parser for simplicity.
+        return false;
+    }
+    // Path, then query ('/' and '?' allowed), then fragment (the same set).
+    let mut part = 0; // 0 path, 1 query, 2 fragment
+    let mut i = 0;
+    while i < rest.len() {
+        let b = rest[i];
+        match b {
+            b'?' if part == 0 => part = 1,
+            b'#' if part < 2 => part = 2,
+            b'/' => {}
+            b'?' => {}
+            b'%' => {
+                let hex = |j: usize| rest.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                i += 2;
+            }
+            _ if pchar(b) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Checks a credential against the VC Data Model 2.0 rules.
@@ -558,4 +627,62 @@ pub fn validate_for_issuance(
     result.map_err(IssuanceError::DataModel)?;
     crate::jsonld::check_terms(document, contexts)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn full_parser(text: &str) -> bool {
+        ssi_json_ld::iref::Iri::new(text).is_ok()
+    }
+
+    #[test]
+    fn credential_urls_take_the_one_pass_check() {
+        for url in [
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33",
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            "http://localhost:8080/status/3#94567",
+            "https://example.org/a%20b?x=1&y=/z?#frag/?",
+            "file:///etc/hosts",
+            "urn:guildmark:protocol:mppt20-batch-qa:1.0",
+            "mailto:a@example.org",
+        ] {
+            assert!(plain_ascii_iri(url), "{url}");
+            assert!(full_parser(url), "{url}");
+        }
+        for text in [
+            "no scheme",
+            "1http://x",
+            ":empty",
+            "https://ex ample.org",
+            "https://example.org/%zz",
+            "https://example.org#a#b",
+            "https://example.org:80a/",
+            "a:b c",
+        ] {
+            assert!(!plain_ascii_iri(text), "{text}");
+            assert!(!is_url(text), "{text}");
+        }
+        // Shapes the one pass leaves to the full parser, which accepts them.
+        for url in ["https://user@host/", "http://[::1]/", "https://例え.jp/", "a:/b"] {
+            assert!(!plain_ascii_iri(url), "{url}");
+            assert!(is_url(url), "{url}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn the_one_pass_check_accepts_only_iris(
+            text in "[a-z]{0,3}[+.:1]?(:|://)?[a-zA-Z0-9:/?#%@\\[\\] .~!$&'()*+,;=_-]{0,14}"
+        ) {
+            if plain_ascii_iri(&text) {
+                prop_assert!(full_parser(&text), "{text:?} is not an IRI");
+            }
+        }
+    }
 }
