@@ -85,6 +85,16 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     Hash(h.finalize().into())
 }
 
+/// [`leaf_hash`] of the concatenation of `parts`, without concatenating them.
+pub fn leaf_hash_of_parts(parts: &[&[u8]]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    for part in parts {
+        h.update(part);
+    }
+    Hash(h.finalize().into())
+}
+
 /// `SHA-256(0x01 ‖ left ‖ right)`: the hash of an interior node.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut h = Sha256::new();
@@ -452,6 +462,16 @@ mod tests {
         (0..n)
             .map(|i| leaf_hash(format!("entry {i}").as_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn a_leaf_hashed_in_parts_is_the_leaf_hash_of_their_concatenation() {
+        let whole = b"{\"kind\":\"badge\",\"payload\":{},\"time\":\"t\"}";
+        for (a, b) in [(0, 0), (0, 9), (9, 30), (30, whole.len())] {
+            let parts: [&[u8]; 3] = [&whole[..a], &whole[a..b], &whole[b..]];
+            assert_eq!(leaf_hash_of_parts(&parts), leaf_hash(whole));
+        }
+        assert_ne!(leaf_hash_of_parts(&[&whole[1..]]), leaf_hash(whole));
     }
 
     #[test]

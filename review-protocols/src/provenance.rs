@@ -122,11 +122,11 @@ pub fn entry_bytes(kind: &str, time: Timestamp, payload: &Value) -> Vec<u8> {
     entry_around(kind, time, 4096, |out| jcs::write_value(payload, out))
 }
 
-/// [`entry_bytes`] around a payload already in its JCS form.
-pub fn entry_bytes_of_canonical(kind: &str, time: Timestamp, payload: &[u8]) -> Vec<u8> {
-    entry_around(kind, time, payload.len() + 96, |out| {
-        out.extend_from_slice(payload)
-    })
+/// The Merkle leaf hash of the entry [`entry_bytes`] would write around a payload
+/// already in its JCS form, hashed in place rather than copied into an entry first.
+pub fn entry_leaf_hash_of_canonical(kind: &str, time: Timestamp, payload: &[u8]) -> merkle::Hash {
+    let (head, tail) = entry_parts(kind, time);
+    merkle::leaf_hash_of_parts(&[&head, payload, &tail])
 }
 
 fn entry_around(
@@ -135,15 +135,25 @@ fn entry_around(
     capacity: usize,
     payload: impl FnOnce(&mut Vec<u8>),
 ) -> Vec<u8> {
+    let (head, tail) = entry_parts(kind, time);
     let mut out = Vec::with_capacity(capacity);
-    out.extend_from_slice(b"{\"kind\":");
-    jcs::write_value(&Value::String(kind.to_owned()), &mut out);
-    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(&head);
     payload(&mut out);
-    out.extend_from_slice(b",\"time\":");
-    jcs::write_value(&Value::String(time.to_string()), &mut out);
-    out.push(b'}');
+    out.extend_from_slice(&tail);
     out
+}
+
+/// What comes before and after the payload in an entry.
+fn entry_parts(kind: &str, time: Timestamp) -> (Vec<u8>, Vec<u8>) {
+    let mut head = Vec::with_capacity(64);
+    head.extend_from_slice(b"{\"kind\":");
+    jcs::write_value(&Value::String(kind.to_owned()), &mut head);
+    head.extend_from_slice(b",\"payload\":");
+    let mut tail = Vec::with_capacity(48);
+    tail.extend_from_slice(b",\"time\":");
+    jcs::write_value(&Value::String(time.to_string()), &mut tail);
+    tail.push(b'}');
+    (head, tail)
 }
 
 /// What a buyer trusts: community keys and log keys (`--trust FILE`, TOML).
@@ -915,9 +925,8 @@ fn check_receipts(
                 logged.time
             ));
         }
-        let entry = entry_bytes_of_canonical(&logged.kind, logged.time, canonical.bytes());
         match merkle::verify_inclusion(
-            &merkle::leaf_hash(&entry),
+            &entry_leaf_hash_of_canonical(&logged.kind, logged.time, canonical.bytes()),
             logged.receipt.index,
             checkpoint.size,
             &logged.receipt.proof,
