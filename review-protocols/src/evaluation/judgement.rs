@@ -136,6 +136,11 @@ pub(super) fn judge<'a>(
             finding(Rule::Sampling, format!("unit {serial:?} is listed twice"));
         }
     }
+    // Sorted by serial, as the map was; looked up for every result, which come grouped by
+    // unit and in step order, so the previous unit and the next step are tried first.
+    let mut units: Vec<(&str, UnitRecord)> = units.into_iter().collect();
+    let mut last_unit = 0;
+    let mut next_step = 0;
     if (units.len() as u64) < plan.sample {
         finding(
             Rule::Sampling,
@@ -148,7 +153,14 @@ pub(super) fn judge<'a>(
     }
 
     for result in &claims.results {
-        let Some(unit) = units.get_mut(result.serial.as_str()) else {
+        let found = match units.get(last_unit) {
+            Some((serial, _)) if *serial == result.serial => Ok(last_unit),
+            _ => units.binary_search_by(|(serial, _)| (*serial).cmp(result.serial.as_str())),
+        };
+        let Some((_, unit)) = found.ok().and_then(|i| {
+            last_unit = i;
+            units.get_mut(i)
+        }) else {
             if serials.contains(result.serial.as_str()) {
                 finding(
                     Rule::Results,
@@ -160,7 +172,16 @@ pub(super) fn judge<'a>(
             }
             continue;
         };
-        let Some(position) = protocol.steps.iter().position(|s| s.id == result.step) else {
+        let guessed = protocol
+            .steps
+            .get(next_step)
+            .is_some_and(|s| s.id == result.step);
+        let position = if guessed {
+            Some(next_step)
+        } else {
+            protocol.steps.iter().position(|s| s.id == result.step)
+        };
+        let Some(position) = position else {
             finding(
                 Rule::Results,
                 format!(
@@ -170,6 +191,7 @@ pub(super) fn judge<'a>(
             );
             continue;
         };
+        next_step = position + 1;
         let step = &protocol.steps[position];
         let judged = match step.accepts(&result.recorded) {
             Ok(within) => {
