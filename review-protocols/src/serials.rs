@@ -15,20 +15,10 @@ pub struct SerialError(pub String);
 /// outside printable ASCII without spaces, and more than [`MAX_LOT`] units.
 pub fn expand(items: &[String]) -> Result<Vec<String>, SerialError> {
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let too_many = || SerialError(format!("more than {MAX_LOT} units"));
     for item in items {
-        let mut push = |serial: String| {
-            if out.len() as u64 >= MAX_LOT {
-                return Err(SerialError(format!("more than {MAX_LOT} units")));
-            }
-            if !seen.insert(serial.clone()) {
-                return Err(SerialError(format!("{serial:?} is listed twice")));
-            }
-            out.push(serial);
-            Ok(())
-        };
         match item.split_once("..") {
-            None => push(checked(item)?.to_owned())?,
+            None => out.push(checked(item)?.to_owned()),
             Some((first, last)) => {
                 let (prefix, from, to, width) = range(item, checked(first)?, checked(last)?)?;
                 if to - from + 1 > MAX_LOT {
@@ -36,13 +26,43 @@ pub fn expand(items: &[String]) -> Result<Vec<String>, SerialError> {
                         "{item:?} has more than {MAX_LOT} units"
                     )));
                 }
-                for n in from..=to {
-                    push(format!("{prefix}{n:0width$}"))?;
-                }
+                out.extend((from..=to).map(|n| numbered(prefix, n, width)));
             }
+        }
+        if out.len() as u64 > MAX_LOT {
+            return Err(too_many());
+        }
+    }
+    // Every batch is expanded on every verification: find duplicates by sorting
+    // references, and only when there is one, name the first repeated in listing order.
+    let mut sorted: Vec<&str> = out.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(serial) = out.iter().find(|s| !seen.insert(s.as_str())) {
+            return Err(SerialError(format!("{serial:?} is listed twice")));
         }
     }
     Ok(out)
+}
+
+/// `prefix` and `n` zero-padded to `width` digits (`width` is at most 18).
+fn numbered(prefix: &str, n: u64, width: usize) -> String {
+    let mut digits = [b'0'; 20];
+    let (mut at, mut rest) = (digits.len(), n);
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len().saturating_sub(width));
+    let mut serial = String::with_capacity(prefix.len() + digits.len() - start);
+    serial.push_str(prefix);
+    serial.extend(digits[start..].iter().map(|&d| char::from(d)));
+    serial
 }
 
 fn checked(serial: &str) -> Result<&str, SerialError> {
@@ -109,6 +129,19 @@ mod tests {
         );
         let full = expand(&strings(&["A08..A10"])).unwrap();
         assert_eq!(full, ["A08", "A09", "A10"]);
+        let widest = expand(&strings(&["Z000000000000000009..000000000000000010"])).unwrap();
+        assert_eq!(widest, ["Z000000000000000009", "Z000000000000000010"]);
+        let bare = expand(&strings(&["0..2"])).unwrap();
+        assert_eq!(bare, ["0", "1", "2"]);
+    }
+
+    #[test]
+    fn the_first_serial_repeated_is_named() {
+        let error = expand(&strings(&["B9", "A1..3", "B9", "A2"])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            SerialError("\"B9\" is listed twice".into()).to_string()
+        );
     }
 
     #[test]
