@@ -255,16 +255,15 @@ fn write_raw_number(text: &str, out: &mut Vec<u8>) {
 }
 
 fn write_string(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
     let bytes = s.as_bytes();
-    // Nearly every string needs no escape: copy it whole.
-    if !needs_escape(bytes) {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // Nearly every string needs no escape, and those that do (multi-line descriptions)
+    // have long runs between escapes: copy the runs whole.
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while let Some(i) = next_special(bytes, start) {
+        out.extend_from_slice(&bytes[start..i]);
+        let b = bytes[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -273,8 +272,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
             0x0a => b"\\n",
             0x0c => b"\\f",
             0x0d => b"\\r",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
+            _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[usize::from(b >> 4)]);
@@ -282,14 +280,26 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
                 start = i + 1;
                 continue;
             }
-            _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(escape);
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// The position of the first byte at or after `from` that needs an escape, skipping
+/// 16-byte chunks without one.
+fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        if needs_escape(chunk) {
+            break;
+        }
+        at += 16;
+    }
+    let special = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+    bytes[at..].iter().position(special).map(|p| at + p)
 }
 
 /// The largest integer a double holds exactly; beyond it integers must round like doubles.
@@ -483,6 +493,26 @@ mod tests {
                         .prop_map(|m| Value::Object(m.into_iter().collect())),
                 ]
             })
+        }
+
+        #[test]
+        fn escapes_anywhere_in_long_strings_agree() {
+            let run = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUV";
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', '\u{8}', '\r'] {
+                for at in 0..=run.len() {
+                    for second in [at, (at + 17) % (run.len() + 1)] {
+                        let mut text = run.to_owned();
+                        text.insert(at, special);
+                        text.insert(second.min(text.len()), special);
+                        let value = Value::String(text.repeat(2));
+                        assert_eq!(
+                            canonicalize(&value),
+                            serde_jcs::to_vec(&value).unwrap(),
+                            "{value}"
+                        );
+                    }
+                }
+            }
         }
 
         /// Names drawn from characters around the points where UTF-8, UTF-16 and code

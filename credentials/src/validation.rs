@@ -182,9 +182,7 @@ fn plain_ascii_iri(text: &str) -> bool {
             None => (&after[..end], &b""[..]),
         };
         // A reg-name: unreserved and sub-delims only.
-        let host_ok = host
-            .iter()
-            .all(|&b| pchar(b) && b != b':' && b != b'@');
+        let host_ok = host.iter().all(|&b| pchar(b) && b != b':' && b != b'@');
         if !host_ok || !port.iter().all(u8::is_ascii_digit) {
             return false;
         }
@@ -668,7 +666,12 @@ mod tests {
             assert!(!is_url(text), "{text}");
         }
         // Shapes the one pass leaves to the full parser, which accepts them.
-        for url in ["https://user@host/", "http://[::1]/", "https://例え.jp/", "a:/b"] {
+        for url in [
+            "https://user@host/",
+            "http://[::1]/",
+            "https://例え.jp/",
+            "a:/b",
+        ] {
             assert!(!plain_ascii_iri(url), "{url}");
             assert!(is_url(url), "{url}");
         }
