@@ -2,13 +2,14 @@
 //! observation.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use crate::attestation::Recorded;
 use crate::unit::{Decimal, Quantity, Unit, UnitError};
 
 /// One step of a protocol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "StepJson", into = "StepJson")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "StepJson<'static>")]
 pub struct Step {
     /// Stable id, cited by results (`no-load-current`).
     pub id: String,
@@ -43,20 +44,46 @@ pub enum StepKind {
 }
 
 /// A step's JSON form: flat, so that unknown fields can be refused (serde cannot refuse
-/// them through a flattened enum).
+/// them through a flattened enum). Written from a borrowed step: a protocol's content
+/// hash serializes every step on every verification.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct StepJson {
-    id: String,
-    title: String,
-    method: String,
+struct StepJson<'a> {
+    id: Cow<'a, str>,
+    title: Cow<'a, str>,
+    method: Cow<'a, str>,
     critical: bool,
     required: bool,
-    kind: String,
+    kind: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    unit: Option<Unit>,
+    unit: Option<Cow<'a, Unit>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    limits: Option<Limits>,
+    limits: Option<Cow<'a, Limits>>,
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (kind, unit, limits) = match &self.kind {
+            StepKind::Measurement { unit, limits } => (
+                "measurement",
+                Some(Cow::Borrowed(unit)),
+                Some(Cow::Borrowed(limits)),
+            ),
+            StepKind::Check => ("check", None, None),
+            StepKind::Observation => ("observation", None, None),
+        };
+        StepJson {
+            id: Cow::Borrowed(&self.id),
+            title: Cow::Borrowed(&self.title),
+            method: Cow::Borrowed(&self.method),
+            critical: self.critical,
+            required: self.required,
+            kind: Cow::Borrowed(kind),
+            unit,
+            limits,
+        }
+        .serialize(s)
+    }
 }
 
 impl Step {
@@ -64,10 +91,33 @@ impl Step {
     /// passed check, any observation), `Ok(false)` outside them, `Err` with the reason
     /// when it cannot be judged (a result of the wrong kind, an incompatible unit).
     pub fn accepts(&self, recorded: &Recorded) -> Result<bool, String> {
-        match (&self.kind, recorded) {
-            (StepKind::Measurement { unit, limits }, Recorded::Measured(quantity)) => {
+        self.bounds().accepts(recorded)
+    }
+
+    /// The step's limits worked out in its base unit once, to judge many results.
+    pub fn bounds(&self) -> Bounds<'_> {
+        let range = match &self.kind {
+            StepKind::Measurement { unit, limits } => limits.range(unit).map_err(|e| e.to_string()),
+            _ => Ok((None, None)),
+        };
+        Bounds { step: self, range }
+    }
+}
+
+/// A step with its limits in its base unit ([`Step::bounds`]).
+#[derive(Debug, Clone)]
+pub struct Bounds<'a> {
+    step: &'a Step,
+    range: Result<(Option<Decimal>, Option<Decimal>), String>,
+}
+
+impl Bounds<'_> {
+    /// [`Step::accepts`], without working the limits out again.
+    pub fn accepts(&self, recorded: &Recorded) -> Result<bool, String> {
+        match (&self.step.kind, recorded) {
+            (StepKind::Measurement { unit, .. }, Recorded::Measured(quantity)) => {
                 let value = quantity.in_base_of(unit).map_err(|e| e.to_string())?;
-                let (low, high) = limits.range(unit).map_err(|e| e.to_string())?;
+                let (low, high) = self.range.clone()?;
                 Ok(low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h))
             }
             (StepKind::Check, Recorded::Checked(passed)) => Ok(*passed),
@@ -84,11 +134,14 @@ impl Step {
     }
 }
 
-impl TryFrom<StepJson> for Step {
+impl TryFrom<StepJson<'static>> for Step {
     type Error = String;
-    fn try_from(json: StepJson) -> Result<Self, String> {
-        let kind = match (json.kind.as_str(), json.unit, json.limits) {
-            ("measurement", Some(unit), Some(limits)) => StepKind::Measurement { unit, limits },
+    fn try_from(json: StepJson<'static>) -> Result<Self, String> {
+        let kind = match (json.kind.as_ref(), json.unit, json.limits) {
+            ("measurement", Some(unit), Some(limits)) => StepKind::Measurement {
+                unit: unit.into_owned(),
+                limits: limits.into_owned(),
+            },
             ("measurement", _, _) => {
                 return Err(format!("measurement {:?} needs a unit and limits", json.id))
             }
@@ -104,33 +157,13 @@ impl TryFrom<StepJson> for Step {
             }
         };
         Ok(Step {
-            id: json.id,
-            title: json.title,
-            method: json.method,
+            id: json.id.into_owned(),
+            title: json.title.into_owned(),
+            method: json.method.into_owned(),
             critical: json.critical,
             required: json.required,
             kind,
         })
-    }
-}
-
-impl From<Step> for StepJson {
-    fn from(step: Step) -> Self {
-        let (kind, unit, limits) = match step.kind {
-            StepKind::Measurement { unit, limits } => ("measurement", Some(unit), Some(limits)),
-            StepKind::Check => ("check", None, None),
-            StepKind::Observation => ("observation", None, None),
-        };
-        StepJson {
-            id: step.id,
-            title: step.title,
-            method: step.method,
-            critical: step.critical,
-            required: step.required,
-            kind: kind.into(),
-            unit,
-            limits,
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use super::{Batch, Finding, Rule, Standing};
 use crate::attestation::{Attestation, Recorded, ReviewerVerdict};
 use crate::protocol::{Protocol, ProtocolHash};
 use crate::sampling::Requirement;
-use crate::step::StepKind;
+use crate::step::{Bounds, Step, StepKind};
 
 /// What one attestation showed, before persons are formed.
 pub(super) struct Judged<'a> {
@@ -140,6 +140,7 @@ pub(super) fn judge<'a>(
     // unit and in step order, so the previous unit and the next step are tried first.
     let mut units: Vec<(&str, UnitRecord)> = units.into_iter().collect();
     let mut last_unit = 0;
+    let bounds: Vec<Bounds<'_>> = protocol.steps.iter().map(Step::bounds).collect();
     let mut next_step = 0;
     if (units.len() as u64) < plan.sample {
         finding(
@@ -193,7 +194,7 @@ pub(super) fn judge<'a>(
         };
         next_step = position + 1;
         let step = &protocol.steps[position];
-        let judged = match step.accepts(&result.recorded) {
+        let judged = match bounds[position].accepts(&result.recorded) {
             Ok(within) => {
                 // Described only when it is a finding: this runs for every result.
                 let why = match (&step.kind, &result.recorded) {
