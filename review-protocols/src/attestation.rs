@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use guildmark_credentials::jsonld::GUILDMARK_CONTEXT;
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::VerifiedCredential;
+use serde::de::value::MapDeserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -158,6 +159,62 @@ impl<'de> Deserialize<'de> for StepResult {
     }
 }
 
+/// A subject's claims as `ReviewClaims::deserialize` reads them, the results walked by
+/// [`plain_result`]: every result of every attestation is read on every verification,
+/// and serde's map access over a `Value` costs a third more per result.
+fn claims_of_subject(subject: &Value) -> Result<ReviewClaims, serde_json::Error> {
+    static NO_RESULTS: Value = Value::Array(Vec::new());
+    let (Value::Object(members), Some(Value::Array(results))) = (subject, subject.get("results"))
+    else {
+        return ReviewClaims::deserialize(subject);
+    };
+    let others = members.iter().map(|(name, value)| {
+        let value = if name == "results" {
+            &NO_RESULTS
+        } else {
+            value
+        };
+        (name.as_str(), value)
+    });
+    let mut claims = ReviewClaims::deserialize(MapDeserializer::new(others))?;
+    claims.results.reserve_exact(results.len());
+    for result in results {
+        claims.results.push(match plain_result(result) {
+            Some(read) => read,
+            // Anything unusual goes through serde, which says what is wrong.
+            None => StepResult::deserialize(result)?,
+        });
+    }
+    Ok(claims)
+}
+
+/// A result made of exactly a serial, a step and one well-typed record, read without
+/// serde; `None` for anything else (serde then reads it, to refuse it the same way).
+fn plain_result(result: &Value) -> Option<StepResult> {
+    let Value::Object(members) = result else {
+        return None;
+    };
+    if members.len() != 3 {
+        return None;
+    }
+    let (mut serial, mut step, mut recorded) = (None, None, None);
+    for (name, value) in members {
+        match (name.as_str(), value) {
+            ("serial", Value::String(s)) => serial = Some(s.clone()),
+            ("step", Value::String(s)) => step = Some(s.clone()),
+            ("value", Value::String(s)) => recorded = Some(Recorded::Measured(s.parse().ok()?)),
+            ("passed", Value::Bool(b)) => recorded = Some(Recorded::Checked(*b)),
+            ("note", Value::String(s)) => recorded = Some(Recorded::Noted(s.clone())),
+            _ => return None,
+        }
+    }
+    Some(StepResult {
+        serial: serial?,
+        step: step?,
+        recorded: recorded?,
+    })
+}
+
 impl From<StepResult> for RawResult {
     fn from(r: StepResult) -> Self {
         let (value, passed, note) = match r.recorded {
@@ -235,8 +292,8 @@ impl ReviewClaims {
         let subject = document
             .get("credentialSubject")
             .ok_or_else(|| AttestationError::Subject("missing".into()))?;
-        let claims = ReviewClaims::deserialize(subject)
-            .map_err(|e| AttestationError::Subject(e.to_string()))?;
+        let claims =
+            claims_of_subject(subject).map_err(|e| AttestationError::Subject(e.to_string()))?;
         if claims.type_ != SUBJECT_TYPE {
             return Err(AttestationError::Subject(format!(
                 "type is {:?}, not {SUBJECT_TYPE:?}",
@@ -499,6 +556,10 @@ mod tests {
         let value: Value = serde_json::from_str(text).unwrap();
         let from_value = StepResult::deserialize(&value).map_err(|e| e.to_string());
         assert_eq!(from_text.is_ok(), from_value.is_ok(), "{text}");
+        // Credentials' results are walked without serde when plain: never differently.
+        if let Some(walked) = plain_result(&value) {
+            assert_eq!(Ok(walked), from_value, "{text}");
+        }
         from_value
     }
 
@@ -561,5 +622,84 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("exactly one of"), "{error}");
+    }
+
+    #[test]
+    fn claims_read_from_a_credential_are_what_serde_reads() {
+        let good = serde_json::json!({
+            "id": "https://node.example/batches/1",
+            "type": SUBJECT_TYPE,
+            "protocol": {"id": "urn:guildmark:protocol:p:1", "digest": format!("sha256:{}", "ab".repeat(32))},
+            "sampled": ["A-1", "A-2"],
+            "results": [
+                {"serial": "A-1", "step": "v", "value": "14.4 V"},
+                {"step": "c", "passed": true, "serial": "A-2"},
+                {"serial": "A-2", "note": "clean", "step": "n"}
+            ],
+            "verdict": "pass",
+            "qualification": ["urn:uuid:1"]
+        });
+        let read = claims_of_subject(&good).unwrap();
+        assert_eq!(read, ReviewClaims::deserialize(&good).unwrap());
+        assert_eq!(read.results.len(), 3);
+        assert!(good["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| plain_result(r).is_some()));
+        let variants: Vec<(&str, Value)> = vec![
+            ("results", Value::Null),
+            (
+                "results",
+                serde_json::json!([{"serial": "A-1", "step": "v"}]),
+            ),
+            (
+                "results",
+                serde_json::json!([{"serial": "A-1", "step": "v", "value": "1 parsec"}]),
+            ),
+            (
+                "results",
+                serde_json::json!([{"serial": "A-1", "value": "1 V", "passed": true}]),
+            ),
+            (
+                "results",
+                serde_json::json!([{"serial": "A-1", "step": "v", "value": "1 V", "unit": "V"}]),
+            ),
+            (
+                "results",
+                serde_json::json!([{"serial": "A-1", "step": 7, "value": "1 V"}]),
+            ),
+            ("results", serde_json::json!([7])),
+            ("verdict", serde_json::json!("maybe")),
+            ("sampled", serde_json::json!("A-1")),
+            ("extra", serde_json::json!(1)),
+        ];
+        for (member, value) in variants {
+            let mut bad = good.clone();
+            bad[member] = value;
+            let theirs = ReviewClaims::deserialize(&bad).unwrap_err().to_string();
+            assert_eq!(
+                claims_of_subject(&bad).unwrap_err().to_string(),
+                theirs,
+                "{member}"
+            );
+        }
+        for missing in ["results", "verdict", "id"] {
+            let mut bad = good.clone();
+            bad.as_object_mut().unwrap().remove(missing);
+            let theirs = ReviewClaims::deserialize(&bad).unwrap_err().to_string();
+            assert_eq!(
+                claims_of_subject(&bad).unwrap_err().to_string(),
+                theirs,
+                "{missing}"
+            );
+        }
+        let theirs = ReviewClaims::deserialize(&Value::from(3))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            claims_of_subject(&Value::from(3)).unwrap_err().to_string(),
+            theirs
+        );
     }
 }
