@@ -495,6 +495,23 @@ mod tests {
             })
         }
 
+        proptest! {
+            #[test]
+            fn chunked_checks_find_exactly_the_bytes_needing_escapes(
+                bytes in proptest::collection::vec(
+                    prop_oneof![any::<u8>(), 0x1eu8..0x24, Just(b'\\'), 0x7eu8..0x82],
+                    0..40,
+                )
+            ) {
+                let special = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+                prop_assert_eq!(super::super::needs_escape(&bytes), bytes.iter().any(special));
+                prop_assert_eq!(
+                    super::super::next_special(&bytes, 0),
+                    bytes.iter().position(special)
+                );
+            }
+        }
+
         #[test]
         fn escapes_anywhere_in_long_strings_agree() {
             let run = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUV";
