@@ -57,7 +57,6 @@ pub mod badge;
 pub mod checkpoint;
 pub mod credential;
 pub mod did_key;
-pub mod gzip;
 pub mod jcs;
 pub mod json;
 pub mod jsonld;

@@ -7,11 +7,10 @@
 //! status does not reveal which credential a verifier is checking. GZIP output is not
 //! canonical: compare decoded bits, never `encodedList` strings.
 
-use flate2::{write::GzEncoder, Compression};
+use flate2::{bufread::GzDecoder, write::GzEncoder, Compression};
 use serde_json::{json, Map, Value};
-use std::io::Write;
+use std::io::{Read, Write};
 
-use crate::gzip::{self, GzipError};
 use crate::multibase;
 use crate::time::Timestamp;
 use crate::validation::{is_url, type_values};
@@ -201,17 +200,17 @@ impl Bitstring {
         let compressed = multibase::decode_base64url(encoded)
             .map_err(|e| malformed("encodedList", e.to_string()))?;
         // Lists are at least 16 KiB (131,072 bits) decompressed: no regrowing to get there.
-        let bytes = gzip::decompress(&compressed, MIN_ENTRIES / 8, MAX_BITS / 8).map_err(|e| {
-            malformed(
+        let mut bytes = Vec::with_capacity(MIN_ENTRIES / 8 + 1);
+        GzDecoder::new(compressed.as_slice())
+            .take((MAX_BITS / 8 + 1) as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| malformed("encodedList", format!("not GZIP data: {e}")))?;
+        if bytes.len() > MAX_BITS / 8 {
+            return Err(malformed(
                 "encodedList",
-                match e {
-                    GzipError::TooLarge { .. } => {
-                        format!("decompresses to more than {MAX_BITS} bits")
-                    }
-                    e => format!("not GZIP data: {e}"),
-                },
-            )
-        })?;
+                format!("decompresses to more than {MAX_BITS} bits"),
+            ));
+        }
         Ok(Bitstring { bytes })
     }
 }
