@@ -35,6 +35,14 @@ pub enum DurableError {
     },
 }
 
+/// Whether sled failed because another handle holds the store's lock. sled 0.34 reports
+/// it as `ErrorKind::Other` with this text (`Config::open` in its `config.rs`), not as
+/// `WouldBlock`.
+fn lock_held(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock
+        || error.to_string().starts_with("could not acquire lock on")
+}
+
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> DurableError {
     let context = context.into();
     move |source| DurableError::Io { context, source }
@@ -69,13 +77,13 @@ impl DurableDb {
                 .open();
             match result {
                 Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
-                {
+                // A store just closed in this process may still be locked for a moment:
+                // sled's flusher thread holds the lock until it notices.
+                Err(sled::Error::Io(e)) if lock_held(&e) && attempts < 40 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Err(sled::Error::Io(e)) if lock_held(&e) => {
                     return Err(DurableError::InUse(dir.to_owned()))
                 }
                 Err(source) => {
@@ -161,4 +169,37 @@ pub fn sync_dir(dir: &Path) -> Result<(), DurableError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io(format!("fsyncing the directory {}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_open_elsewhere_is_reported_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = DurableDb::open(dir.path()).unwrap();
+        let started = std::time::Instant::now();
+        let error = DurableDb::open(dir.path()).err().expect("the lock is held");
+        assert!(matches!(error, DurableError::InUse(_)), "{error}");
+        assert!(
+            error.to_string().contains("is the node running?"),
+            "{error}"
+        );
+        // It waited for a lock that might have been on its way out.
+        assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+        drop(held);
+    }
+
+    #[test]
+    fn a_store_closed_in_this_process_reopens_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20u8 {
+            let db = DurableDb::open(dir.path()).unwrap();
+            db.db.insert([i], &[i]).unwrap();
+            db.flush().unwrap();
+        }
+        let db = DurableDb::open(dir.path()).unwrap();
+        assert_eq!(db.db.len(), 20);
+    }
 }
