@@ -46,22 +46,12 @@ pub fn expand(items: &[String]) -> Result<Vec<String>, SerialError> {
     Ok(out)
 }
 
-/// `prefix` and `n` zero-padded to `width` digits (`width` is at most 18).
+/// `prefix` and `n` zero-padded to `width` digits, written into one allocation.
 fn numbered(prefix: &str, n: u64, width: usize) -> String {
-    let mut digits = [b'0'; 20];
-    let (mut at, mut rest) = (digits.len(), n);
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let start = at.min(digits.len().saturating_sub(width));
-    let mut serial = String::with_capacity(prefix.len() + digits.len() - start);
-    serial.push_str(prefix);
-    serial.extend(digits[start..].iter().map(|&d| char::from(d)));
+    use std::fmt::Write;
+    let mut serial = String::with_capacity(prefix.len() + width.max(20));
+    // Writing to a String cannot fail.
+    let _ = write!(serial, "{prefix}{n:0width$}");
     serial
 }
 
