@@ -2,9 +2,10 @@
 //! sampled, every result with its unit, a verdict, and the badges that qualify them), as
 //! a VC 2.0 credential, and the facts evaluation reads from it.
 //!
-//! An [`Attestation`] is built only from [`VerifiedCredential`]s, so evaluation never sees
-//! an unverified signature: the attestation itself, and the reviewer's badges verified as
-//! of the attestation's signing time.
+//! A [`VerifiedAttestation`] is built only from [`VerifiedCredential`]s, so evaluation
+//! never sees an unverified signature: the attestation itself, signed by its issuer, and
+//! the reviewer's badges, signed by theirs and verified as of the attestation's signing
+//! time.
 
 use std::collections::BTreeSet;
 
@@ -42,6 +43,9 @@ pub enum AttestationError {
     /// The issuer is not a DID the reviewer signs with.
     #[error("the issuer {0:?} is not a did:key")]
     Issuer(String),
+    /// No verified proof of the attestation was made with its issuer's key.
+    #[error("the attestation is not signed by its issuer {0}")]
+    NotSignedByIssuer(String),
 }
 
 /// A reviewer's own verdict on what they inspected.
@@ -397,6 +401,9 @@ pub struct Held {
 }
 
 /// Who reviewed, as established from verified badges.
+///
+/// An output: evaluation reads the reviewer of a [`VerifiedAttestation`], which only
+/// [`VerifiedAttestation::from_verified`] fills in; a `Reviewer` built by hand goes nowhere.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Reviewer {
     /// The DID that signed the attestation.
@@ -437,37 +444,66 @@ impl Reviewer {
     }
 }
 
-/// A verified review attestation, ready for evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attestation {
-    /// The credential's `id` (or another stable name for it).
-    pub id: String,
-    /// Who signed it.
-    pub reviewer: Reviewer,
-    /// When it was signed, as the caller established it (the ledger time of its entry, or
-    /// the proof's `created`).
-    pub signed_at: Timestamp,
-    /// What it states.
-    pub claims: ReviewClaims,
+/// A review attestation that verification produced: the only kind
+/// [`evaluate`](crate::evaluate) accepts.
+///
+/// Its fields are private and [`VerifiedAttestation::from_verified`] is its only
+/// constructor. That takes [`VerifiedCredential`]s, which only the credentials crate's
+/// verification creates, so the reviewer, what they held and what they state all come
+/// from checked signatures. An unchecked attestation — a struct written by hand with a
+/// made-up reviewer, badge or result — cannot be built, and so cannot count toward a
+/// quorum. For the same reason there is no `Deserialize` (reading one back from JSON would
+/// skip the checks) and no way to change one afterwards except
+/// [`VerifiedAttestation::note_unproven`], which can only say why a badge was not used.
+///
+/// ```compile_fail
+/// # use guildmark_review_protocols::{Reviewer, VerifiedAttestation};
+/// # fn forge(claims: guildmark_review_protocols::ReviewClaims, at: guildmark_credentials::Timestamp) {
+/// // Writing one by hand does not compile: the fields are private.
+/// let forged = VerifiedAttestation {
+///     id: "urn:uuid:forged".into(),
+///     reviewer: Reviewer::default(),
+///     signed_at: at,
+///     claims,
+/// };
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAttestation {
+    id: String,
+    reviewer: Reviewer,
+    signed_at: Timestamp,
+    claims: ReviewClaims,
 }
 
-impl Attestation {
+impl VerifiedAttestation {
     /// Builds an attestation from its verified credential and the reviewer's badges.
     ///
+    /// The attestation must be signed by its issuer, a did:key: that key is the reviewer.
     /// Each badge must have been verified as of `signed_at` (so that "held when signing"
-    /// is what was checked), be issued to the attestation's signer, and be cited in its
+    /// is what was checked), be signed by its issuer (the community), be valid at
+    /// `signed_at`, be issued to the attestation's signer, and be cited in its
     /// `qualification`; badges that are not are listed in [`Reviewer::unproven`] rather
     /// than silently dropped, and cited badges not given are listed too.
+    ///
+    /// A badge's revocation status is not part of a [`VerifiedCredential`]: the caller
+    /// passes only badges whose status it checked (a bundle against its status lists, the
+    /// CLI through the verification report).
     pub fn from_verified(
         attestation: &VerifiedCredential,
         signed_at: Timestamp,
         badges: &[VerifiedCredential],
-    ) -> Result<Attestation, AttestationError> {
+    ) -> Result<VerifiedAttestation, AttestationError> {
         let document = attestation.document();
         let claims = ReviewClaims::from_credential(document)?;
         let key = attestation.issuer().to_owned();
         if !key.starts_with("did:key:") {
             return Err(AttestationError::Issuer(key));
+        }
+        // A credential verifies when its proofs do, whoever made them; the reviewer is
+        // the issuer only if the issuer's key is among the signers.
+        if !signed_by_issuer(attestation) {
+            return Err(AttestationError::NotSignedByIssuer(key));
         }
         let id = document
             .get("id")
@@ -499,13 +535,70 @@ impl Attestation {
                 Err(why) => reviewer.unproven.push(format!("badge {cited}: {why}")),
             }
         }
-        Ok(Attestation {
+        Ok(VerifiedAttestation {
             id,
             reviewer,
             signed_at,
             claims,
         })
     }
+
+    /// The credential's `id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Who signed it, and what their verified badges show.
+    pub fn reviewer(&self) -> &Reviewer {
+        &self.reviewer
+    }
+
+    /// When it was signed, as the caller established it (the ledger time of its entry, or
+    /// the proof's `created`); its badges were checked as of this time.
+    pub fn signed_at(&self) -> Timestamp {
+        self.signed_at
+    }
+
+    /// What it states.
+    pub fn claims(&self) -> &ReviewClaims {
+        &self.claims
+    }
+
+    /// Adds to [`Reviewer::unproven`] why a badge the reviewer cites could not be used
+    /// (for example, the caller could not verify it, so never passed it in).
+    ///
+    /// This only adds an explanation that evaluation prints; it never qualifies a
+    /// reviewer or makes the attestation count for anything.
+    pub fn note_unproven(&mut self, why: String) {
+        self.reviewer.unproven.push(why);
+    }
+
+    /// The whole attestation as JSON: the last tie-break of evaluation's canonical order.
+    pub(crate) fn canonical_json(&self) -> Option<String> {
+        /// The attestation's fields, written as they always have been for ordering.
+        #[derive(Serialize)]
+        struct Written<'a> {
+            id: &'a str,
+            reviewer: &'a Reviewer,
+            signed_at: Timestamp,
+            claims: &'a ReviewClaims,
+        }
+        serde_json::to_string(&Written {
+            id: &self.id,
+            reviewer: &self.reviewer,
+            signed_at: self.signed_at,
+            claims: &self.claims,
+        })
+        .ok()
+    }
+}
+
+/// Whether one of the credential's verified proofs was made by its issuer.
+fn signed_by_issuer(credential: &VerifiedCredential) -> bool {
+    credential
+        .signers()
+        .iter()
+        .any(|method| method.controller == credential.issuer())
 }
 
 /// The achievement a verified badge proves `holder` held at `at`, and the holder's
@@ -521,6 +614,13 @@ fn qualification(
             badge.checked_at()
         ));
     }
+    if !signed_by_issuer(badge) {
+        return Err(format!("not signed by its issuer {}", badge.issuer()));
+    }
+    // Verified as of `at` says the signatures held, not that the badge was valid then.
+    badge
+        .as_of(at)
+        .map_err(|why| format!("not valid at the attestation's signing time {at}: {why}"))?;
     let subject = &badge.document()["credentialSubject"];
     if subject.get("id").and_then(Value::as_str) != Some(holder) {
         return Err(format!("issued to someone other than the signer {holder}"));

@@ -9,10 +9,13 @@
 //!   its JCS-canonical JSON form ([`ProtocolHash`]). Its parts: [`step`] (measurements with
 //!   [`unit`]s and limits, checks, observations), [`sampling`] (ISO 2859-1 single sampling),
 //!   [`reviewers`] (qualification, quorum, communities, independence, age, decision rule).
-//! - [`attestation`]: the review attestation credential and the [`Attestation`] facts
-//!   built from verified credentials; [`publication`]: a protocol published as a credential.
-//! - [`evaluate`]: protocol + [`Batch`] + attestations → [`Evaluation`] (certified, rejected
-//!   or pending, one reason per rule, and what a pending review still needs).
+//! - [`attestation`]: the review attestation credential and the [`VerifiedAttestation`]
+//!   facts built from verified credentials (private fields, no other constructor);
+//!   [`publication`]: a protocol published as a credential.
+//! - [`evaluate`]: protocol + [`Batch`] + verified attestations → [`Evaluation`]
+//!   (certified, rejected or pending, one reason per rule, and what a pending review still
+//!   needs). It takes only [`VerifiedAttestation`]s, so an unchecked attestation cannot
+//!   count toward a quorum.
 //!
 //! Nothing here reads a file or the clock: sources, credentials and "now" are arguments.
 //!
@@ -46,7 +49,9 @@ pub mod serials;
 pub mod step;
 pub mod unit;
 
-pub use attestation::{Attestation, Held, ReviewClaims, Reviewer, ReviewerVerdict, StepResult};
+pub use attestation::{
+    Held, ReviewClaims, Reviewer, ReviewerVerdict, StepResult, VerifiedAttestation,
+};
 pub use evaluation::{evaluate, evaluate_hashed, Batch, BatchError, Evaluation, Rule, Verdict};
 pub use protocol::{Protocol, ProtocolError, ProtocolHash, ProtocolIssue};
 pub use publication::PublicationError;

@@ -39,7 +39,7 @@ use guildmark_credentials::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attestation::Attestation;
+use crate::attestation::VerifiedAttestation;
 use crate::evaluation::{evaluate_hashed, Evaluation, Standing, Verdict};
 use crate::protocol::Protocol;
 use crate::registration::BatchRegistration;
@@ -557,7 +557,7 @@ fn review(
                 Err((outcome, why)) => report.push(name, outcome, why),
             }
         }
-        match Attestation::from_verified(credential, signed_at, &qualifying) {
+        match VerifiedAttestation::from_verified(credential, signed_at, &qualifying) {
             Ok(attestation) => attestations.push(attestation),
             Err(e) => report.fail(format!("attestations[{a}]"), e.to_string()),
         }

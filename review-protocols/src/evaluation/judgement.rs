@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use guildmark_credentials::time::Timestamp;
 
 use super::{Batch, Finding, Rule, Standing};
-use crate::attestation::{Attestation, Recorded, ReviewerVerdict};
+use crate::attestation::{Recorded, ReviewerVerdict, VerifiedAttestation};
 use crate::protocol::{Protocol, ProtocolHash};
 use crate::sampling::Requirement;
 use crate::step::{Bounds, Step, StepKind};
 
 /// What one attestation showed, before persons are formed.
 pub(super) struct Judged<'a> {
-    pub(super) attestation: &'a Attestation,
+    pub(super) attestation: &'a VerifiedAttestation,
     pub(super) standing: Standing,
     pub(super) qualified: bool,
     pub(super) independent: bool,
@@ -49,11 +49,12 @@ pub(super) fn judge<'a>(
     batch: &Batch,
     serials: &BTreeSet<&str>,
     plan: Requirement,
-    attestation: &'a Attestation,
+    attestation: &'a VerifiedAttestation,
     at: Timestamp,
 ) -> Judged<'a> {
-    let claims = &attestation.claims;
-    let reviewer = &attestation.reviewer;
+    let claims = attestation.claims();
+    let reviewer = attestation.reviewer();
+    let signed_at = attestation.signed_at();
     let mut findings = Vec::new();
     let mut finding = |rule: Rule, message: String| findings.push(Finding { rule, message });
 
@@ -75,13 +76,10 @@ pub(super) fn judge<'a>(
         );
         irrelevant = true;
     }
-    if attestation.signed_at > at {
+    if signed_at > at {
         finding(
             Rule::Time,
-            format!(
-                "signed at {}, after the evaluation time",
-                attestation.signed_at
-            ),
+            format!("signed at {signed_at}, after the evaluation time"),
         );
         irrelevant = true;
     }
@@ -110,13 +108,13 @@ pub(super) fn judge<'a>(
         );
     }
     let max_age = i64::from(requirements.max_age_days) * 86_400;
-    let fresh = attestation.signed_at.plus_seconds(max_age) >= at;
+    let fresh = signed_at.plus_seconds(max_age) >= at;
     if !fresh {
         finding(
             Rule::Age,
             format!(
-                "signed at {}, more than {} days before {at}",
-                attestation.signed_at, requirements.max_age_days
+                "signed at {signed_at}, more than {} days before {at}",
+                requirements.max_age_days
             ),
         );
     }

@@ -33,7 +33,7 @@ use guildmark_credentials::report::Outcome;
 use guildmark_credentials::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::attestation::Attestation;
+use crate::attestation::VerifiedAttestation;
 use crate::protocol::{Protocol, ProtocolHash};
 use crate::reviewers::DecisionRule;
 
@@ -320,10 +320,13 @@ impl fmt::Display for Evaluation {
 }
 
 /// Evaluates `attestations` of `batch` under `protocol`, as of `at`.
+///
+/// Only [`VerifiedAttestation`]s are accepted, which only verified credentials make: an
+/// attestation whose signature or badges nobody checked cannot count toward a quorum.
 pub fn evaluate(
     protocol: &Protocol,
     batch: &Batch,
-    attestations: &[Attestation],
+    attestations: &[VerifiedAttestation],
     at: Timestamp,
 ) -> Result<Evaluation, BatchError> {
     evaluate_hashed(protocol, protocol.hash(), batch, attestations, at)
@@ -335,7 +338,7 @@ pub fn evaluate_hashed(
     protocol: &Protocol,
     hash: ProtocolHash,
     batch: &Batch,
-    attestations: &[Attestation],
+    attestations: &[VerifiedAttestation],
     at: Timestamp,
 ) -> Result<Evaluation, BatchError> {
     if batch.protocol != hash {
@@ -363,15 +366,11 @@ pub fn evaluate_hashed(
         .ok_or(BatchError::NotCovered(batch.lot_size))?;
 
     // A canonical order makes the evaluation independent of the order given.
-    let mut ordered: Vec<&Attestation> = attestations.iter().collect();
+    let mut ordered: Vec<&VerifiedAttestation> = attestations.iter().collect();
     ordered.sort_by(|a, b| {
-        (&a.id, &a.reviewer.key, a.signed_at)
-            .cmp(&(&b.id, &b.reviewer.key, b.signed_at))
-            .then_with(|| {
-                serde_json::to_string(a)
-                    .ok()
-                    .cmp(&serde_json::to_string(b).ok())
-            })
+        (a.id(), &a.reviewer().key, a.signed_at())
+            .cmp(&(b.id(), &b.reviewer().key, b.signed_at()))
+            .then_with(|| a.canonical_json().cmp(&b.canonical_json()))
     });
     let mut judged: Vec<Judged<'_>> = ordered
         .iter()
@@ -396,7 +395,7 @@ pub fn evaluate_hashed(
             && members.iter().any(|&i| {
                 judged[i]
                     .attestation
-                    .reviewer
+                    .reviewer()
                     .affiliations()
                     .any(|c| c == batch.producer)
             });
@@ -406,7 +405,7 @@ pub fn evaluate_hashed(
                 .flat_map(|&i| {
                     judged[i]
                         .attestation
-                        .reviewer
+                        .reviewer()
                         .vouched_by(&requirements.achievements)
                 })
                 .collect();
@@ -420,7 +419,7 @@ pub fn evaluate_hashed(
         let why = match failure {
             Some(&f) => format!(
                 "the same person's attestation {} fails",
-                judged[f].attestation.id
+                judged[f].attestation.id()
             ),
             None => format!(
                 "the same person is linked to the producing community {} through another key",
@@ -510,8 +509,8 @@ pub fn evaluate_hashed(
         .iter()
         .enumerate()
         .map(|(i, j)| AttestationOutcome {
-            id: j.attestation.id.clone(),
-            reviewer: j.attestation.reviewer.key.clone(),
+            id: j.attestation.id().to_owned(),
+            reviewer: j.attestation.reviewer().key.clone(),
             person: persons.of[i] + 1,
             standing: j.standing,
             counted: j.counted(),

@@ -29,7 +29,7 @@ impl Persons {
         }
         let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
         for &i in &relevant {
-            let reviewer = &judged[i].attestation.reviewer;
+            let reviewer = judged[i].attestation.reviewer();
             for name in std::iter::once(&reviewer.key).chain(&reviewer.identities) {
                 match owner.get(name.as_str()) {
                     Some(&j) => {

@@ -43,7 +43,7 @@ pub(super) fn reasons(
         let offending: Vec<&str> = pool
             .iter()
             .filter(|j| j.findings.iter().any(|f| f.rule == rule))
-            .map(|j| j.attestation.id.as_str())
+            .map(|j| j.attestation.id())
             .collect();
         let (outcome, detail) = if pool.is_empty() {
             (Outcome::Unknown, "no attestation to judge".to_owned())
@@ -82,7 +82,7 @@ pub(super) fn reasons(
                 },
                 rejecting
                     .iter()
-                    .map(|j| j.attestation.id.as_str())
+                    .map(|j| j.attestation.id())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -1,14 +1,32 @@
-//! Fixtures: the example protocols, batches, reviewers and passing results.
+//! Fixtures: the example protocols, batches, and reviewers whose attestations are really
+//! signed.
+//!
+//! Evaluation takes only `VerifiedAttestation`s, so every attestation here is made the
+//! way a node or a buyer makes one: each community and each reviewer has an Ed25519 key
+//! from a fixed seed; badges are issued by the community key to the reviewer's did:key;
+//! the attestation is signed by the reviewer's key citing those badges; attestation and
+//! badges are verified as of the signing time; and `VerifiedAttestation::from_verified`
+//! reads the result. A test that needs an unqualified reviewer, a stale attestation or a
+//! failing result signs different content, never edits what verification produced.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
+use guildmark_credentials::badge::{Achievement, IdentityObject, OpenBadgeCredential, Profile};
+use guildmark_credentials::credential::DateTimeStamp;
+use guildmark_credentials::did_key::KeyPair;
+use guildmark_credentials::jsonld::Contexts;
+use guildmark_credentials::proof::{self, Cryptosuite, KnownKeys, ProofOptions};
 use guildmark_credentials::time::Timestamp;
+use guildmark_credentials::verify::{verify_credential, VerifyOptions};
+use guildmark_credentials::VerifiedCredential;
 use guildmark_review_protocols::attestation::{ProtocolReference, Recorded};
 use guildmark_review_protocols::step::StepKind;
 use guildmark_review_protocols::{
-    Attestation, Batch, Held, Protocol, ReviewClaims, Reviewer, ReviewerVerdict, StepResult,
+    Batch, Protocol, ReviewClaims, ReviewerVerdict, StepResult, VerifiedAttestation,
 };
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// The directory of example protocols.
 pub fn protocols_dir() -> PathBuf {
@@ -36,10 +54,122 @@ pub fn now() -> Timestamp {
     time("2026-11-20T12:00:00Z")
 }
 
-/// Community ids (as evaluation sees them: the issuers of badges).
-pub const KESTREL: &str = "did:key:z6MkKestrelMicrofactory";
-pub const IRONBRIDGE: &str = "did:key:z6MkIronbridgeRepairCafe";
-pub const LUMEN: &str = "did:key:z6MkLumenMakerspace";
+/// When [`draft`] attestations are signed: a day before [`now`].
+pub fn signed_yesterday() -> Timestamp {
+    time("2026-11-19T12:00:00Z")
+}
+
+/// When every fixture badge is issued: before any attestation a test signs.
+fn badges_issued() -> Timestamp {
+    time("2024-01-01T00:00:00Z")
+}
+
+/// The bundled contexts plus the standards' (Open Badges) from `../shared/vectors`.
+pub fn contexts() -> &'static Contexts {
+    static CONTEXTS: OnceLock<Contexts> = OnceLock::new();
+    CONTEXTS.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/contexts");
+        let mut contexts = Contexts::bundled();
+        let index =
+            std::fs::read_to_string(dir.join("index.json")).expect("../shared/vectors/contexts");
+        contexts
+            .register_index(&index, |file| std::fs::read_to_string(dir.join(file)))
+            .unwrap();
+        contexts
+    })
+}
+
+/// The Ed25519 key for `name`: its seed is the SHA-256 of the name, so every run (and
+/// every test) gets the same key and the same did:key.
+pub fn key(name: &str) -> KeyPair {
+    let seed: [u8; 32] =
+        Sha256::digest(format!("guildmark review-protocols test key {name}")).into();
+    KeyPair::from_seed(&seed)
+}
+
+/// `document` with an `eddsa-jcs-2022` proof by `key`, created at `created`.
+pub fn sign(mut document: Value, key: &KeyPair, created: Timestamp) -> Value {
+    let options = ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(created));
+    proof::sign(&mut document, key, &options, contexts()).unwrap();
+    document
+}
+
+/// `document` verified as of `at`, every check passed: data model, proof, the issuer's
+/// key, validity and status. (Terms are not checked: an `eddsa-jcs-2022` signature covers
+/// the JSON itself, and the expansion would cost milliseconds per credential; the
+/// `credentials` tests check terms.)
+pub fn verified(document: &Value, at: Timestamp) -> VerifiedCredential {
+    let keys = KnownKeys::default();
+    let mut options = VerifyOptions::new(at, contexts(), &keys);
+    options.check_terms = false;
+    let verification = verify_credential(document, &options);
+    assert!(verification.report.verified, "{}", verification.report);
+    verification.credential.expect("verified")
+}
+
+/// A community: its key issues badges.
+pub struct Community {
+    /// `ironbridge`, `lumen`, `kestrel`.
+    pub slug: &'static str,
+    key: KeyPair,
+    did: String,
+}
+
+impl Community {
+    fn new(slug: &'static str) -> Community {
+        let key = key(&format!("community {slug}"));
+        let did = key.did_key().did().to_owned();
+        Community { slug, key, did }
+    }
+
+    /// The community's did:key: the issuer of its badges, as evaluation names it.
+    pub fn did(&self) -> &str {
+        &self.did
+    }
+
+    /// The achievement `name` of this community (`power-electronics-reviewer`, `member`…).
+    pub fn achievement(&self, name: &str) -> String {
+        format!(
+            "https://guildmark.example/{}/achievements/{name}",
+            self.slug
+        )
+    }
+}
+
+/// Kestrel Microfactory, which produces the MPPT20 batches.
+pub fn kestrel() -> &'static Community {
+    static C: OnceLock<Community> = OnceLock::new();
+    C.get_or_init(|| Community::new("kestrel"))
+}
+
+/// Ironbridge Repair Café.
+pub fn ironbridge() -> &'static Community {
+    static C: OnceLock<Community> = OnceLock::new();
+    C.get_or_init(|| Community::new("ironbridge"))
+}
+
+/// Lumen Makerspace.
+pub fn lumen() -> &'static Community {
+    static C: OnceLock<Community> = OnceLock::new();
+    C.get_or_init(|| Community::new("lumen"))
+}
+
+/// A community by slug.
+pub fn community(slug: &str) -> &'static Community {
+    match slug {
+        "ironbridge" => ironbridge(),
+        "lumen" => lumen(),
+        "kestrel" => kestrel(),
+        other => panic!("no community {other}"),
+    }
+}
+
+/// `dids` sorted, as an evaluation lists communities.
+pub fn sorted<const N: usize>(dids: [&str; N]) -> Vec<String> {
+    let mut dids: Vec<String> = dids.iter().map(|d| d.to_string()).collect();
+    dids.sort();
+    dids
+}
 
 /// The achievement that qualifies MPPT20 reviewers in `community`.
 pub fn power_reviewer(community: &str) -> String {
@@ -50,7 +180,7 @@ pub fn power_reviewer(community: &str) -> String {
 pub fn batch(protocol: &Protocol, lot: u64) -> Batch {
     Batch {
         id: "https://guildmark.example/kestrel/batches/mppt20-2026-11".into(),
-        producer: KESTREL.into(),
+        producer: kestrel().did().into(),
         product: Some("MPPT20".into()),
         protocol: protocol.hash(),
         lot_size: lot,
@@ -58,29 +188,135 @@ pub fn batch(protocol: &Protocol, lot: u64) -> Batch {
     }
 }
 
-/// A reviewer with one key, vouched for by `community` with `achievement`.
-pub fn reviewer(key: &str, community: &str, achievement: &str) -> Reviewer {
-    Reviewer {
-        key: key.into(),
-        identities: BTreeSet::new(),
-        held: [Held {
-            community: community.to_owned(),
-            achievement: achievement.to_owned(),
-        }]
-        .into(),
-        unproven: Vec::new(),
+/// A reviewer's key and the signed badges they cite.
+#[derive(Clone)]
+pub struct Signer {
+    name: String,
+    key: KeyPair,
+    did: String,
+    /// Signed badge credentials, each issued to `did`.
+    badges: Vec<Value>,
+    /// Badge ids cited without a badge to show for them.
+    missing: Vec<String>,
+}
+
+/// A reviewer with the key for `name` and no badge yet.
+pub fn signer(name: &str) -> Signer {
+    let key = key(&format!("reviewer {name}"));
+    Signer {
+        name: name.into(),
+        did: key.did_key().did().to_owned(),
+        key,
+        badges: Vec::new(),
+        missing: Vec::new(),
     }
 }
 
+impl Signer {
+    /// The reviewer's did:key.
+    pub fn did(&self) -> &str {
+        &self.did
+    }
+
+    /// With a badge from `community` for `achievement` (a URL), optionally carrying the
+    /// member identifier `identifier:<member>`, issued to this reviewer's key.
+    pub fn badge(mut self, community: &Community, achievement: &str, member: Option<&str>) -> Self {
+        let name = achievement.rsplit('/').next().unwrap_or(achievement);
+        let id = format!(
+            "urn:guildmark:test:badge:{}:{name}:{}:{}",
+            community.slug,
+            self.name,
+            self.badges.len()
+        );
+        let mut badge = OpenBadgeCredential::new(
+            id,
+            Profile::new(community.did(), community.slug),
+            DateTimeStamp::from(badges_issued()),
+            self.did.clone(),
+            Achievement::new(
+                achievement,
+                name,
+                "Awarded by the community to a member.",
+                "Passed the community's assessment.",
+            ),
+        );
+        if let Some(member) = member {
+            badge.credential_subject.identifier = Some(vec![IdentityObject {
+                type_: "IdentityObject".into(),
+                hashed: false,
+                identity_hash: member.into(),
+                identity_type: "identifier".into(),
+                salt: None,
+                extra: Default::default(),
+            }]);
+        }
+        let signed = sign(
+            serde_json::to_value(badge).unwrap(),
+            &community.key,
+            badges_issued(),
+        );
+        self.badges.push(signed);
+        self
+    }
+
+    /// Also citing the badge `id`, which the reviewer cannot show.
+    pub fn citing_missing(mut self, id: &str) -> Self {
+        self.missing.push(id.into());
+        self
+    }
+
+    /// The badge ids this reviewer's attestations cite.
+    fn qualification(&self) -> Vec<String> {
+        self.badges
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .chain(self.missing.iter().cloned())
+            .collect()
+    }
+}
+
+/// A reviewer with the key for `name`, holding `achievement` from `community`.
+pub fn reviewer(name: &str, community: &Community, achievement: &str) -> Signer {
+    signer(name).badge(community, achievement, None)
+}
+
 /// A qualified MPPT20 reviewer from `community` (`ironbridge`, `lumen`, `kestrel`).
-pub fn power_reviewer_from(key: &str, community: &str) -> Reviewer {
-    let did = match community {
-        "ironbridge" => IRONBRIDGE,
-        "lumen" => LUMEN,
-        "kestrel" => KESTREL,
-        other => panic!("no community {other}"),
-    };
-    reviewer(key, did, &power_reviewer(community))
+pub fn power_reviewer_from(name: &str, community: &str) -> Signer {
+    reviewer(name, self::community(community), &power_reviewer(community))
+}
+
+/// An attestation before it is signed: what a reviewer is about to state, and when.
+#[derive(Clone)]
+pub struct Draft {
+    /// The credential's id.
+    pub id: String,
+    /// Who signs it.
+    pub signer: Signer,
+    /// When it is signed (its `validFrom` and proof `created`); it and its badges are
+    /// verified as of this time.
+    pub signed_at: Timestamp,
+    /// What it states; `qualification` cites the signer's badges.
+    pub claims: ReviewClaims,
+}
+
+impl Draft {
+    /// Signs the attestation with the reviewer's key, verifies it and the badges it cites
+    /// as of the signing time, and reads them into a `VerifiedAttestation`.
+    pub fn sign(&self) -> VerifiedAttestation {
+        let credential = self
+            .claims
+            .to_credential(&self.id, self.signer.did(), self.signed_at);
+        let signed = sign(credential, &self.signer.key, self.signed_at);
+        let attestation = verified(&signed, self.signed_at);
+        let badges: Vec<VerifiedCredential> = self
+            .signer
+            .badges
+            .iter()
+            .map(|b| verified(b, self.signed_at))
+            .collect();
+        VerifiedAttestation::from_verified(&attestation, self.signed_at, &badges)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.id))
+    }
 }
 
 /// A result within limits for every step of `protocol` on every serial: the limit
@@ -125,19 +361,14 @@ pub fn measured(text: &str) -> Recorded {
     Recorded::Measured(text.parse().unwrap())
 }
 
-/// An attestation of `batch` sampling its first `sample` units, all passing.
-pub fn passing(
-    id: &str,
-    reviewer: Reviewer,
-    protocol: &Protocol,
-    batch: &Batch,
-    sample: usize,
-) -> Attestation {
+/// An unsigned attestation of `batch` sampling its first `sample` units, all passing,
+/// to be signed a day before [`now`].
+pub fn draft(id: &str, signer: Signer, protocol: &Protocol, batch: &Batch, sample: usize) -> Draft {
     let sampled: Vec<String> = batch.serials.iter().take(sample).cloned().collect();
     let results = passing_results(protocol, &sampled);
     attestation(
         id,
-        reviewer,
+        signer,
         protocol,
         batch,
         sampled,
@@ -146,20 +377,33 @@ pub fn passing(
     )
 }
 
-/// An attestation with the given content, signed a day before [`now`].
+/// A signed and verified attestation of `batch` sampling its first `sample` units, all
+/// passing.
+pub fn passing(
+    id: &str,
+    signer: Signer,
+    protocol: &Protocol,
+    batch: &Batch,
+    sample: usize,
+) -> VerifiedAttestation {
+    draft(id, signer, protocol, batch, sample).sign()
+}
+
+/// An unsigned attestation with the given content, to be signed a day before [`now`].
 pub fn attestation(
     id: &str,
-    reviewer: Reviewer,
+    signer: Signer,
     protocol: &Protocol,
     batch: &Batch,
     sampled: Vec<String>,
     results: Vec<StepResult>,
     verdict: ReviewerVerdict,
-) -> Attestation {
-    Attestation {
+) -> Draft {
+    let qualification = signer.qualification();
+    Draft {
         id: id.into(),
-        reviewer,
-        signed_at: time("2026-11-19T12:00:00Z"),
+        signer,
+        signed_at: signed_yesterday(),
         claims: ReviewClaims {
             id: batch.id.clone(),
             type_: "ReviewedBatch".into(),
@@ -170,7 +414,7 @@ pub fn attestation(
             sampled,
             results,
             verdict,
-            qualification: Vec::new(),
+            qualification,
         },
     }
 }

@@ -13,7 +13,7 @@ use guildmark_credentials::VerifiedCredential;
 use guildmark_review_protocols::attestation::AttestationError;
 use guildmark_review_protocols::publication::PublicationError;
 use guildmark_review_protocols::{
-    evaluate, Attestation, Batch, Held, Protocol, ReviewClaims, ReviewerVerdict, Verdict,
+    evaluate, Batch, Held, Protocol, ReviewClaims, ReviewerVerdict, Verdict, VerifiedAttestation,
 };
 use serde_json::Value;
 
@@ -344,7 +344,7 @@ fn attestations_from_real_badges_certify_a_batch() {
             Vec::<String>::new()
         );
         let verified = verify(&signed, now());
-        Attestation::from_verified(&verified, signed_at, &badges_then).unwrap()
+        VerifiedAttestation::from_verified(&verified, signed_at, &badges_then).unwrap()
     };
     let a1 = attest(
         &ada,
@@ -369,15 +369,15 @@ fn attestations_from_real_badges_certify_a_batch() {
         achievement: "https://guildmark.example/ironbridge/achievements/power-electronics-reviewer"
             .into(),
     };
-    assert_eq!(a1.reviewer.held, [held].into());
+    assert_eq!(a1.reviewer().held, [held].into());
     assert_eq!(
-        a1.reviewer.identities,
+        a1.reviewer().identities,
         [format!("{} identifier:member-17", ironbridge.did())].into()
     );
     assert!(
-        a1.reviewer.unproven.is_empty(),
+        a1.reviewer().unproven.is_empty(),
         "{:?}",
-        a1.reviewer.unproven
+        a1.reviewer().unproven
     );
 
     // Ada's two keys are one person: not yet two reviewers.
@@ -415,9 +415,10 @@ fn badges_that_do_not_prove_qualification_are_listed_not_used() {
             &sign(credential, key, Cryptosuite::EddsaJcs2022, signed_at),
             now(),
         );
-        Attestation::from_verified(&verified, signed_at, badges)
+        VerifiedAttestation::from_verified(&verified, signed_at, badges)
             .unwrap()
-            .reviewer
+            .reviewer()
+            .clone()
     };
     // Verified as of today, not as of signing.
     let r = attest(&ada, &["urn:uuid:badge-ada"], &[verify(&ada_badge, now())]);
@@ -461,7 +462,8 @@ fn badges_that_do_not_prove_qualification_are_listed_not_used() {
         now(),
     );
     let a =
-        Attestation::from_verified(&verified, signed_at, &[verify(&ada_badge, signed_at)]).unwrap();
+        VerifiedAttestation::from_verified(&verified, signed_at, &[verify(&ada_badge, signed_at)])
+            .unwrap();
     let e = evaluate(&p, &b, &[a], now()).unwrap();
     assert!(!e.attestations[0].counted);
 }
@@ -494,4 +496,140 @@ fn rdfc_signatures_cover_every_result() {
             "{path} changed and still verified"
         );
     }
+}
+
+/// What the credentials crate's verifier makes of `document` as of `at`, whatever its report
+/// says: a `VerifiedCredential` needs sound data and proofs that verify, not that the
+/// issuer made them or that the credential is valid at `at`.
+fn verified_anyway(document: &Value, at: Timestamp) -> (bool, VerifiedCredential) {
+    let contexts = contexts();
+    let keys = KnownKeys::default();
+    let verification = verify_credential(document, &VerifyOptions::new(at, &contexts, &keys));
+    let credential = verification
+        .credential
+        .expect("sound, and its proof verifies");
+    (verification.report.verified, credential)
+}
+
+#[test]
+fn an_attestation_signed_by_another_key_than_its_issuer_is_refused() {
+    let ada = KeyPair::from_seed(&[10; 32]);
+    let eve = KeyPair::from_seed(&[13; 32]);
+    let p = protocol("mppt20-batch-qa");
+    let b = batch(&p, 120);
+    let signed_at = time("2026-11-18T15:30:00Z");
+    // Eve signs an attestation that names Ada as its issuer.
+    let forged = sign(
+        claims(&p, &b, 20, &[]).to_credential(
+            "urn:uuid:att-forged",
+            ada.did_key().did(),
+            signed_at,
+        ),
+        &eve,
+        Cryptosuite::EddsaJcs2022,
+        signed_at,
+    );
+    let (report_verified, credential) = verified_anyway(&forged, signed_at);
+    assert!(!report_verified, "the report says who signed it");
+    assert_eq!(
+        VerifiedAttestation::from_verified(&credential, signed_at, &[]),
+        Err(AttestationError::NotSignedByIssuer(
+            ada.did_key().did().to_owned()
+        ))
+    );
+}
+
+#[test]
+fn a_badge_its_issuer_did_not_sign_or_not_valid_when_signing_is_not_held() {
+    let ironbridge = Community::new("ironbridge", 2);
+    let ada = KeyPair::from_seed(&[10; 32]);
+    let eve = KeyPair::from_seed(&[13; 32]);
+    let did = |k: &KeyPair| k.did_key().did().to_owned();
+    let p = protocol("mppt20-batch-qa");
+    let b = batch(&p, 120);
+    let signed_at = time("2026-11-18T15:30:00Z");
+    let attest = |cited: &str, badge: &VerifiedCredential| {
+        let credential =
+            claims(&p, &b, 20, &[cited]).to_credential("urn:uuid:att", &did(&ada), signed_at);
+        let verified = verify(
+            &sign(credential, &ada, Cryptosuite::EddsaJcs2022, signed_at),
+            signed_at,
+        );
+        VerifiedAttestation::from_verified(&verified, signed_at, std::slice::from_ref(badge))
+            .unwrap()
+    };
+
+    // A badge naming Ironbridge as its issuer, re-signed by Eve alone.
+    let mut forged = ironbridge.badge(
+        "urn:uuid:badge-forged",
+        "power-electronics-reviewer",
+        &did(&ada),
+        None,
+    );
+    forged.as_object_mut().unwrap().remove("proof");
+    let forged = sign(forged, &eve, Cryptosuite::EddsaJcs2022, signed_at);
+    let (report_verified, badge) = verified_anyway(&forged, signed_at);
+    assert!(!report_verified);
+    let a = attest("urn:uuid:badge-forged", &badge);
+    assert!(a.reviewer().held.is_empty());
+    assert!(
+        a.reviewer().unproven[0].contains("not signed by its issuer"),
+        "{:?}",
+        a.reviewer().unproven
+    );
+
+    // A badge that became valid only after the attestation was signed.
+    let mut late = ironbridge.badge(
+        "urn:uuid:badge-late",
+        "power-electronics-reviewer",
+        &did(&ada),
+        None,
+    );
+    late.as_object_mut().unwrap().remove("proof");
+    late["validFrom"] = "2026-11-19T00:00:00Z".into();
+    let late = sign(late, &ironbridge.key, Cryptosuite::EddsaJcs2022, signed_at);
+    let (report_verified, badge) = verified_anyway(&late, signed_at);
+    assert!(!report_verified);
+    let a = attest("urn:uuid:badge-late", &badge);
+    assert!(a.reviewer().held.is_empty());
+    assert!(
+        a.reviewer().unproven[0].contains("not valid at the attestation's signing time"),
+        "{:?}",
+        a.reviewer().unproven
+    );
+    // Either way the reviewer does not count.
+    let e = evaluate(&p, &b, &[a], now()).unwrap();
+    assert!(!e.attestations[0].counted);
+}
+
+#[test]
+fn a_note_on_an_unproven_badge_explains_and_never_qualifies() {
+    let ada = KeyPair::from_seed(&[10; 32]);
+    let p = protocol("mppt20-batch-qa");
+    let b = batch(&p, 120);
+    let signed_at = time("2026-11-18T15:30:00Z");
+    let credential = claims(&p, &b, 20, &["urn:uuid:badge-ada"]).to_credential(
+        "urn:uuid:att",
+        ada.did_key().did(),
+        signed_at,
+    );
+    let verified = verify(
+        &sign(credential, &ada, Cryptosuite::EddsaJcs2022, signed_at),
+        signed_at,
+    );
+    let mut a = VerifiedAttestation::from_verified(&verified, signed_at, &[]).unwrap();
+    a.note_unproven("badge urn:uuid:badge-ada (ada.json) is revoked".into());
+    assert!(a.reviewer().held.is_empty());
+    assert_eq!(
+        a.reviewer().unproven,
+        [
+            "badge urn:uuid:badge-ada was cited but not given",
+            "badge urn:uuid:badge-ada (ada.json) is revoked"
+        ]
+    );
+    let e = evaluate(&p, &b, &[a], now()).unwrap();
+    assert!(!e.attestations[0].counted);
+    assert!(e.attestations[0].findings[0]
+        .message
+        .contains("; badge urn:uuid:badge-ada (ada.json) is revoked"));
 }

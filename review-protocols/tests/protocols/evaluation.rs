@@ -2,12 +2,15 @@
 //!
 //! MPPT20 lots of 120 units: the plan asks for 20 units and accepts no nonconforming
 //! one; two qualified reviewers from two communities other than Kestrel (the producer).
+//!
+//! Every attestation is signed by its reviewer's key and verified with its badges (see
+//! `common`): a failing result, an old date or a missing badge is signed content.
 
 use guildmark_credentials::report::Outcome;
 use guildmark_review_protocols::attestation::Recorded;
 use guildmark_review_protocols::evaluation::{BatchError, Standing};
 use guildmark_review_protocols::{
-    evaluate, Attestation, Batch, Evaluation, Held, Protocol, ReviewerVerdict, Rule, Verdict,
+    evaluate, Batch, Evaluation, Protocol, ReviewerVerdict, Rule, Verdict, VerifiedAttestation,
 };
 
 use crate::common::*;
@@ -18,7 +21,7 @@ fn mppt() -> (Protocol, Batch) {
     (p, b)
 }
 
-fn run(p: &Protocol, b: &Batch, attestations: &[Attestation]) -> Evaluation {
+fn run(p: &Protocol, b: &Batch, attestations: &[VerifiedAttestation]) -> Evaluation {
     evaluate(p, b, attestations, now()).unwrap()
 }
 
@@ -43,23 +46,17 @@ fn two_independent_qualified_reviewers_certify() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
-            passing(
-                "urn:a:2",
-                power_reviewer_from("did:key:z6MkBo", "lumen"),
-                &p,
-                &b,
-                20,
-            ),
+            passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20),
         ],
     );
     assert_eq!(e.verdict, Verdict::Certified, "{e}");
     assert_eq!((e.sample, e.accept, e.passing), (20, 0, 2));
-    assert_eq!(e.communities, [IRONBRIDGE, LUMEN]);
+    assert_eq!(e.communities, sorted([ironbridge().did(), lumen().did()]));
     assert!(
         e.reasons.iter().all(|r| r.outcome == Outcome::Passed),
         "{e}"
@@ -76,7 +73,7 @@ fn one_reviewer_is_pending_and_says_what_is_missing() {
         &b,
         &[passing(
             "urn:a:1",
-            power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+            power_reviewer_from("ada", "ironbridge"),
             &p,
             &b,
             20,
@@ -93,7 +90,9 @@ fn one_reviewer_is_pending_and_says_what_is_missing() {
     );
     assert!(
         missing.ends_with(&format!(
-            "to pass the batch from a community other than {IRONBRIDGE}, {KESTREL}"
+            "to pass the batch from a community other than {}, {}",
+            ironbridge().did(),
+            kestrel().did()
         )),
         "{missing}"
     );
@@ -111,7 +110,10 @@ fn no_attestations_is_pending_with_unknown_rules() {
         e.missing[0]
     );
     assert!(
-        e.missing[0].contains(&format!("from distinct communities other than {KESTREL}")),
+        e.missing[0].contains(&format!(
+            "from distinct communities other than {}",
+            kestrel().did()
+        )),
         "{}",
         e.missing[0]
     );
@@ -126,14 +128,14 @@ fn two_reviewers_of_one_community_are_not_two_communities() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
             passing(
                 "urn:a:2",
-                power_reviewer_from("did:key:z6MkCy", "ironbridge"),
+                power_reviewer_from("cy", "ironbridge"),
                 &p,
                 &b,
                 20,
@@ -145,7 +147,9 @@ fn two_reviewers_of_one_community_are_not_two_communities() {
     assert_eq!(outcome(&e, Rule::Communities), Outcome::Failed);
     assert!(
         e.missing[0].contains(&format!(
-            "from a community other than {IRONBRIDGE}, {KESTREL}"
+            "from a community other than {}, {}",
+            ironbridge().did(),
+            kestrel().did()
         )),
         "{}",
         e.missing[0]
@@ -155,11 +159,8 @@ fn two_reviewers_of_one_community_are_not_two_communities() {
 #[test]
 fn a_person_vouched_for_by_two_communities_stands_for_one() {
     let (p, b) = mppt();
-    let mut both = power_reviewer_from("did:key:z6MkAda", "ironbridge");
-    both.held.insert(Held {
-        community: LUMEN.into(),
-        achievement: power_reviewer("lumen"),
-    });
+    let both =
+        power_reviewer_from("ada", "ironbridge").badge(lumen(), &power_reviewer("lumen"), None);
     // Ada could stand for Lumen and Cy for Ironbridge: a matching finds that.
     let e = run(
         &p,
@@ -168,7 +169,7 @@ fn a_person_vouched_for_by_two_communities_stands_for_one() {
             passing("urn:a:1", both.clone(), &p, &b, 20),
             passing(
                 "urn:a:2",
-                power_reviewer_from("did:key:z6MkCy", "ironbridge"),
+                power_reviewer_from("cy", "ironbridge"),
                 &p,
                 &b,
                 20,
@@ -185,13 +186,10 @@ fn a_person_vouched_for_by_two_communities_stands_for_one() {
 #[test]
 fn the_same_key_counts_once() {
     let (p, b) = mppt();
-    let ada = power_reviewer_from("did:key:z6MkAda", "ironbridge");
-    let mut ada_again = ada.clone();
-    ada_again.held = [Held {
-        community: LUMEN.into(),
-        achievement: power_reviewer("lumen"),
-    }]
-    .into();
+    let ada = power_reviewer_from("ada", "ironbridge");
+    // The same key, citing only a Lumen badge this time.
+    let ada_again = reviewer("ada", lumen(), &power_reviewer("lumen"));
+    assert_eq!(ada_again.did(), ada.did());
     let e = run(
         &p,
         &b,
@@ -208,12 +206,18 @@ fn the_same_key_counts_once() {
 #[test]
 fn one_person_with_two_keys_counts_once() {
     let (p, b) = mppt();
-    let mut key1 = power_reviewer_from("did:key:z6MkAdaOld", "ironbridge");
-    let mut key2 = power_reviewer_from("did:key:z6MkAdaNew", "lumen");
-    key1.identities
-        .insert(format!("{IRONBRIDGE} identifier:member-17"));
-    key2.identities
-        .insert(format!("{IRONBRIDGE} identifier:member-17"));
+    // Both keys' badges carry Ironbridge's member identifier 17: the old key's reviewer
+    // badge, the new key's Ironbridge membership badge.
+    let key1 = signer("ada-old").badge(
+        ironbridge(),
+        &power_reviewer("ironbridge"),
+        Some("member-17"),
+    );
+    let key2 = power_reviewer_from("ada-new", "lumen").badge(
+        ironbridge(),
+        &ironbridge().achievement("member"),
+        Some("member-17"),
+    );
     let e = run(
         &p,
         &b,
@@ -235,18 +239,12 @@ fn a_reviewer_from_the_producing_community_does_not_count() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
-            passing(
-                "urn:a:2",
-                power_reviewer_from("did:key:z6MkKes", "kestrel"),
-                &p,
-                &b,
-                20,
-            ),
+            passing("urn:a:2", power_reviewer_from("kes", "kestrel"), &p, &b, 20),
         ],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
@@ -260,21 +258,21 @@ fn a_reviewer_from_the_producing_community_does_not_count() {
 #[test]
 fn a_person_linked_to_the_producer_by_another_key_is_not_independent() {
     let (p, b) = mppt();
-    let mut clean_key = power_reviewer_from("did:key:z6MkDeeLumen", "lumen");
-    let mut producer_key = power_reviewer_from("did:key:z6MkDeeKestrel", "kestrel");
-    clean_key
-        .identities
-        .insert("did:key:z6MkLumenMakerspace identifier:dee".into());
-    producer_key
-        .identities
-        .insert("did:key:z6MkLumenMakerspace identifier:dee".into());
+    // Dee is Lumen's member "dee" under both keys: the clean key's Lumen reviewer badge
+    // and the producer key's Lumen membership badge say so.
+    let clean_key = signer("dee-lumen").badge(lumen(), &power_reviewer("lumen"), Some("dee"));
+    let producer_key = power_reviewer_from("dee-kestrel", "kestrel").badge(
+        lumen(),
+        &lumen().achievement("member"),
+        Some("dee"),
+    );
     let e = run(
         &p,
         &b,
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
@@ -286,7 +284,7 @@ fn a_person_linked_to_the_producer_by_another_key_is_not_independent() {
     let mut with_link = vec![
         passing(
             "urn:a:1",
-            power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+            power_reviewer_from("ada", "ironbridge"),
             &p,
             &b,
             20,
@@ -305,13 +303,7 @@ fn a_person_linked_to_the_producer_by_another_key_is_not_independent() {
 #[test]
 fn a_failed_critical_step_rejects_whatever_the_others_say() {
     let (p, b) = mppt();
-    let mut failing = passing(
-        "urn:a:3",
-        power_reviewer_from("did:key:z6MkEve", "lumen"),
-        &p,
-        &b,
-        20,
-    );
+    let mut failing = draft("urn:a:3", power_reviewer_from("eve", "lumen"), &p, &b, 20);
     set(
         &mut failing.claims.results,
         "MP20-2611-0007",
@@ -324,19 +316,13 @@ fn a_failed_critical_step_rejects_whatever_the_others_say() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
-            passing(
-                "urn:a:2",
-                power_reviewer_from("did:key:z6MkBo", "lumen"),
-                &p,
-                &b,
-                20,
-            ),
-            failing,
+            passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20),
+            failing.sign(),
         ],
     );
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
@@ -358,9 +344,9 @@ fn a_failed_critical_step_rejects_whatever_the_others_say() {
 #[test]
 fn one_nonconforming_unit_rejects_when_the_plan_accepts_none() {
     let (p, b) = mppt();
-    let mut failing = passing(
+    let mut failing = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -376,14 +362,8 @@ fn one_nonconforming_unit_rejects_when_the_plan_accepts_none() {
         &p,
         &b,
         &[
-            failing,
-            passing(
-                "urn:a:2",
-                power_reviewer_from("did:key:z6MkBo", "lumen"),
-                &p,
-                &b,
-                20,
-            ),
+            failing.sign(),
+            passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20),
         ],
     );
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
@@ -404,9 +384,9 @@ fn the_acceptance_number_allows_that_many_nonconforming_units() {
     let p = protocol("mppt20-batch-qa");
     let b = batch(&p, 200); // 32 units, accept 1
     let with = |bad: &[&str]| {
-        let mut a = passing(
+        let mut a = draft(
             "urn:a:1",
-            power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+            power_reviewer_from("ada", "ironbridge"),
             &p,
             &b,
             32,
@@ -423,14 +403,8 @@ fn the_acceptance_number_allows_that_many_nonconforming_units() {
             &p,
             &b,
             &[
-                a,
-                passing(
-                    "urn:a:2",
-                    power_reviewer_from("did:key:z6MkBo", "lumen"),
-                    &p,
-                    &b,
-                    32,
-                ),
+                a.sign(),
+                passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 32),
             ],
         );
         (e.verdict, e.attestations[0].nonconforming)
@@ -447,9 +421,9 @@ fn the_acceptance_number_allows_that_many_nonconforming_units() {
 fn units_convert_exactly_and_limits_are_inclusive() {
     let (p, b) = mppt();
     let verdict = |step: &str, value: &str| {
-        let mut a = passing(
+        let mut a = draft(
             "urn:a:1",
-            power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+            power_reviewer_from("ada", "ironbridge"),
             &p,
             &b,
             20,
@@ -464,14 +438,8 @@ fn units_convert_exactly_and_limits_are_inclusive() {
             &p,
             &b,
             &[
-                a,
-                passing(
-                    "urn:a:2",
-                    power_reviewer_from("did:key:z6MkBo", "lumen"),
-                    &p,
-                    &b,
-                    20,
-                ),
+                a.sign(),
+                passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20),
             ],
         )
         .verdict
@@ -500,9 +468,9 @@ fn units_convert_exactly_and_limits_are_inclusive() {
 #[test]
 fn a_value_in_the_wrong_unit_is_not_a_result() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -513,7 +481,7 @@ fn a_value_in_the_wrong_unit_is_not_a_result() {
         "no-load-current",
         measured("12 mV"),
     );
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     assert_eq!(e.attestations[0].standing, Standing::Incomplete, "{e}");
     let found = findings(&e, "urn:a:1");
     assert!(found.contains("mV cannot be compared with mA"), "{found}");
@@ -526,9 +494,9 @@ fn a_value_in_the_wrong_unit_is_not_a_result() {
 #[test]
 fn a_result_of_the_wrong_kind_is_not_a_result() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -539,7 +507,7 @@ fn a_result_of_the_wrong_kind_is_not_a_result() {
         "reverse-polarity-pv",
         measured("1 V"),
     );
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     assert_eq!(e.attestations[0].standing, Standing::Incomplete);
     assert!(
         findings(&e, "urn:a:1").contains("expected passed: true or false"),
@@ -550,15 +518,15 @@ fn a_result_of_the_wrong_kind_is_not_a_result() {
 #[test]
 fn too_small_a_sample_cannot_certify_but_its_failures_reject() {
     let (p, b) = mppt();
-    let small = |id: &str, key: &str, community: &str| {
-        passing(id, power_reviewer_from(key, community), &p, &b, 19)
+    let small = |id: &str, name: &str, community: &str| {
+        draft(id, power_reviewer_from(name, community), &p, &b, 19)
     };
     let e = run(
         &p,
         &b,
         &[
-            small("urn:a:1", "did:key:z6MkAda", "ironbridge"),
-            small("urn:a:2", "did:key:z6MkBo", "lumen"),
+            small("urn:a:1", "ada", "ironbridge").sign(),
+            small("urn:a:2", "bo", "lumen").sign(),
         ],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
@@ -566,23 +534,23 @@ fn too_small_a_sample_cannot_certify_but_its_failures_reject() {
     assert!(findings(&e, "urn:a:1")
         .contains("19 distinct units of the batch inspected; the plan asks for 20"));
 
-    let mut failing = small("urn:a:3", "did:key:z6MkEve", "lumen");
+    let mut failing = small("urn:a:3", "eve", "lumen");
     set(
         &mut failing.claims.results,
         "MP20-2611-0002",
         "efficiency-rated-load",
         measured("90 %"),
     );
-    let e = run(&p, &b, &[failing]);
+    let e = run(&p, &b, &[failing.sign()]);
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
 }
 
 #[test]
 fn units_outside_the_batch_or_listed_twice_do_not_count() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         19,
@@ -594,7 +562,7 @@ fn units_outside_the_batch_or_listed_twice_do_not_count() {
         .results
         .extend(passing_results(&p, &["FAKE-0001".to_owned()]));
     a.claims.sampled = sampled;
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     let found = findings(&e, "urn:a:1");
     assert!(
         found.contains("unit \"FAKE-0001\" is not in the batch"),
@@ -611,9 +579,9 @@ fn units_outside_the_batch_or_listed_twice_do_not_count() {
 #[test]
 fn a_missing_required_result_leaves_the_attestation_incomplete() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -625,7 +593,7 @@ fn a_missing_required_result_leaves_the_attestation_incomplete() {
     a.claims
         .results
         .retain(|r| r.step != "output-ripple" && r.step != "notes");
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     assert_eq!(e.attestations[0].standing, Standing::Incomplete);
     let found = findings(&e, "urn:a:1");
     assert_eq!(
@@ -637,9 +605,9 @@ fn a_missing_required_result_leaves_the_attestation_incomplete() {
 #[test]
 fn results_for_unknown_steps_or_unsampled_units_are_reported() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -654,7 +622,7 @@ fn results_for_unknown_steps_or_unsampled_units_are_reported() {
     a.claims
         .results
         .extend(passing_results(&p, &["MP20-2611-0099".to_owned()]));
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     let found = findings(&e, "urn:a:1");
     assert!(
         found.contains("a result for \"smoke-test\", which is not a step"),
@@ -671,9 +639,9 @@ fn results_for_unknown_steps_or_unsampled_units_are_reported() {
 #[test]
 fn conflicting_results_for_one_unit_take_the_failing_one() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -685,22 +653,21 @@ fn conflicting_results_for_one_unit_take_the_failing_one() {
             step: "no-load-current".into(),
             recorded: measured("30 mA"),
         });
-    let e = run(&p, &b, &[a]);
+    let e = run(&p, &b, &[a.sign()]);
     assert_eq!(e.attestations[0].standing, Standing::Fails, "{e}");
 }
 
 #[test]
 fn an_unqualified_reviewer_counts_neither_way() {
     let (p, b) = mppt();
-    let mut unqualified = reviewer(
-        "did:key:z6MkMal",
-        LUMEN,
+    // Mal holds a Lumen badge the protocol does not ask for, and cites one he cannot show.
+    let unqualified = reviewer(
+        "mal",
+        lumen(),
         "https://guildmark.example/lumen/achievements/soldering-l1",
-    );
-    unqualified
-        .unproven
-        .push("badge urn:uuid:x was cited but not given".into());
-    let mut failing = passing("urn:a:2", unqualified.clone(), &p, &b, 20);
+    )
+    .citing_missing("urn:uuid:x");
+    let mut failing = draft("urn:a:2", unqualified.clone(), &p, &b, 20);
     set(
         &mut failing.claims.results,
         "MP20-2611-0001",
@@ -713,13 +680,13 @@ fn an_unqualified_reviewer_counts_neither_way() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
             passing("urn:a:3", unqualified, &p, &b, 20),
-            failing,
+            failing.sign(),
         ],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
@@ -735,22 +702,16 @@ fn an_unqualified_reviewer_counts_neither_way() {
 #[test]
 fn old_passes_expire_but_old_failures_still_reject() {
     let (p, b) = mppt();
-    let mut old = passing(
-        "urn:a:2",
-        power_reviewer_from("did:key:z6MkBo", "lumen"),
-        &p,
-        &b,
-        20,
-    );
+    let mut old = draft("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20);
     old.signed_at = time("2026-05-23T11:59:59Z"); // 181 days before now
     let fresh = passing(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
     );
-    let e = run(&p, &b, &[fresh.clone(), old.clone()]);
+    let e = run(&p, &b, &[fresh.clone(), old.sign()]);
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
     assert!(
         findings(&e, "urn:a:2").contains("more than 180 days before"),
@@ -759,41 +720,23 @@ fn old_passes_expire_but_old_failures_still_reject() {
 
     old.signed_at = time("2026-05-24T12:00:00Z"); // exactly 180 days
     assert_eq!(
-        run(&p, &b, &[fresh.clone(), old.clone()]).verdict,
+        run(&p, &b, &[fresh.clone(), old.sign()]).verdict,
         Verdict::Certified
     );
 
     old.signed_at = time("2025-01-01T00:00:00Z");
     old.claims.verdict = ReviewerVerdict::Fail;
-    assert_eq!(run(&p, &b, &[fresh, old]).verdict, Verdict::Rejected);
+    assert_eq!(run(&p, &b, &[fresh, old.sign()]).verdict, Verdict::Rejected);
 }
 
 #[test]
 fn attestations_of_other_batches_protocols_or_the_future_are_irrelevant() {
     let (p, b) = mppt();
-    let mut other_batch = passing(
-        "urn:a:2",
-        power_reviewer_from("did:key:z6MkBo", "lumen"),
-        &p,
-        &b,
-        20,
-    );
+    let mut other_batch = draft("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20);
     other_batch.claims.id = "https://guildmark.example/kestrel/batches/other".into();
-    let mut other_protocol = passing(
-        "urn:a:3",
-        power_reviewer_from("did:key:z6MkCy", "lumen"),
-        &p,
-        &b,
-        20,
-    );
+    let mut other_protocol = draft("urn:a:3", power_reviewer_from("cy", "lumen"), &p, &b, 20);
     other_protocol.claims.protocol.digest = protocol("soldering-l1").hash();
-    let mut future = passing(
-        "urn:a:4",
-        power_reviewer_from("did:key:z6MkDee", "lumen"),
-        &p,
-        &b,
-        20,
-    );
+    let mut future = draft("urn:a:4", power_reviewer_from("dee", "lumen"), &p, &b, 20);
     future.signed_at = time("2026-11-21T00:00:00Z");
     let e = run(
         &p,
@@ -801,14 +744,14 @@ fn attestations_of_other_batches_protocols_or_the_future_are_irrelevant() {
         &[
             passing(
                 "urn:a:1",
-                power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+                power_reviewer_from("ada", "ironbridge"),
                 &p,
                 &b,
                 20,
             ),
-            other_batch,
-            other_protocol,
-            future,
+            other_batch.sign(),
+            other_protocol.sign(),
+            future.sign(),
         ],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
@@ -829,9 +772,9 @@ fn attestations_of_other_batches_protocols_or_the_future_are_irrelevant() {
 #[test]
 fn a_reviewer_who_says_fail_fails_even_with_good_numbers() {
     let (p, b) = mppt();
-    let mut a = passing(
+    let mut a = draft(
         "urn:a:1",
-        power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+        power_reviewer_from("ada", "ironbridge"),
         &p,
         &b,
         20,
@@ -841,14 +784,8 @@ fn a_reviewer_who_says_fail_fails_even_with_good_numbers() {
         &p,
         &b,
         &[
-            a,
-            passing(
-                "urn:a:2",
-                power_reviewer_from("did:key:z6MkBo", "lumen"),
-                &p,
-                &b,
-                20,
-            ),
+            a.sign(),
+            passing("urn:a:2", power_reviewer_from("bo", "lumen"), &p, &b, 20),
         ],
     );
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
@@ -858,46 +795,46 @@ fn a_reviewer_who_says_fail_fails_even_with_good_numbers() {
 #[test]
 fn a_failing_person_does_not_also_count_as_passing() {
     let soldering = protocol("soldering-l1");
-    let candidate = Batch {
+    // The candidate's did:key is the one "serial" of the assessment.
+    let candidate = signer("candidate").did().to_owned();
+    let assessment = Batch {
         id: "https://guildmark.example/lumen/assessments/42".into(),
-        producer: LUMEN.into(),
+        producer: lumen().did().into(),
         product: None,
         protocol: soldering.hash(),
         lot_size: 1,
-        serials: vec!["did:key:z6MkCandidate".into()],
+        serials: vec![candidate.clone()],
     };
-    let assessor = |key: &str| {
+    let assessor = |name: &str| {
         reviewer(
-            key,
-            LUMEN,
+            name,
+            lumen(),
             "https://guildmark.example/lumen/achievements/soldering-l2",
         )
     };
-    let pass = |id: &str, key: &str| passing(id, assessor(key), &soldering, &candidate, 1);
-    let mut shaky = pass("urn:s:2", "did:key:z6MkBea");
+    let attempt = |id: &str, name: &str| draft(id, assessor(name), &soldering, &assessment, 1);
+    let pass = |id: &str, name: &str| attempt(id, name).sign();
+    let mut shaky = attempt("urn:s:2", "bea");
     set(
         &mut shaky.claims.results,
-        "did:key:z6MkCandidate",
+        &candidate,
         "acceptable-joints",
         measured("94.1 %"),
     );
+    let shaky = shaky.sign();
     // Critical-only: a non-critical shortfall does not reject, but Bea is not passing.
     let e = run(
         &soldering,
-        &candidate,
-        &[pass("urn:s:1", "did:key:z6MkAl"), shaky.clone()],
+        &assessment,
+        &[pass("urn:s:1", "al"), shaky.clone()],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
     assert_eq!(e.passing, 1);
     // Bea passing on a second try does not make her count: her failure stands.
     let e = run(
         &soldering,
-        &candidate,
-        &[
-            pass("urn:s:1", "did:key:z6MkAl"),
-            shaky.clone(),
-            pass("urn:s:3", "did:key:z6MkBea"),
-        ],
+        &assessment,
+        &[pass("urn:s:1", "al"), shaky.clone(), pass("urn:s:3", "bea")],
     );
     assert_eq!(e.verdict, Verdict::Pending, "{e}");
     assert!(
@@ -907,29 +844,25 @@ fn a_failing_person_does_not_also_count_as_passing() {
     // A third assessor decides.
     let e = run(
         &soldering,
-        &candidate,
-        &[
-            pass("urn:s:1", "did:key:z6MkAl"),
-            shaky.clone(),
-            pass("urn:s:4", "did:key:z6MkCal"),
-        ],
+        &assessment,
+        &[pass("urn:s:1", "al"), shaky.clone(), pass("urn:s:4", "cal")],
     );
     assert_eq!(e.verdict, Verdict::Certified, "{e}");
     // Unsafe work rejects at once.
-    let mut unsafe_work = pass("urn:s:5", "did:key:z6MkDot");
+    let mut unsafe_work = attempt("urn:s:5", "dot");
     set(
         &mut unsafe_work.claims.results,
-        "did:key:z6MkCandidate",
+        &candidate,
         "safety",
         Recorded::Checked(false),
     );
     let e = run(
         &soldering,
-        &candidate,
+        &assessment,
         &[
-            pass("urn:s:1", "did:key:z6MkAl"),
-            pass("urn:s:4", "did:key:z6MkCal"),
-            unsafe_work,
+            pass("urn:s:1", "al"),
+            pass("urn:s:4", "cal"),
+            unsafe_work.sign(),
         ],
     );
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
@@ -941,8 +874,8 @@ fn every_battery_pack_is_tested() {
     let mut lot = batch(&battery, 6);
     lot.serials = (1..=6).map(|i| format!("BAT-{i}")).collect();
     let tester = reviewer(
-        "did:key:z6MkFin",
-        LUMEN,
+        "fin",
+        lumen(),
         "https://guildmark.example/lumen/achievements/battery-safety",
     );
     let e = run(
@@ -958,14 +891,14 @@ fn every_battery_pack_is_tested() {
         &[passing("urn:b:1", tester.clone(), &battery, &lot, 6)],
     );
     assert_eq!(e.verdict, Verdict::Certified, "{e}");
-    let mut weak = passing("urn:b:2", tester, &battery, &lot, 6);
+    let mut weak = draft("urn:b:2", tester, &battery, &lot, 6);
     set(
         &mut weak.claims.results,
         "BAT-4",
         "capacity",
         measured("3950 mAh"),
     );
-    let e = run(&battery, &lot, &[weak]);
+    let e = run(&battery, &lot, &[weak.sign()]);
     assert_eq!(e.verdict, Verdict::Rejected, "{e}");
 }
 
@@ -1016,7 +949,7 @@ fn the_evaluation_serializes_and_reads_back() {
         &b,
         &[passing(
             "urn:a:1",
-            power_reviewer_from("did:key:z6MkAda", "ironbridge"),
+            power_reviewer_from("ada", "ironbridge"),
             &p,
             &b,
             20,

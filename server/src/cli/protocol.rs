@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context as _};
 use guildmark_credentials::{KnownKeys, Timestamp, VerifiedCredential, VerifyOptions};
-use guildmark_review_protocols::{evaluate, Attestation, Batch, Protocol, Verdict};
+use guildmark_review_protocols::{evaluate, Batch, Protocol, Verdict, VerifiedAttestation};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -213,11 +213,11 @@ fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        let mut attestation = Attestation::from_verified(&verified, signed_at, &held)
+        let mut attestation = VerifiedAttestation::from_verified(&verified, signed_at, &held)
             .with_context(|| format!("{} is not a review attestation", path.display()))?;
         for (id, file, why) in refused {
-            if attestation.claims.qualification.contains(&id) {
-                attestation.reviewer.unproven.push(format!(
+            if attestation.claims().qualification.contains(&id) {
+                attestation.note_unproven(format!(
                     "badge {id} ({file}) does not verify as of {signed_at}: {why}"
                 ));
             }
