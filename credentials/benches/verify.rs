@@ -213,43 +213,39 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("eddsa-rdfc-2022 (comparison)");
     group.sample_size(20);
     let mut contexts_ob = Contexts::bundled();
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/contexts");
-    if let Ok(index) = std::fs::read_to_string(dir.join("index.json")) {
-        contexts_ob
-            .register_index(&index, |f| std::fs::read_to_string(dir.join(f)))
-            .unwrap();
-        let rdfc = badge(&issuer, 1, Cryptosuite::EddsaRdfc2022, &contexts_ob);
-        let rdfc_options = VerifyProofOptions {
-            contexts: &contexts_ob,
-            ..proof_options
-        };
-        group.bench_function("verify proof of the same badge", |b| {
-            b.iter(|| {
-                let doc = Json::parse(&rdfc).unwrap();
-                assert!(proof::verify_json(&doc, &rdfc_options).unwrap()[0]
-                    .result
-                    .is_ok());
-            })
-        });
-        let unsigned: Value = {
-            let mut v: Value = serde_json::from_slice(&rdfc).unwrap();
-            v.as_object_mut().unwrap().remove("proof");
-            v
-        };
-        let opts = ProofOptions::new(Cryptosuite::EddsaRdfc2022, Some(at));
-        group.bench_function("sign the same badge", |b| {
-            b.iter_batched(
-                || unsigned.clone(),
-                |mut doc| proof::sign(&mut doc, &issuer, &opts, &contexts_ob).unwrap(),
-                BatchSize::SmallInput,
-            )
-        });
-    } else {
-        eprintln!(
-            "skipping rdfc rows: ../shared/vectors/contexts not found (the OB context is needed)"
-        );
-    }
+    // The OB context and the others from testdata/contexts (the vectors' offline loader).
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/contexts"));
+    let index = std::fs::read_to_string(dir.join("index.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join("index.json").display()));
+    contexts_ob
+        .register_index(&index, |f| std::fs::read_to_string(dir.join(f)))
+        .unwrap();
+    let rdfc = badge(&issuer, 1, Cryptosuite::EddsaRdfc2022, &contexts_ob);
+    let rdfc_options = VerifyProofOptions {
+        contexts: &contexts_ob,
+        ..proof_options
+    };
+    group.bench_function("verify proof of the same badge", |b| {
+        b.iter(|| {
+            let doc = Json::parse(&rdfc).unwrap();
+            assert!(proof::verify_json(&doc, &rdfc_options).unwrap()[0]
+                .result
+                .is_ok());
+        })
+    });
+    let unsigned: Value = {
+        let mut v: Value = serde_json::from_slice(&rdfc).unwrap();
+        v.as_object_mut().unwrap().remove("proof");
+        v
+    };
+    let opts = ProofOptions::new(Cryptosuite::EddsaRdfc2022, Some(at));
+    group.bench_function("sign the same badge", |b| {
+        b.iter_batched(
+            || unsigned.clone(),
+            |mut doc| proof::sign(&mut doc, &issuer, &opts, &contexts_ob).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 

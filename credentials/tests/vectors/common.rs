@@ -7,9 +7,10 @@ use guildmark_credentials::time::Timestamp;
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// `../shared/vectors`, beside the checkout.
+/// `testdata/` at the repository root: the standards' vectors, with their sources in
+/// `testdata/README.md`.
 pub fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata"))
 }
 
 pub fn read_text(rel: &str) -> String {
@@ -21,7 +22,7 @@ pub fn read_json(rel: &str) -> Value {
     serde_json::from_str(&read_text(rel)).unwrap_or_else(|e| panic!("parsing {rel}: {e}"))
 }
 
-/// The bundled contexts plus every context in `vectors/contexts/index.json`.
+/// The bundled contexts plus every context in `testdata/contexts/index.json`.
 pub fn contexts() -> Contexts {
     let mut contexts = Contexts::bundled();
     let dir = vectors().join("contexts");

@@ -1,4 +1,4 @@
-//! Conformance tests over the standards' vectors in `../shared/vectors/` (read in place).
+//! Conformance tests over the standards' vectors in `testdata/` at the repository root.
 //!
 //! Each table-driven test runs every entry of its file, collects every mismatch, and
 //! asserts how many entries ran, so a vector cannot be skipped silently.
@@ -7,6 +7,7 @@ mod common;
 mod mutations;
 mod open_badges;
 mod status_list;
+mod testdata;
 mod tlog;
 mod vc_data_model;
 mod vc_di_eddsa;

@@ -7,7 +7,7 @@ use guildmark_credentials::{verify_text, KnownKeys, VerifyOptions};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-/// Every JSON document under vectors/ that carries a proof, as bytes.
+/// Every JSON document under testdata/ that carries a proof, as bytes.
 fn corpus() -> &'static Vec<(String, Vec<u8>)> {
     static CORPUS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
     CORPUS.get_or_init(|| {

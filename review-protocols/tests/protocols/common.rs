@@ -64,14 +64,14 @@ fn badges_issued() -> Timestamp {
     time("2024-01-01T00:00:00Z")
 }
 
-/// The bundled contexts plus the standards' (Open Badges) from `../shared/vectors`.
+/// The bundled contexts plus the standards' (Open Badges) from `testdata/contexts`.
 pub fn contexts() -> &'static Contexts {
     static CONTEXTS: OnceLock<Contexts> = OnceLock::new();
     CONTEXTS.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/contexts");
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/contexts"));
         let mut contexts = Contexts::bundled();
-        let index =
-            std::fs::read_to_string(dir.join("index.json")).expect("../shared/vectors/contexts");
+        let index = std::fs::read_to_string(dir.join("index.json"))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join("index.json").display()));
         contexts
             .register_index(&index, |file| std::fs::read_to_string(dir.join(file)))
             .unwrap();

@@ -19,13 +19,12 @@ use serde_json::Value;
 
 use crate::common::{batch, now, passing_results, protocol, time};
 
-/// The bundled contexts plus the standards' (Open Badges) from `../shared/vectors`.
+/// The bundled contexts plus the standards' (Open Badges) from `testdata/contexts`.
 fn contexts() -> Contexts {
-    let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/contexts");
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/contexts"));
     let mut contexts = Contexts::bundled();
-    let index =
-        std::fs::read_to_string(dir.join("index.json")).expect("../shared/vectors/contexts");
+    let index = std::fs::read_to_string(dir.join("index.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join("index.json").display()));
     contexts
         .register_index(&index, |file| std::fs::read_to_string(dir.join(file)))
         .unwrap();
