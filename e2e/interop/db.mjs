@@ -1,11 +1,11 @@
-// Digital Bazaar's VC libraries against Guildmark (driven by server/tests/suite/interop_db.rs).
+// Digital Bazaar's VC libraries against Guildmark (driven by e2e/tests/e2e/interop_db.rs).
 //
 //   node db.mjs verify IN.json   IN: [{name, credential}] → [{name, verified, errors}]
 //   node db.mjs sign N OUT.json  N random credentials, random keys, both cryptosuites
 //   node db.mjs status IN.json   IN: [status list credentials] → [{id, purpose, set: [index…]}]
 //
 // Documents are loaded offline only: the JSON-LD contexts from GUILDMARK_CONTEXTS_DIR
-// (an index.json mapping URL → file, e.g. ../shared/vectors/contexts), Guildmark's own
+// (an index.json mapping URL → file, e.g. testdata/contexts), Guildmark's own
 // context from GUILDMARK_CONTEXT_FILE, and did:key documents computed from the DID.
 import crypto from 'node:crypto';
 import fs from 'node:fs';

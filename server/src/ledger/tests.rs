@@ -39,8 +39,9 @@ impl Faults {
     }
 }
 
+/// `testdata/tlog` at the repository root (sources in `testdata/README.md`).
 fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/tlog")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tlog"))
 }
 
 fn key() -> KeyPair {

@@ -70,9 +70,9 @@ fn newest(path: &Path) -> Option<std::time::SystemTime> {
         .max()
 }
 
-/// `../shared/vectors`, beside the checkout.
+/// `testdata/` at the repository root: the standards' vectors (sources in its README.md).
 pub fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata"))
 }
 
 /// The result of one run of the binary.
