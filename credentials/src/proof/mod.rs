@@ -662,6 +662,17 @@ pub fn verify_json(
     Ok(check_signatures(prepare(document, options)?))
 }
 
+/// Writes a single `proof` as a one-member proof set. Open Badges 3.0 (and its 1EdTech
+/// JSON schema) requires `proof` to be an array; a proof does not sign its container, so
+/// this changes nothing a verifier checks.
+pub fn as_set(document: &mut Value) {
+    if let Some(proof) = document.get_mut("proof") {
+        if proof.is_object() {
+            *proof = Value::Array(vec![proof.take()]);
+        }
+    }
+}
+
 /// Adds a proof to `document`, signed by `key`.
 ///
 /// Existing proofs are kept: the new proof joins the proof set (each member signs the

@@ -42,10 +42,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             file.write_all(json.as_bytes())
                 .and_then(|()| file.sync_all())
                 .with_context(|| format!("writing {}", path.display()))?;
-            println!("{}", pair.did_key().did());
+            super::outln!("{}", pair.did_key().did())?;
         }
         None => {
-            print!("{json}");
+            super::out!("{json}")?;
             eprintln!("{}", pair.did_key().did());
         }
     }

@@ -90,20 +90,21 @@ fn check(data: PathBuf) -> anyhow::Result<ExitCode> {
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    println!(
+    super::outln!(
         "ledger {origin}: {} entries, {} tiles checked",
-        audit.entries_checked, audit.tiles_checked
-    );
+        audit.entries_checked,
+        audit.tiles_checked
+    )?;
     if audit.is_sound() {
-        println!("sound: every entry, tile and the signed checkpoint agree");
+        super::outln!("sound: every entry, tile and the signed checkpoint agree")?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("DAMAGED: {} problem(s)", audit.damage.len());
+        super::outln!("DAMAGED: {} problem(s)", audit.damage.len())?;
         for problem in audit.damage.iter().take(100) {
-            println!("  {problem}");
+            super::outln!("  {problem}")?;
         }
         if audit.damage.len() > 100 {
-            println!("  … and {} more", audit.damage.len() - 100);
+            super::outln!("  … and {} more", audit.damage.len() - 100)?;
         }
         Ok(ExitCode::from(1))
     }

@@ -12,6 +12,25 @@ mod verify;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// Writes a line to standard output like `println!`, but returns the write's error
+/// instead of panicking, so that a closed pipe (`guildmark verify x | head -1`) ends the
+/// command quietly (see [`is_broken_pipe`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// [`outln!`] without the line end.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+pub(crate) use {out, outln};
+
 /// Guildmark: signed skill badges and peer-reviewed hardware, verifiable offline.
 #[derive(Debug, Parser)]
 #[command(name = "guildmark", version, about, long_about = None)]
@@ -39,6 +58,16 @@ pub enum Command {
     /// Exit status: 0 verified (no check failed; unknown checks are listed with their
     /// reason), 1 a check failed, 2 the input could not be read or parsed.
     Verify(verify::Args),
+}
+
+/// Whether a command failed only because its reader closed standard output (as `head`
+/// does): like ripgrep, the command then ends quietly.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Runs a parsed command line.

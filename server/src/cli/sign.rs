@@ -1,6 +1,7 @@
 //! `guildmark sign`: add a Data Integrity proof to a credential or presentation.
 
 use anyhow::{bail, Context as _};
+use guildmark_credentials::badge;
 use guildmark_credentials::jsonld::JsonLdError;
 use guildmark_credentials::proof::{self, Cryptosuite, ProofOptions, ProofPurpose};
 use guildmark_credentials::validation::{self, IssuanceError};
@@ -121,6 +122,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.verification_method = args.verification_method;
     proof::sign(&mut document, &key, &options, &contexts)
         .with_context(|| format!("signing {name}"))?;
-    println!("{}", serde_json::to_string_pretty(&document)?);
+    if badge::badge_kind(&document).is_some() {
+        // Open Badges 3.0's schema requires `proof` to be an array.
+        proof::as_set(&mut document);
+    }
+    super::outln!("{}", serde_json::to_string_pretty(&document)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -86,8 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Prints the report (as `json` when given) and turns it into the exit code.
 fn finish(report: &Report, json: Option<Value>) -> anyhow::Result<ExitCode> {
     match json {
-        Some(json) => println!("{}", serde_json::to_string_pretty(&json)?),
-        None => print!("{report}"),
+        Some(json) => super::outln!("{}", serde_json::to_string_pretty(&json)?)?,
+        None => super::out!("{report}")?,
     }
     Ok(if report.verified {
         ExitCode::SUCCESS
