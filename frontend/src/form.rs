@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 
 use crate::layout::{session_cookie, viewer};
-use crate::node::{Change, Entered, EnteredResult, Outcome, Refusal, Viewer};
+use crate::node::{
+    parse_verdict, Attest, Change, DefineAchievement, Endorse, Entered, EnteredResult, IssueBadge,
+    Outcome, PublishProtocol, Refusal, RegisterBatch, Role, SetMember, SetStanding, StandingChange,
+};
 use crate::Ui;
 
 /// Pages whose forms post back to them.
@@ -351,11 +354,12 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
         let cookie = ui.node.sign_out(session.as_deref().unwrap_or_default());
         return with_cookie(Redirect::to("/").into_response(), &cookie);
     }
-    let change = match read_change(&submission, &parts.uri, &viewer) {
+    let change = match read_change(&submission, &parts.uri) {
         Ok(change) => change,
         Err(refusal) => return refused(&ui, page, submission, refusal).await,
     };
-    match ui.node.change(&viewer, change).await {
+    let session = session.unwrap_or_default();
+    match ui.node.change(&session, change).await {
         Ok(Outcome::Redirect(to)) => Redirect::to(&to).into_response(),
         Ok(Outcome::Notice(notice)) => {
             submission.notice = Some(notice);
@@ -406,10 +410,9 @@ fn optional(submission: &Submission, name: &str) -> Option<String> {
 }
 
 /// The change a submitted form asks for, with its fields checked for form.
-fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result<Change, Refusal> {
-    let _ = viewer;
+fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal> {
     Ok(match s.form.as_str() {
-        "issue-badge" => Change::IssueBadge {
+        "issue-badge" => Change::IssueBadge(IssueBadge {
             community: segment(uri, 2),
             achievement: segment(uri, 4),
             recipient: required(s, "recipient", "the recipient's username")?,
@@ -427,19 +430,19 @@ fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result
                 Some(date) => Some(valid_until(&date)?),
                 None => None,
             },
-        },
-        "endorse" => Change::Endorse {
+        }),
+        "endorse" => Change::Endorse(Endorse {
             target: required(s, "target", "what you endorse")?,
             comment: required(s, "comment", "what you want to say about it")?,
-        },
-        "standing" => Change::SetStanding {
+        }),
+        "standing" => Change::SetStanding(SetStanding {
             uuid: segment(uri, 2),
-            change: match s.get("change") {
-                Some(c @ ("revoke" | "suspend" | "reinstate")) => c.to_owned(),
+            change: match s.get("change").map(str::parse::<StandingChange>) {
+                Some(Ok(change)) => change,
                 _ => return Err(Refusal::form(400, "Choose revoke, suspend or reinstate.")),
             },
-        },
-        "define-achievement" => Change::DefineAchievement {
+        }),
+        "define-achievement" => Change::DefineAchievement(DefineAchievement {
             community: segment(uri, 2),
             name: {
                 let name = required(s, "name", "a short name for its address")?;
@@ -456,23 +459,30 @@ fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result
             criteria: required(s, "criteria", "how it is earned")?,
             level: optional(s, "level"),
             prerequisites: s.all("prerequisites"),
-        },
-        "set-member" => Change::SetMember {
+        }),
+        "set-member" => Change::SetMember(SetMember {
             community: segment(uri, 2),
             username: required(s, "username", "the member's username")?,
             roles: {
-                let roles: BTreeSet<String> = s.all("roles").into_iter().collect();
+                let roles = s
+                    .all("roles")
+                    .iter()
+                    .map(|r| r.parse::<Role>())
+                    .collect::<Result<BTreeSet<Role>, _>>()
+                    .map_err(|e| {
+                        Refusal::field("roles", format!("{}.", capitalised(&e.to_string())))
+                    })?;
                 if roles.is_empty() {
                     return Err(Refusal::field("roles", "Tick at least one role."));
                 }
                 roles.into_iter().collect()
             },
-        },
-        "publish-protocol" => Change::PublishProtocol {
+        }),
+        "publish-protocol" => Change::PublishProtocol(PublishProtocol {
             community: segment(uri, 2),
             source: required(s, "source", "the protocol's TOML")?,
-        },
-        "register-batch" => Change::RegisterBatch {
+        }),
+        "register-batch" => Change::RegisterBatch(RegisterBatch {
             community: segment(uri, 2),
             product: required(s, "product", "the product")?,
             protocol: required(s, "protocol", "the protocol")?,
@@ -498,14 +508,10 @@ fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result
             },
             production_date: required(s, "production_date", "the production date")?,
             notes: optional(s, "notes"),
-        },
+        }),
         "attest" => read_attestation(s, segment(uri, 2))?,
-        "create-token" => Change::CreateToken {
-            name: required(s, "name", "a name for the token")?,
-        },
-        "revoke-token" => Change::RevokeToken {
-            id: required(s, "id", "the token")?,
-        },
+        "create-token" => Change::CreateToken(required(s, "name", "a name for the token")?),
+        "revoke-token" => Change::RevokeToken(required(s, "id", "the token")?),
         other => {
             return Err(Refusal::form(
                 400,
@@ -513,6 +519,15 @@ fn read_change(s: &Submission, uri: &axum::http::Uri, viewer: &Viewer) -> Result
             ))
         }
     })
+}
+
+/// `text` with its first letter upper-case (a message starting a sentence).
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// A date (`YYYY-MM-DD`, from a date input) as the end of that day in UTC.
@@ -598,21 +613,18 @@ fn read_attestation(s: &Submission, batch: String) -> Result<Change, Refusal> {
             "An attestation needs at least one inspected unit.",
         ));
     }
-    let verdict = match s.get("verdict") {
-        Some(v @ ("pass" | "fail")) => v.to_owned(),
-        _ => {
-            return Err(Refusal::field(
-                "verdict",
-                "Choose your verdict: pass or fail.",
-            ))
-        }
+    let Some(Ok(verdict)) = s.get("verdict").map(parse_verdict) else {
+        return Err(Refusal::field(
+            "verdict",
+            "Choose your verdict: pass or fail.",
+        ));
     };
-    Ok(Change::Attest {
+    Ok(Change::Attest(Attest {
         batch,
         sampled,
         results,
         verdict,
-    })
+    }))
 }
 
 /// The Verify page's form: a pasted document or an uploaded file.

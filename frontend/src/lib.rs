@@ -27,6 +27,7 @@ use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+pub use form::capitalised;
 pub use layout::{session_cookie, SESSION_COOKIE};
 pub use node::{NodeView, SharedNode};
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use guildmark_credentials::report::Report;
 use guildmark_review_protocols::evaluation::Evaluation;
 use guildmark_review_protocols::protocol::Protocol;
+pub use guildmark_review_protocols::ReviewerVerdict;
 
 /// A shared handle on the node, as pages receive it.
 pub type SharedNode = Arc<dyn NodeView>;
@@ -55,6 +56,123 @@ impl Refusal {
     }
 }
 
+/// A value a form sent that is none of the ones it offers (a forged or stale form):
+/// refused, never read as a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue {
+    /// What kind of value (`role`, `standing change`, `verdict`).
+    pub kind: &'static str,
+    /// What was sent.
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not a {}", self.value, self.kind)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// A member's role in a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Runs the community.
+    Admin,
+    /// Awards badges.
+    Assessor,
+    /// Reviews other communities' batches.
+    Reviewer,
+    /// Produces hardware.
+    Producer,
+    /// Learns.
+    Apprentice,
+}
+
+impl Role {
+    /// Every role, in the order pages list them.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Assessor,
+        Role::Reviewer,
+        Role::Producer,
+        Role::Apprentice,
+    ];
+
+    /// Its name in forms and on pages (`admin`, `assessor`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Assessor => "assessor",
+            Role::Reviewer => "reviewer",
+            Role::Producer => "producer",
+            Role::Apprentice => "apprentice",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<Role, UnknownValue> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| UnknownValue {
+                kind: "role",
+                value: text.to_owned(),
+            })
+    }
+}
+
+/// Roles as a page lists them: `admin, assessor`.
+pub fn roles_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A change of a badge's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandingChange {
+    /// Revoke for good.
+    Revoke,
+    /// Suspend.
+    Suspend,
+    /// Lift a suspension.
+    Reinstate,
+}
+
+impl std::str::FromStr for StandingChange {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<StandingChange, UnknownValue> {
+        match text {
+            "revoke" => Ok(StandingChange::Revoke),
+            "suspend" => Ok(StandingChange::Suspend),
+            "reinstate" => Ok(StandingChange::Reinstate),
+            _ => Err(UnknownValue {
+                kind: "standing change",
+                value: text.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A reviewer's verdict as the attestation form sends it (`pass` / `fail`).
+pub fn parse_verdict(text: &str) -> Result<ReviewerVerdict, UnknownValue> {
+    match text {
+        "pass" => Ok(ReviewerVerdict::Pass),
+        "fail" => Ok(ReviewerVerdict::Fail),
+        _ => Err(UnknownValue {
+            kind: "verdict",
+            value: text.to_owned(),
+        }),
+    }
+}
+
 /// What a successful form leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -80,17 +198,15 @@ pub struct Viewer {
 
 impl Viewer {
     /// Whether they have `role` in community `slug`.
-    pub fn has_role(&self, slug: &str, role: &str) -> bool {
+    pub fn has_role(&self, slug: &str, role: Role) -> bool {
         self.memberships
             .iter()
-            .any(|m| m.community == slug && m.roles.iter().any(|r| r == role))
+            .any(|m| m.community == slug && m.roles.contains(&role))
     }
 
     /// Whether they have `role` in any community.
-    pub fn has_role_anywhere(&self, role: &str) -> bool {
-        self.memberships
-            .iter()
-            .any(|m| m.roles.iter().any(|r| r == role))
+    pub fn has_role_anywhere(&self, role: Role) -> bool {
+        self.memberships.iter().any(|m| m.roles.contains(&role))
     }
 }
 
@@ -101,8 +217,8 @@ pub struct Membership {
     pub community: String,
     /// Its display name.
     pub community_name: String,
-    /// Roles there, lowercase (`admin`, `assessor`, …).
-    pub roles: Vec<String>,
+    /// Roles there.
+    pub roles: Vec<Role>,
 }
 
 /// A community in lists.
@@ -199,8 +315,8 @@ pub struct AchievementView {
 pub struct MemberView {
     /// Their account.
     pub username: String,
-    /// Roles, lowercase.
-    pub roles: Vec<String>,
+    /// Roles.
+    pub roles: Vec<Role>,
     /// Their holder did:key.
     pub holder: String,
 }
@@ -518,109 +634,135 @@ pub enum Entered {
     Note(String),
 }
 
-/// A change a form asks for. Each is authorised by the node for the viewer.
+/// Issue a badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueBadge {
+    /// The issuing community.
+    pub community: String,
+    /// The recipient's username.
+    pub recipient: String,
+    /// The achievement's name in that community.
+    pub achievement: String,
+    /// How it was earned.
+    pub narrative: Option<String>,
+    /// A link to evidence.
+    pub evidence_url: Option<String>,
+    /// When it expires (RFC 3339).
+    pub valid_until: Option<String>,
+}
+
+/// Revoke, suspend or reinstate a badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetStanding {
+    /// The badge's UUID.
+    pub uuid: String,
+    /// What to do.
+    pub change: StandingChange,
+}
+
+/// Endorse a badge (its URL) or an achievement (its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endorse {
+    /// What is endorsed.
+    pub target: String,
+    /// What the endorser says.
+    pub comment: String,
+}
+
+/// Define an achievement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefineAchievement {
+    /// The community.
+    pub community: String,
+    /// Short name for URLs.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Criteria.
+    pub criteria: String,
+    /// Level.
+    pub level: Option<String>,
+    /// Prerequisites: names of this community's achievements.
+    pub prerequisites: Vec<String>,
+}
+
+/// Add a member or change their roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMember {
+    /// The community.
+    pub community: String,
+    /// The account.
+    pub username: String,
+    /// Roles (at least one).
+    pub roles: Vec<Role>,
+}
+
+/// Publish a protocol from its TOML source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishProtocol {
+    /// The community.
+    pub community: String,
+    /// The TOML.
+    pub source: String,
+}
+
+/// Register a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterBatch {
+    /// The producing community.
+    pub community: String,
+    /// The product.
+    pub product: String,
+    /// The protocol's hash.
+    pub protocol: String,
+    /// Lot size.
+    pub lot_size: u64,
+    /// Serials and ranges, one per line.
+    pub serials: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub production_date: String,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// Attest a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attest {
+    /// The batch's UUID.
+    pub batch: String,
+    /// Units inspected.
+    pub sampled: Vec<String>,
+    /// Results.
+    pub results: Vec<EnteredResult>,
+    /// The reviewer's verdict.
+    pub verdict: ReviewerVerdict,
+}
+
+/// A change a form asks for. The node authorizes each for the session's caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Issue a badge.
-    IssueBadge {
-        /// The issuing community.
-        community: String,
-        /// The recipient's username.
-        recipient: String,
-        /// The achievement's name in that community.
-        achievement: String,
-        /// How it was earned.
-        narrative: Option<String>,
-        /// A link to evidence.
-        evidence_url: Option<String>,
-        /// When it expires (RFC 3339).
-        valid_until: Option<String>,
-    },
+    IssueBadge(IssueBadge),
     /// Revoke, suspend or reinstate a badge.
-    SetStanding {
-        /// The badge's UUID.
-        uuid: String,
-        /// `revoke`, `suspend` or `reinstate`.
-        change: String,
-    },
-    /// Endorse a badge (its URL) or an achievement (its id).
-    Endorse {
-        /// What is endorsed.
-        target: String,
-        /// What the endorser says.
-        comment: String,
-    },
+    SetStanding(SetStanding),
+    /// Endorse a badge or an achievement.
+    Endorse(Endorse),
     /// Define an achievement.
-    DefineAchievement {
-        /// The community.
-        community: String,
-        /// Short name for URLs.
-        name: String,
-        /// Title.
-        title: String,
-        /// Description.
-        description: String,
-        /// Criteria.
-        criteria: String,
-        /// Level.
-        level: Option<String>,
-        /// Prerequisites: names of this community's achievements.
-        prerequisites: Vec<String>,
-    },
+    DefineAchievement(DefineAchievement),
     /// Add a member or change their roles.
-    SetMember {
-        /// The community.
-        community: String,
-        /// The account.
-        username: String,
-        /// Roles, lowercase.
-        roles: Vec<String>,
-    },
-    /// Publish a protocol from its TOML source.
-    PublishProtocol {
-        /// The community.
-        community: String,
-        /// The TOML.
-        source: String,
-    },
+    SetMember(SetMember),
+    /// Publish a protocol.
+    PublishProtocol(PublishProtocol),
     /// Register a batch.
-    RegisterBatch {
-        /// The producing community.
-        community: String,
-        /// The product.
-        product: String,
-        /// The protocol's hash.
-        protocol: String,
-        /// Lot size.
-        lot_size: u64,
-        /// Serials and ranges, one per line.
-        serials: Vec<String>,
-        /// `YYYY-MM-DD`.
-        production_date: String,
-        /// Notes.
-        notes: Option<String>,
-    },
+    RegisterBatch(RegisterBatch),
     /// Attest a batch.
-    Attest {
-        /// The batch's UUID.
-        batch: String,
-        /// Units inspected.
-        sampled: Vec<String>,
-        /// Results.
-        results: Vec<EnteredResult>,
-        /// The reviewer's verdict (`pass` / `fail`).
-        verdict: String,
-    },
-    /// Create an API token (its secret is shown once).
-    CreateToken {
-        /// Its label.
-        name: String,
-    },
-    /// Revoke an API token.
-    RevokeToken {
-        /// Its id.
-        id: String,
-    },
+    Attest(Attest),
+    /// Create an API token (its secret is shown once), with this label.
+    CreateToken(String),
+    /// Revoke the API token with this id.
+    RevokeToken(String),
 }
 
 /// What the UI needs from a node. Reads are synchronous (the node's records are in
@@ -666,10 +808,11 @@ pub trait NodeView: Send + Sync + 'static {
     ) -> Pending<'a, Result<String, Refusal>>;
     /// Ends a session; the `Set-Cookie` header value that clears its cookie.
     fn sign_out(&self, session: &str) -> String;
-    /// Makes `change` as `viewer`, if they may.
+    /// Makes `change` for the holder of session cookie `session`, if they may (the node
+    /// authorizes it exactly as the same change through its API).
     fn change<'a>(
         &'a self,
-        viewer: &'a Viewer,
+        session: &'a str,
         change: Change,
     ) -> Pending<'a, Result<Outcome, Refusal>>;
 }

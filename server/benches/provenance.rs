@@ -17,7 +17,7 @@ use guildmark_review_protocols::provenance::{verify_bundle, Bundle};
 use guildmark_review_protocols::ReviewerVerdict;
 use guildmark_server::cli::serve::open_ledger;
 use guildmark_server::node::attestation::AttestRequest;
-use guildmark_server::node::demo::{demo_serial, mppt_results};
+use guildmark_server::node::demo::{demo_serial, mppt_results, DEMO_PASSWORD};
 use guildmark_server::node::Node;
 use serde_json::Value;
 
@@ -52,11 +52,13 @@ fn main() {
         node.seed_demo().await.unwrap();
         // A third attestation on the certified batch (Bo again: it counts once).
         let batch = node.batch_of_serial(&demo_serial(7)).unwrap();
-        let bo = node.account("bo").unwrap().unwrap();
+        // Bo signs in as he would in a browser; the node authorizes his attestation.
+        let (session, _) = node.login("bo", DEMO_PASSWORD, "bench").await.unwrap();
+        let bo = node.session(&session).unwrap();
         let sampled: Vec<String> = batch.serials[26..39].to_vec();
         node.attest(
+            Some(&bo),
             &batch.uuid,
-            &bo,
             AttestRequest {
                 results: Some(mppt_results(&sampled, false)),
                 sampled: Some(sampled),

@@ -3,49 +3,89 @@
 
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
-use guildmark_credentials::KeyPair;
+use guildmark_credentials::{DidKeyError, KeyPair};
+
+/// Why a key file could not be loaded or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// Other users may read the file.
+    #[error("{} is readable by other users (mode {mode:o}); make it 0600 (chmod 600)", path.display())]
+    Exposed {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Reading, creating or writing the file failed.
+    #[error("{doing} {}: {source}", path.display())]
+    Io {
+        /// What was being done ("reading", "creating", …).
+        doing: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a key file.
+    #[error("reading {}: {source}", path.display())]
+    Format {
+        /// The key file.
+        path: PathBuf,
+        /// Why it does not read.
+        source: DidKeyError,
+    },
+}
+
+fn io<'p>(doing: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> KeyFileError + 'p {
+    move |source| KeyFileError::Io {
+        doing,
+        path: path.to_owned(),
+        source,
+    }
+}
 
 /// Loads the key at `path`, creating it (and its directory) if it does not exist.
 ///
 /// Refuses a key file that others can read: a leaked issuer or log key lets anyone
 /// forge credentials or checkpoints.
-pub fn load_or_create(path: &Path) -> anyhow::Result<KeyPair> {
+pub fn load_or_create(path: &Path) -> Result<KeyPair, KeyFileError> {
     if path.exists() {
         let mode = std::fs::metadata(path)
-            .with_context(|| format!("reading {}", path.display()))?
+            .map_err(io("reading", path))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            bail!(
-                "{} is readable by other users (mode {:o}); make it 0600 (chmod 600)",
-                path.display(),
-                mode & 0o777
-            );
+            return Err(KeyFileError::Exposed {
+                path: path.to_owned(),
+                mode: mode & 0o777,
+            });
         }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return KeyPair::from_key_file(&text)
-            .with_context(|| format!("reading {}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(io("reading", path))?;
+        return KeyPair::from_key_file(&text).map_err(|source| KeyFileError::Format {
+            path: path.to_owned(),
+            source,
+        });
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {}", dir.display()))?;
+            .map_err(io("restricting", dir))?;
     }
     let pair = KeyPair::generate(&mut rand::rngs::OsRng);
-    let json = serde_json::to_string_pretty(&pair.to_key_file())?;
+    let json = serde_json::to_string_pretty(&pair.to_key_file())
+        .map_err(|e| io("writing", path)(std::io::Error::other(e)))?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .map_err(io("creating", path))?;
     file.write_all(json.as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
+        .map_err(io("writing", path))?;
     if let Some(dir) = path.parent() {
         std::fs::File::open(dir).and_then(|d| d.sync_all()).ok();
     }

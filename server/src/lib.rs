@@ -6,8 +6,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod cookie;
 pub mod durable;
 pub mod keys;
 pub mod ledger;
 pub mod node;
+pub mod problem;
 pub mod web;

@@ -1,7 +1,10 @@
 //! RFC 9457 problem details: every API error is `application/problem+json` with a
-//! stable `type`, and this module is the one place that picks a status for an error.
+//! stable `type`, and this module is the one place that picks a status for an error —
+//! for the API's answers and for the pages' refused forms alike.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -22,6 +25,10 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time.
     pub detail: String,
+    /// The request member at fault (`recipient`, `validUntil`, …), when one is: an
+    /// extension member, so that clients need not read `detail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
     /// Seconds to wait before retrying (429 and 503).
     #[serde(skip)]
     pub retry_after: Option<u32>,
@@ -40,6 +47,7 @@ impl Problem {
             title,
             status: status.as_u16(),
             detail: detail.into(),
+            field: None,
             retry_after: None,
         }
     }
@@ -125,16 +133,19 @@ impl From<crate::node::NodeError> for Problem {
     fn from(error: crate::node::NodeError) -> Self {
         use crate::node::NodeError as E;
         let detail = error.to_string();
-        match error {
-            E::NotFound(_) => Problem::not_found(detail),
-            E::Invalid(_) => Problem::new(
+        let field = error.field().map(|f| f.as_str());
+        let problem = match error {
+            E::NotFound { .. } => Problem::not_found(detail),
+            E::Invalid { .. } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
                 "Invalid request",
                 detail,
             ),
-            E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail),
-            E::PrerequisiteMissing(_) => Problem::new(
+            E::Conflict { .. } => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+            }
+            E::PrerequisiteMissing { .. } => Problem::new(
                 StatusCode::CONFLICT,
                 "prerequisite-missing",
                 "Prerequisite missing",
@@ -158,7 +169,7 @@ impl From<crate::node::NodeError> for Problem {
                 "Authentication required",
                 detail,
             ),
-            E::Forbidden(_) => {
+            E::Forbidden { .. } => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
             }
             E::RateLimited { retry_after } => Problem {
@@ -170,7 +181,7 @@ impl From<crate::node::NodeError> for Problem {
                     detail,
                 )
             },
-            E::TooLarge(_) => Problem::new(
+            E::TooLarge { .. } => Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too-large",
                 "Too large",
@@ -178,6 +189,41 @@ impl From<crate::node::NodeError> for Problem {
             ),
             E::Ledger(e) => e.into(),
             E::Storage(_) | E::Keys(_) => Problem::internal(detail),
-        }
+        };
+        Problem { field, ..problem }
     }
+}
+
+/// Turns the framework's own error responses (a path segment that is not UTF-8, a bad
+/// query string, …: plain text) into problem details, so every error has one shape.
+pub async fn problems_only(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    // Problems and the UI's own error pages pass as they are.
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let detail = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let slug = match status.as_u16() {
+        400 => "bad-request",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        413 => "too-large",
+        415 => "unsupported-media-type",
+        422 => "invalid",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    Problem::new(status, slug, title, detail).into_response()
 }

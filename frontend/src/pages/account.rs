@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::form::{Field, FormHead, FormMessage};
 use crate::layout::{date, node, query, unavailable, viewer};
+use crate::node::roles_text;
 
 /// `/signin`
 #[component]
@@ -46,7 +47,7 @@ pub fn AccountRoute() -> impl IntoView {
     let memberships = viewer
         .memberships
         .iter()
-        .map(|m| view! { <li><a href=format!("/c/{}", m.community)>{m.community_name.clone()}</a>": "{m.roles.join(", ")}</li> })
+        .map(|m| view! { <li><a href=format!("/c/{}", m.community)>{m.community_name.clone()}</a>": "{roles_text(&m.roles)}</li> })
         .collect_view();
     let tokens = page
         .tokens

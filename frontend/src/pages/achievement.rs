@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::form::{Field, FormHead, FormMessage, TextArea};
 use crate::layout::{date, node, param, unavailable, viewer, Tag};
-use crate::node::{AchievementPage, BadgeView, EndorsementView};
+use crate::node::{AchievementPage, BadgeView, EndorsementView, Role};
 
 /// `/c/{slug}/a/{name}`
 #[component]
@@ -22,9 +22,9 @@ pub fn AchievementRoute() -> impl IntoView {
 pub fn AchievementView(page: AchievementPage) -> impl IntoView {
     let a = page.achievement;
     let viewer = viewer();
-    let awarder = viewer
-        .as_ref()
-        .is_some_and(|v| v.has_role(&a.community, "assessor") || v.has_role(&a.community, "admin"));
+    let awarder = viewer.as_ref().is_some_and(|v| {
+        v.has_role(&a.community, Role::Assessor) || v.has_role(&a.community, Role::Admin)
+    });
     let holds = viewer.as_ref().is_some_and(|v| {
         page.holders
             .iter()

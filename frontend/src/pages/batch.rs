@@ -10,7 +10,7 @@ use guildmark_review_protocols::step::{Step, StepKind};
 
 use crate::form::{kept, refusal_of, Choice, FormHead, FormMessage};
 use crate::layout::{node, param, unavailable, viewer, Tag};
-use crate::node::{AttestationView, BatchPage};
+use crate::node::{AttestationView, BatchPage, Role};
 
 /// `/b/{uuid}`
 #[component]
@@ -180,7 +180,7 @@ pub fn AttestationCard(attestation: AttestationView, protocol: Protocol) -> impl
 #[component]
 pub fn BatchView(page: BatchPage) -> impl IntoView {
     let s = page.summary.clone();
-    let reviewer = viewer().is_some_and(|v| v.has_role_anywhere("reviewer"));
+    let reviewer = viewer().is_some_and(|v| v.has_role_anywhere(Role::Reviewer));
     let attestations = page
         .attestations
         .iter()

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::layout::{node, param, unavailable, viewer, Tag};
-use crate::node::{BatchSummary, CommunityPage, MemberView};
+use crate::node::{BatchSummary, CommunityPage, MemberView, Role};
 use crate::skill_tree::SkillTree;
 
 /// `/c/{slug}`
@@ -30,7 +30,6 @@ pub fn CommunityRoute() -> impl IntoView {
 }
 
 /// The roles, in the order members are listed by.
-pub const ROLES: [&str; 5] = ["admin", "assessor", "reviewer", "producer", "apprentice"];
 
 /// The community page's content.
 #[component]
@@ -38,10 +37,12 @@ pub fn CommunityView(page: CommunityPage, held: Option<BTreeSet<String>>) -> imp
     let c = page.community;
     let slug = c.slug.clone();
     let viewer = viewer();
-    let admin = viewer.as_ref().is_some_and(|v| v.has_role(&slug, "admin"));
+    let admin = viewer
+        .as_ref()
+        .is_some_and(|v| v.has_role(&slug, Role::Admin));
     let producer = viewer
         .as_ref()
-        .is_some_and(|v| v.has_role(&slug, "producer") || v.has_role(&slug, "admin"));
+        .is_some_and(|v| v.has_role(&slug, Role::Producer) || v.has_role(&slug, Role::Admin));
     let tools = (admin || producer).then(|| {
         view! {
             <p class="tools">
@@ -104,10 +105,11 @@ pub fn CommunityView(page: CommunityPage, held: Option<BTreeSet<String>>) -> imp
 /// Members grouped by role.
 #[component]
 pub fn MembersByRole(members: Vec<MemberView>) -> impl IntoView {
-    ROLES
+    Role::ALL
         .iter()
         .map(|role| {
-            let holding: Vec<_> = members.iter().filter(|m| m.roles.iter().any(|r| r == role)).collect();
+            let holding: Vec<_> = members.iter().filter(|m| m.roles.contains(role)).collect();
+            let role = role.as_str();
             let names = holding
                 .iter()
                 .map(|m| view! { <li><a href=format!("/m/{}", m.username)>{m.username.clone()}</a></li> })

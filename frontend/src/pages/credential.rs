@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::form::{FormHead, FormMessage, TextArea};
 use crate::layout::{node, param, unavailable, viewer, Tag};
-use crate::node::CredentialPage;
+use crate::node::{CredentialPage, Role};
 use crate::pages::achievement::Endorsements;
 use crate::report::{Receipt, ReportView};
 
@@ -30,8 +30,8 @@ pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView
         .collect_view();
     let standing_form = page.badge.as_ref().and_then(|b| {
         let v = viewer.as_ref()?;
-        let admin = v.has_role(&b.community, "admin");
-        let assessor = admin || v.has_role(&b.community, "assessor");
+        let admin = v.has_role(&b.community, Role::Admin);
+        let assessor = admin || v.has_role(&b.community, Role::Assessor);
         if !assessor {
             return None;
         }

@@ -6,15 +6,15 @@ use leptos_meta::Title;
 
 use crate::form::{ticked, Choice, Field, FormHead, FormMessage, TextArea};
 use crate::layout::{node, param, unavailable, viewer};
-use crate::node::CommunityPage;
-use crate::pages::community::ROLES;
+use crate::node::{roles_text, CommunityPage, Role};
 
-fn signed_in_with(slug: &str, roles: &[&str], what: &str) -> Option<AnyView> {
+fn signed_in_with(slug: &str, roles: &[Role], what: &str) -> Option<AnyView> {
     match viewer() {
         None => Some(view! { <p><a href=format!("/signin?next=/c/{slug}")>"Sign in"</a>{format!(" to {what}.")}</p> }.into_any()),
-        Some(v) if !roles.iter().any(|r| v.has_role(slug, r)) => {
+        Some(v) if !roles.iter().any(|r| v.has_role(slug, *r)) => {
             crate::layout::set_status(axum::http::StatusCode::FORBIDDEN);
-            Some(view! { <p class="refusal">{format!("Only a community member with the role {} may {what}.", roles.join(" or "))}</p> }.into_any())
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Some(view! { <p class="refusal">{format!("Only a community member with the role {} may {what}.", names.join(" or "))}</p> }.into_any())
         }
         Some(_) => None,
     }
@@ -34,7 +34,7 @@ pub fn ManageRoute() -> impl IntoView {
         <p class="crumbs"><a href=format!("/c/{slug}")>{name.clone()}</a>" › manage"</p>
         <h1>{format!("Manage {name}")}</h1>
     };
-    if let Some(refusal) = signed_in_with(&slug, &["admin"], "manage this community") {
+    if let Some(refusal) = signed_in_with(&slug, &[Role::Admin], "manage this community") {
         return view! { {head}{refusal} }.into_any();
     }
     view! { {head}<ManageForms page/> }.into_any()
@@ -46,15 +46,16 @@ pub fn ManageForms(page: CommunityPage) -> impl IntoView {
     let members = page
         .members
         .iter()
-        .map(|m| view! { <tr><td><a href=format!("/m/{}", m.username)>{m.username.clone()}</a></td><td>{m.roles.join(", ")}</td></tr> })
+        .map(|m| view! { <tr><td><a href=format!("/m/{}", m.username)>{m.username.clone()}</a></td><td>{roles_text(&m.roles)}</td></tr> })
         .collect_view();
-    let role_boxes = ROLES
+    let role_boxes = Role::ALL
         .iter()
         .map(|role| {
-            let checked = ticked("set-member", "roles", role, *role == "apprentice");
+            let role = role.as_str();
+            let checked = ticked("set-member", "roles", role, role == "apprentice");
             let id = format!("role-{role}");
             let for_id = id.clone();
-            view! { <label for=for_id class="check"><input id=id type="checkbox" name="roles" value=*role checked=checked/>{*role}</label> }
+            view! { <label for=for_id class="check"><input id=id type="checkbox" name="roles" value=role checked=checked/>{role}</label> }
         })
         .collect_view();
     let prerequisite_boxes = page
@@ -126,7 +127,8 @@ pub fn RegisterRoute() -> impl IntoView {
         <p class="crumbs"><a href=format!("/c/{slug}")>{name.clone()}</a>" › register a batch"</p>
         <h1>"Register a batch"</h1>
     };
-    if let Some(refusal) = signed_in_with(&slug, &["producer", "admin"], "register batches") {
+    if let Some(refusal) = signed_in_with(&slug, &[Role::Producer, Role::Admin], "register batches")
+    {
         return view! { {head}{refusal} }.into_any();
     }
     let protocols = match node.protocols() {

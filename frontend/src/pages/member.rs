@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::layout::{date, node, param, unavailable, Tag};
-use crate::node::MemberPage;
+use crate::node::{roles_text, MemberPage};
 use crate::skill_tree::SkillTree;
 
 /// `/m/{username}`
@@ -32,7 +32,7 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
         .memberships
         .iter()
         .map(|m| {
-            view! { <li><a href=format!("/c/{}", m.community)>{m.community_name.clone()}</a>": "{m.roles.join(", ")}</li> }
+            view! { <li><a href=format!("/c/{}", m.community)>{m.community_name.clone()}</a>": "{roles_text(&m.roles)}</li> }
         })
         .collect_view();
     let badges = page

@@ -12,11 +12,10 @@ use utoipa::ToSchema;
 
 use super::auth::{session_cookie, ClientAddress, MaybeCaller};
 use super::body::StrictJson;
-use super::problem::Problem;
 use super::AppState;
-use crate::node::account::{Account, Caller, Token};
+use crate::node::account::{Account, Token};
 use crate::node::community::Role;
-use crate::node::NodeError;
+use crate::problem::Problem;
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -69,13 +68,6 @@ impl From<&Account> for AccountView {
     }
 }
 
-pub(crate) fn require(caller: &MaybeCaller) -> Result<&Caller, Problem> {
-    caller.0.as_ref().ok_or_else(|| {
-        NodeError::Unauthenticated("log in or send an API token (Authorization: Bearer …)".into())
-            .into()
-    })
-}
-
 /// Create an account (the node's first becomes its operator).
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = Credentials,
     responses((status = 201, body = AccountView), (status = 409, description = "username taken"), (status = 422, description = "bad username or password")))]
@@ -112,7 +104,7 @@ async fn login(
         .node
         .login(&body.username, &body.password, &address)
         .await?;
-    let set = super::auth::start_session(&state.node, &cookie);
+    let set = crate::cookie::start_session(&state.node, &cookie);
     let mut response = Json(SessionView {
         username: body.username,
         csrf_token: csrf,
@@ -138,7 +130,7 @@ async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(super::auth::CLEAR_SESSION),
+        HeaderValue::from_static(crate::cookie::CLEAR_SESSION),
     );
     Ok(response)
 }
@@ -164,10 +156,10 @@ pub struct MeView {
 /// Who am I?
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeView), (status = 401)))]
 async fn me(State(state): State<AppState>, caller: MaybeCaller) -> Result<Json<MeView>, Problem> {
-    let caller = require(&caller)?;
+    let caller = caller.required()?;
     let memberships = state
         .node
-        .memberships(&caller.account.username)?
+        .memberships(&caller.account().username)?
         .into_iter()
         .map(|(community, roles)| MembershipView {
             community,
@@ -175,7 +167,7 @@ async fn me(State(state): State<AppState>, caller: MaybeCaller) -> Result<Json<M
         })
         .collect();
     Ok(Json(MeView {
-        account: AccountView::from(&caller.account),
+        account: AccountView::from(caller.account()),
         memberships,
     }))
 }
@@ -227,10 +219,9 @@ async fn create_token(
     caller: MaybeCaller,
     StrictJson(body): StrictJson<NewToken>,
 ) -> Result<(StatusCode, Json<TokenView>), Problem> {
-    let caller = require(&caller)?;
     let (secret, token) = state
         .node
-        .create_token(&caller.account, &body.name, body.expires_at)
+        .create_token(caller.required()?, &body.name, body.expires_at)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -244,8 +235,7 @@ async fn tokens(
     State(state): State<AppState>,
     caller: MaybeCaller,
 ) -> Result<Json<Vec<TokenView>>, Problem> {
-    let caller = require(&caller)?;
-    let tokens = state.node.tokens(&caller.account)?;
+    let tokens = state.node.tokens(caller.required()?)?;
     Ok(Json(
         tokens.iter().map(|t| TokenView::of(t, None)).collect(),
     ))
@@ -258,8 +248,7 @@ async fn revoke_token(
     caller: MaybeCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let caller = require(&caller)?;
-    state.node.revoke_token(&caller.account, &id).await?;
+    state.node.revoke_token(caller.required()?, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -278,9 +267,8 @@ async fn holder_challenge(
     State(state): State<AppState>,
     caller: MaybeCaller,
 ) -> Result<Json<ChallengeView>, Problem> {
-    let caller = require(&caller)?;
     Ok(Json(ChallengeView {
-        challenge: state.node.holder_challenge(&caller.account)?,
+        challenge: state.node.holder_challenge(caller.required()?)?,
         domain: state.node.public_url().to_owned(),
     }))
 }
@@ -302,10 +290,9 @@ async fn register_holder(
     caller: MaybeCaller,
     StrictJson(body): StrictJson<HolderRegistration>,
 ) -> Result<Json<AccountView>, Problem> {
-    let caller = require(&caller)?;
     let account = state
         .node
-        .register_holder(&caller.account, &body.presentation)
+        .register_holder(caller.required()?, &body.presentation)
         .await?;
     Ok(Json(AccountView::from(&account)))
 }

@@ -7,18 +7,31 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 
-use super::problem::Problem;
 use super::AppState;
 use crate::node::account::{Caller, Credential};
+use crate::node::error::AuthError;
+use crate::problem::Problem;
 
-/// The session cookie's name (one session for the API and the web UI).
-pub use guildmark_frontend::SESSION_COOKIE;
 /// The header carrying the CSRF token for cookie-authenticated writes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The caller, if the request authenticated. A request with a bad Bearer token is
 /// refused (401) rather than treated as anonymous.
 pub struct MaybeCaller(pub Option<Caller>);
+
+impl MaybeCaller {
+    /// The caller as node operations take it (they decide what an anonymous one may do).
+    pub fn get(&self) -> Option<&Caller> {
+        self.0.as_ref()
+    }
+
+    /// The caller, or 401 for operations on one's own account.
+    pub fn required(&self) -> Result<&Caller, Problem> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| crate::node::NodeError::from(AuthError::Missing).into())
+    }
+}
 
 impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = Problem;
@@ -30,9 +43,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or_else(|| {
-                    Problem::from(crate::node::NodeError::Unauthenticated(
-                        "the Authorization header must be `Bearer <API token>`".into(),
-                    ))
+                    Problem::from(crate::node::NodeError::from(AuthError::MalformedHeader))
                 })?;
             return Ok(MaybeCaller(Some(state.node.bearer(token.trim())?)));
         }
@@ -43,7 +54,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
         let Ok(caller) = state.node.session(&cookie) else {
             return Ok(MaybeCaller(None));
         };
-        if let Credential::Session { csrf } = &caller.credential {
+        if let Credential::Session { csrf } = caller.credential() {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if !safe && sent != Some(csrf.as_str()) {
@@ -57,23 +68,6 @@ impl FromRequestParts<AppState> for MaybeCaller {
         }
         Ok(MaybeCaller(Some(caller)))
     }
-}
-
-/// The `Set-Cookie` value that ends a session in the browser.
-pub const CLEAR_SESSION: &str = "gm_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
-
-/// The `Set-Cookie` value that starts session `cookie` (Secure when the node is served
-/// over https).
-pub fn start_session(node: &crate::node::Node, cookie: &str) -> String {
-    let secure = if node.public_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        crate::node::account::SESSION_SECONDS
-    )
 }
 
 /// The value of the session cookie, if sent (the web UI reads it the same way).

@@ -14,14 +14,12 @@ use utoipa::ToSchema;
 
 use super::auth::MaybeCaller;
 use super::body::StrictJson;
-use super::communities::allow;
-use super::problem::Problem;
 use super::AppState;
-use crate::node::authz::Action;
 use crate::node::badge::{CredentialKind, CredentialRecord, IssueRequest, Standing, StatusChange};
 use crate::node::endorsement::EndorseRequest;
 use crate::node::status::Purpose;
 use crate::node::Node;
+use crate::problem::Problem;
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -102,12 +100,7 @@ async fn issue(
     Path(slug): Path<String>,
     StrictJson(request): StrictJson<IssueRequest>,
 ) -> Result<(StatusCode, Json<CredentialView>), Problem> {
-    allow(&state.node, &caller, &slug, Action::IssueBadge)?;
-    if request.override_prerequisites.is_some() {
-        allow(&state.node, &caller, &slug, Action::OverridePrerequisites)?;
-    }
-    let by = &caller.0.as_ref().expect("authorized").account;
-    let (record, receipt) = state.node.issue_badge(&slug, by, request).await?;
+    let (record, receipt) = state.node.issue_badge(caller.get(), &slug, request).await?;
     Ok((
         StatusCode::CREATED,
         Json(view(&state.node, record, Some(receipt))?),
@@ -132,8 +125,10 @@ async fn change(
     uuid: String,
     change: StatusChange,
 ) -> Result<Json<StandingView>, Problem> {
-    allow(&state.node, &caller, &slug, change.action())?;
-    let list = state.node.set_standing(&slug, &uuid, change).await?;
+    let list = state
+        .node
+        .set_standing(caller.get(), Some(&slug), &uuid, change)
+        .await?;
     let record = state.node.credential(&uuid)?;
     Ok(Json(StandingView {
         standing: state.node.standing(&record)?,
@@ -208,15 +203,7 @@ async fn endorse(
     StrictJson(request): StrictJson<EndorseRequest>,
 ) -> Result<(StatusCode, Json<CredentialView>), Problem> {
     let node = &state.node;
-    let target = request.target.clone().or_else(|| {
-        request
-            .credential
-            .as_ref()
-            .and_then(|c| c["credentialSubject"]["id"].as_str().map(str::to_owned))
-    });
-    node.allow_endorse(caller.0.as_ref(), target.as_deref())?;
-    let endorser = &caller.0.as_ref().expect("authorized").account;
-    let (record, receipt) = node.endorse(endorser, request).await?;
+    let (record, receipt) = node.endorse(caller.get(), request).await?;
     Ok((
         StatusCode::CREATED,
         Json(view(node, record, Some(receipt))?),

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::problem::Problem;
+use crate::problem::Problem;
 
 /// The largest JSON body the API reads.
 pub const MAX_JSON: usize = 256 * 1024;

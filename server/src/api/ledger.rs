@@ -14,8 +14,8 @@ use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::tile::Tile;
 use serde::Serialize;
 
-use super::problem::Problem;
 use super::AppState;
+use crate::problem::Problem;
 
 /// The ledger routes.
 pub fn routes() -> Router<AppState> {

@@ -14,14 +14,12 @@ use utoipa::ToSchema;
 
 use super::auth::MaybeCaller;
 use super::body::StrictJson;
-use super::communities::allow;
-use super::problem::Problem;
 use super::AppState;
 use crate::node::attestation::AttestRequest;
-use crate::node::authz::Action;
 use crate::node::batch::{BatchRecord, RegisterRequest};
 use crate::node::protocol::{ProtocolRecord, PublishRequest};
 use crate::node::Node;
+use crate::problem::Problem;
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -50,8 +48,10 @@ async fn publish(
     Path(slug): Path<String>,
     StrictJson(request): StrictJson<PublishRequest>,
 ) -> Result<(StatusCode, Json<ProtocolRecord>), Problem> {
-    allow(&state.node, &caller, &slug, Action::PublishProtocol)?;
-    let record = state.node.publish_protocol(&slug, request).await?;
+    let record = state
+        .node
+        .publish_protocol(caller.get(), &slug, request)
+        .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -154,9 +154,10 @@ async fn register(
     Path(slug): Path<String>,
     StrictJson(request): StrictJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<BatchView>), Problem> {
-    allow(&state.node, &caller, &slug, Action::RegisterBatch)?;
-    let by = &caller.0.as_ref().expect("authorized").account;
-    let record = state.node.register_batch(&slug, by, request).await?;
+    let record = state
+        .node
+        .register_batch(caller.get(), &slug, request)
+        .await?;
     Ok((StatusCode::CREATED, Json(view(record)?)))
 }
 
@@ -208,10 +209,7 @@ async fn attest(
     StrictJson(request): StrictJson<AttestRequest>,
 ) -> Result<(StatusCode, Json<AttestationView>), Problem> {
     let node = &state.node;
-    node.batch(&uuid)?;
-    node.allow_attest(caller.0.as_ref())?;
-    let reviewer = &caller.0.as_ref().expect("authorized").account;
-    let (record, batch) = node.attest(&uuid, reviewer, request).await?;
+    let (record, batch) = node.attest(caller.get(), &uuid, request).await?;
     let receipt = node.receipt(&record)?;
     Ok((
         StatusCode::CREATED,

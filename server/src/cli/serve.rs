@@ -8,11 +8,18 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use std::io::Write as _;
 
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse as _, Response};
+use axum::Router;
+
 use crate::api::{self, AppState};
 use crate::keys;
 use crate::ledger::{Ledger, LedgerConfig};
 use crate::node::demo::DEMO_PASSWORD;
 use crate::node::Node;
+use crate::problem::{problems_only, Problem};
+use crate::web::WebNode;
 
 /// Arguments of `guildmark serve`.
 #[derive(Debug, clap::Args)]
@@ -169,7 +176,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     drop(out);
     tracing::info!(%address, "serving");
 
-    let app = api::router(AppState {
+    let app = app(AppState {
         ledger: ledger.clone(),
         node: node.clone(),
     });
@@ -189,6 +196,47 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     .context("flushing the node's records")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The node's whole HTTP surface in one router: the JSON API and the ledger's static
+/// paths, the web pages and their forms, and one fallback for unknown addresses (a
+/// friendly page for browsers, a problem for everyone else). Tests drive it in-process.
+pub fn app(state: AppState) -> Router {
+    let pages = guildmark_frontend::router(WebNode::shared(state.node.clone()));
+    let node = state.node.clone();
+    api::router(state)
+        .merge(pages)
+        .fallback(move |request: Request| not_found(node.clone(), request))
+        .layer(middleware::from_fn(problems_only))
+        .layer(middleware::from_fn(log_requests))
+}
+
+/// Nothing here: a friendly page for browsers, a problem for everyone else.
+async fn not_found(node: std::sync::Arc<Node>, request: Request) -> Response {
+    let wants_html = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !request.uri().path().starts_with("/api/") {
+        return guildmark_frontend::not_found(WebNode::shared(node), request).await;
+    }
+    Problem::not_found("no such resource").into_response()
+}
+
+/// Logs every request with its status and duration.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
 }
 
 async fn shutdown_signal() {

@@ -13,6 +13,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use super::error::{AuthError, Field, KeyError, StorageError, Thing};
 use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
 use crate::keys;
 
@@ -81,15 +82,37 @@ pub enum Credential {
     },
     /// A Bearer API token.
     Token,
+    /// The node itself acting for the account (seeding the demo world); never a request.
+    Internal,
 }
 
-/// An authenticated caller.
+/// An authenticated caller. Only authentication here makes one (from a session cookie or
+/// an API token), so an operation given a caller knows who really asked.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The account.
-    pub account: Account,
-    /// How it authenticated.
-    pub credential: Credential,
+    account: Account,
+    credential: Credential,
+}
+
+impl Caller {
+    /// The caller's account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// How the caller authenticated.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// The node acting for `account` itself, as when it seeds the demo world: the same
+    /// authorization applies as to a request of that account.
+    pub(crate) fn internal(account: Account) -> Caller {
+        Caller {
+            account,
+            credential: Credential::Internal,
+        }
+    }
 }
 
 /// Failed-login counters per account and per address, in memory (a restart forgets
@@ -139,11 +162,11 @@ impl LoginLimiter {
 
 /// Checks a username's shape.
 pub fn check_username(name: &str) -> NodeResult<()> {
-    check_name(name, "username")
+    check_name(name, "username").map_err(|e| e.at(Field::Username))
 }
 
 /// Checks a name used in URLs and keys: 2–32 of `a-z 0-9 . _ -`, starting with a letter
-/// or digit.
+/// or digit. The error names no field: the caller attributes it.
 pub fn check_name(name: &str, what: &str) -> NodeResult<()> {
     let ok = (2..=32).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -153,23 +176,33 @@ pub fn check_name(name: &str, what: &str) -> NodeResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(NodeError::Invalid(format!(
+        Err(NodeError::invalid_request(format!(
             "{what} {name:?} must be 2-32 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
         )))
     }
 }
 
+fn taken(username: &str) -> NodeError {
+    NodeError::conflict(
+        Thing::Account,
+        format!("the username {username:?} is taken"),
+    )
+    .at(Field::Username)
+}
+
 fn check_password(password: &str) -> NodeResult<()> {
     let length = password.chars().count();
     if length < MIN_PASSWORD {
-        return Err(NodeError::Invalid(format!(
-            "the password must have at least {MIN_PASSWORD} characters"
-        )));
+        return Err(NodeError::invalid(
+            Field::Password,
+            format!("the password must have at least {MIN_PASSWORD} characters"),
+        ));
     }
     if password.len() > MAX_PASSWORD {
-        return Err(NodeError::Invalid(format!(
-            "the password must have at most {MAX_PASSWORD} bytes"
-        )));
+        return Err(NodeError::invalid(
+            Field::Password,
+            format!("the password must have at most {MAX_PASSWORD} bytes"),
+        ));
     }
     Ok(())
 }
@@ -179,7 +212,7 @@ fn hash_password(password: &str) -> NodeResult<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| NodeError::Keys(format!("hashing a password: {e}")))
+        .map_err(|e| NodeError::Keys(KeyError::Password(e)))
 }
 
 fn password_matches(password: &str, phc: &str) -> bool {
@@ -209,7 +242,7 @@ fn digest(secret: &str) -> Vec<u8> {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> NodeResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| NodeError::Storage(format!("a background task failed: {e}")))
+        .map_err(|e| NodeError::Storage(StorageError::Task(e)))
 }
 
 impl Node {
@@ -224,8 +257,7 @@ impl Node {
         if !account.holder_managed {
             return Ok(None);
         }
-        let pair = keys::load_or_create(&self.holder_key_path(&account.username))
-            .map_err(|e| NodeError::Keys(format!("{e:#}")))?;
+        let pair = keys::load_or_create(&self.holder_key_path(&account.username))?;
         Ok(Some(pair))
     }
 
@@ -235,16 +267,12 @@ impl Node {
         check_username(username)?;
         check_password(password)?;
         if self.trees.accounts.contains_key(username)? {
-            return Err(NodeError::Conflict(format!(
-                "the username {username:?} is taken"
-            )));
+            return Err(taken(username));
         }
         let password = password.to_owned();
         let phc = blocking(move || hash_password(&password)).await??;
         let path = self.holder_key_path(username);
-        let holder = blocking(move || keys::load_or_create(&path))
-            .await?
-            .map_err(|e| NodeError::Keys(format!("{e:#}")))?;
+        let holder = blocking(move || keys::load_or_create(&path)).await??;
         let account = Account {
             username: username.to_owned(),
             password: phc,
@@ -259,9 +287,7 @@ impl Node {
                 .accounts
                 .compare_and_swap(username, None as Option<&[u8]>, Some(bytes))?;
         if swapped.is_err() {
-            return Err(NodeError::Conflict(format!(
-                "the username {username:?} is taken"
-            )));
+            return Err(taken(username));
         }
         self.trees
             .holders
@@ -328,9 +354,7 @@ impl Node {
         .await?;
         let Some(account) = account.filter(|_| matches) else {
             self.logins.fail(&limits);
-            return Err(NodeError::Unauthenticated(
-                "unknown username or wrong password".into(),
-            ));
+            return Err(AuthError::WrongPassword.into());
         };
         self.logins.succeed(&account_key);
         let cookie = secret("gms_");
@@ -346,18 +370,15 @@ impl Node {
 
     /// The caller a session cookie stands for.
     pub fn session(&self, cookie: &str) -> NodeResult<Caller> {
-        let session: Session = read(&self.trees.sessions, &digest(cookie))?.ok_or_else(|| {
-            NodeError::Unauthenticated("the session has ended; log in again".into())
-        })?;
+        let session: Session =
+            read(&self.trees.sessions, &digest(cookie))?.ok_or(AuthError::SessionEnded)?;
         if session.expires < now() {
             self.trees.sessions.remove(digest(cookie))?;
-            return Err(NodeError::Unauthenticated(
-                "the session has expired; log in again".into(),
-            ));
+            return Err(AuthError::SessionExpired.into());
         }
         let account = self
             .account(&session.username)?
-            .ok_or_else(|| NodeError::Unauthenticated("the account no longer exists".into()))?;
+            .ok_or(AuthError::AccountGone)?;
         Ok(Caller {
             account,
             credential: Credential::Session { csrf: session.csrf },
@@ -370,21 +391,25 @@ impl Node {
         Ok(())
     }
 
-    /// Creates an API token; the secret is returned once and stored only as a hash.
+    /// Creates an API token for the caller; the secret is returned once and stored only
+    /// as a hash.
     pub async fn create_token(
         &self,
-        account: &Account,
+        caller: &Caller,
         name: &str,
         expires: Option<Timestamp>,
     ) -> NodeResult<(String, Token)> {
+        let account = caller.account();
         if name.trim().is_empty() || name.len() > 100 {
-            return Err(NodeError::Invalid(
-                "a token needs a name of 1-100 characters".into(),
+            return Err(NodeError::invalid(
+                Field::Name,
+                "a token needs a name of 1-100 characters",
             ));
         }
         if expires.is_some_and(|t| t <= now()) {
-            return Err(NodeError::Invalid(
-                "the expiry must be in the future".into(),
+            return Err(NodeError::invalid(
+                Field::ExpiresAt,
+                "the expiry must be in the future",
             ));
         }
         let secret = secret("gmt_");
@@ -406,25 +431,27 @@ impl Node {
 
     /// The caller a Bearer token stands for.
     pub fn bearer(&self, secret: &str) -> NodeResult<Caller> {
-        let token: Token = read(&self.trees.tokens, &digest(secret))?.ok_or_else(|| {
-            NodeError::Unauthenticated("the API token is unknown or was revoked".into())
-        })?;
+        let token: Token =
+            read(&self.trees.tokens, &digest(secret))?.ok_or(AuthError::UnknownToken)?;
         if token.expires.is_some_and(|t| t <= now()) {
-            return Err(NodeError::Unauthenticated(
-                "the API token has expired".into(),
-            ));
+            return Err(AuthError::TokenExpired.into());
         }
         let account = self
             .account(&token.username)?
-            .ok_or_else(|| NodeError::Unauthenticated("the account no longer exists".into()))?;
+            .ok_or(AuthError::AccountGone)?;
         Ok(Caller {
             account,
             credential: Credential::Token,
         })
     }
 
-    /// An account's tokens (without secrets).
-    pub fn tokens(&self, account: &Account) -> NodeResult<Vec<Token>> {
+    /// The caller's tokens (without secrets).
+    pub fn tokens(&self, caller: &Caller) -> NodeResult<Vec<Token>> {
+        self.tokens_of(caller.account())
+    }
+
+    /// An account's tokens (without secrets), for its own account page.
+    pub(crate) fn tokens_of(&self, account: &Account) -> NodeResult<Vec<Token>> {
         let mut tokens = Vec::new();
         for item in self
             .trees
@@ -439,18 +466,23 @@ impl Node {
         Ok(tokens)
     }
 
-    /// Revokes one of the account's tokens.
-    pub async fn revoke_token(&self, account: &Account, id: &str) -> NodeResult<()> {
+    /// Revokes one of the caller's tokens.
+    pub async fn revoke_token(&self, caller: &Caller, id: &str) -> NodeResult<()> {
+        let account = caller.account();
         let Some(hash) = self.trees.token_ids.remove(key(&[&account.username, id]))? else {
-            return Err(NodeError::NotFound(format!("you have no token {id:?}")));
+            return Err(NodeError::not_found(
+                Thing::Token,
+                format!("you have no token {id:?}"),
+            ));
         };
         self.trees.tokens.remove(hash)?;
         self.flush().await?;
         Ok(())
     }
 
-    /// A fresh challenge for registering a holder key, valid for ten minutes.
-    pub fn holder_challenge(&self, account: &Account) -> NodeResult<String> {
+    /// A fresh challenge for the caller to register a holder key, valid for ten minutes.
+    pub fn holder_challenge(&self, caller: &Caller) -> NodeResult<String> {
+        let account = caller.account();
         // Prefixed: a challenge starting with "-" would read as an option on a command line.
         let challenge = secret("gmc_");
         let expires = now().plus_seconds(600);
@@ -467,24 +499,30 @@ impl Node {
     /// challenge from [`Node::holder_challenge`] and this node's URL as domain.
     pub async fn register_holder(
         &self,
-        account: &Account,
+        caller: &Caller,
         presentation: &serde_json::Value,
     ) -> NodeResult<Account> {
+        let account = caller.account();
         let stored: Option<(String, Timestamp)> =
             read(&self.trees.meta, &key(&["challenge", &account.username]))?;
         let Some((challenge, _)) = stored.filter(|(_, e)| *e > now()) else {
-            return Err(NodeError::Invalid(
-                "ask for a challenge first (GET /api/v1/me/holder/challenge); it lasts ten minutes"
-                    .into(),
+            return Err(NodeError::invalid(
+                Field::Presentation,
+                "ask for a challenge first (GET /api/v1/me/holder/challenge); it lasts ten minutes",
             ));
         };
         let holder = presentation
             .get("holder")
             .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(|i| i.as_str())))
-            .ok_or_else(|| NodeError::Invalid("the presentation names no holder".into()))?
+            .ok_or_else(|| {
+                NodeError::invalid(Field::Presentation, "the presentation names no holder")
+            })?
             .to_owned();
         guildmark_credentials::DidKey::parse(&holder).map_err(|e| {
-            NodeError::Invalid(format!("the holder must be an Ed25519 did:key: {e}"))
+            NodeError::invalid(
+                Field::Presentation,
+                format!("the holder must be an Ed25519 did:key: {e}"),
+            )
         })?;
         let keys = guildmark_credentials::KnownKeys::default();
         let options = VerifyOptions {
@@ -494,15 +532,18 @@ impl Node {
         };
         let report = guildmark_credentials::verify::verify_presentation(presentation, &options);
         if !report.verified {
-            return Err(NodeError::Invalid(format!(
-                "the presentation does not verify:\n{report}"
-            )));
+            return Err(NodeError::invalid(
+                Field::Presentation,
+                format!("the presentation does not verify:\n{report}"),
+            ));
         }
         if let Some(owner) = self.account_of_holder(&holder)? {
             if owner != account.username {
-                return Err(NodeError::Conflict(
-                    "that did:key is registered to another account".into(),
-                ));
+                return Err(NodeError::conflict(
+                    Thing::HolderKey,
+                    "that did:key is registered to another account",
+                )
+                .at(Field::Presentation));
             }
         }
         self.trees

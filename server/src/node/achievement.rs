@@ -7,8 +7,10 @@ use guildmark_credentials::badge::{self, Image, Profile};
 use guildmark_credentials::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::account::check_name;
-use super::community::{check_text, Community};
+use super::account::{check_name, Caller};
+use super::authz::Action;
+use super::community::{check_text, check_text_named, Community};
+use super::error::{Field, Thing};
 use super::file::FileKind;
 use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
 
@@ -90,8 +92,12 @@ impl Achievement {
 impl Node {
     /// The achievement `name` of `slug`.
     pub fn achievement(&self, slug: &str, name: &str) -> NodeResult<Achievement> {
-        read(&self.trees.achievements, &key(&[slug, name]))?
-            .ok_or_else(|| NodeError::NotFound(format!("{slug:?} has no achievement {name:?}")))
+        read(&self.trees.achievements, &key(&[slug, name]))?.ok_or_else(|| {
+            NodeError::not_found(
+                Thing::Achievement,
+                format!("{slug:?} has no achievement {name:?}"),
+            )
+        })
     }
 
     /// An achievement by its URL, if it is one of this node's.
@@ -112,19 +118,23 @@ impl Node {
         scan(&self.trees.achievements, &key(&[slug, ""]))
     }
 
-    /// Defines an achievement.
+    /// Defines an achievement of `slug` (its admins).
     pub async fn create_achievement(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         name: &str,
         fields: AchievementFields,
     ) -> NodeResult<Achievement> {
+        self.permit(caller, slug, Action::CreateAchievement)?;
         let community = self.community(slug)?;
-        check_name(name, "achievement name")?;
+        check_name(name, "achievement name").map_err(|e| e.at(Field::Name))?;
         if self.trees.achievements.contains_key(key(&[slug, name]))? {
-            return Err(NodeError::Conflict(format!(
-                "{slug:?} already has an achievement {name:?}"
-            )));
+            return Err(NodeError::conflict(
+                Thing::Achievement,
+                format!("{slug:?} already has an achievement {name:?}"),
+            )
+            .at(Field::Name));
         }
         let mut achievement = Achievement {
             id: format!("{}/achievements/{name}", community.url),
@@ -140,25 +150,33 @@ impl Node {
             protocol: None,
             created: now(),
         };
-        let (Some(_), Some(_), Some(_)) = (&fields.title, &fields.description, &fields.criteria)
-        else {
-            return Err(NodeError::Invalid(
-                "an achievement needs a title, a description and criteria".into(),
+        let required = [
+            (fields.title.is_none(), Field::Title),
+            (fields.description.is_none(), Field::Description),
+            (fields.criteria.is_none(), Field::Criteria),
+        ];
+        if let Some((_, field)) = required.iter().find(|(missing, _)| *missing) {
+            return Err(NodeError::invalid(
+                *field,
+                "an achievement needs a title, a description and criteria",
             ));
-        };
+        }
         self.apply(&mut achievement, fields)?;
         write(&self.trees.achievements, &key(&[slug, name]), &achievement)?;
         self.flush().await?;
         Ok(achievement)
     }
 
-    /// Changes an achievement's fields. Badges already issued keep what they embed.
+    /// Changes an achievement's fields (its community's admins). Badges already issued
+    /// keep what they embed.
     pub async fn update_achievement(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         name: &str,
         fields: AchievementFields,
     ) -> NodeResult<Achievement> {
+        self.permit(caller, slug, Action::UpdateAchievement)?;
         let mut achievement = self.achievement(slug, name)?;
         self.apply(&mut achievement, fields)?;
         write(&self.trees.achievements, &key(&[slug, name]), &achievement)?;
@@ -168,45 +186,51 @@ impl Node {
 
     fn apply(&self, achievement: &mut Achievement, fields: AchievementFields) -> NodeResult<()> {
         if let Some(title) = fields.title {
-            check_text(&title, "title", 1, 200)?;
+            check_text(&title, Field::Title, 1, 200)?;
             achievement.title = title;
         }
         if let Some(description) = fields.description {
-            check_text(&description, "description", 1, 5000)?;
+            check_text(&description, Field::Description, 1, 5000)?;
             achievement.description = description;
         }
         if let Some(criteria) = fields.criteria {
-            check_text(&criteria, "criteria", 1, 10_000)?;
+            check_text(&criteria, Field::Criteria, 1, 10_000)?;
             achievement.criteria = criteria;
         }
         if let Some(hash) = fields.image {
-            let file = self.file(&hash)?;
+            let file = self.file(&hash).map_err(|e| e.at(Field::Image))?;
             if !matches!(file.kind, FileKind::Png | FileKind::Svg) {
-                return Err(NodeError::Invalid(format!(
-                    "an achievement image must be PNG or SVG; {hash} is {}",
-                    file.kind.media_type()
-                )));
+                return Err(NodeError::invalid(
+                    Field::Image,
+                    format!(
+                        "an achievement image must be PNG or SVG; {hash} is {}",
+                        file.kind.media_type()
+                    ),
+                ));
             }
             if file.size > MAX_IMAGE {
-                return Err(NodeError::TooLarge(format!(
-                    "an achievement image must be at most {MAX_IMAGE} bytes; {hash} has {}",
-                    file.size
-                )));
+                return Err(NodeError::too_large(
+                    Some(Field::Image),
+                    format!(
+                        "an achievement image must be at most {MAX_IMAGE} bytes; {hash} has {}",
+                        file.size
+                    ),
+                ));
             }
             achievement.image = Some(hash);
         }
         if let Some(tags) = fields.tags {
             for tag in &tags {
-                check_text(tag, "a tag", 1, 50)?;
+                check_text_named(tag, Field::Tags, "a tag", 1, 50)?;
             }
             achievement.tags = tags;
         }
         if let Some(level) = fields.level {
-            check_text(&level, "level", 1, 50)?;
+            check_text(&level, Field::Level, 1, 50)?;
             achievement.level = Some(level);
         }
         if let Some(protocol) = fields.protocol {
-            check_text(&protocol, "protocol", 1, 200)?;
+            check_text(&protocol, Field::Protocol, 1, 200)?;
             achievement.protocol = Some(protocol);
         }
         if let Some(prerequisites) = fields.prerequisites {
@@ -222,9 +246,10 @@ impl Node {
                     )
                 };
                 if self.achievement_by_id(&id)?.is_none() {
-                    return Err(NodeError::Invalid(format!(
-                        "the prerequisite {id} is not an achievement on this node"
-                    )));
+                    return Err(NodeError::invalid(
+                        Field::Prerequisites,
+                        format!("the prerequisite {id} is not an achievement on this node"),
+                    ));
                 }
                 if !ids.contains(&id) {
                     ids.push(id);
@@ -242,9 +267,10 @@ impl Node {
         let mut stack: Vec<String> = prerequisites.to_vec();
         while let Some(next) = stack.pop() {
             if next == id {
-                return Err(NodeError::Invalid(format!(
-                    "the prerequisites would make {id} a prerequisite of itself"
-                )));
+                return Err(NodeError::invalid(
+                    Field::Prerequisites,
+                    format!("the prerequisites would make {id} a prerequisite of itself"),
+                ));
             }
             if seen.insert(next.clone()) {
                 if let Some(a) = self.achievement_by_id(&next)? {

@@ -12,10 +12,12 @@ use guildmark_review_protocols::{ReviewClaims, ReviewerVerdict, StepResult};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::account::Account;
+use super::account::{Account, Caller};
+use super::authz::Action;
 use super::badge::{issuer_of, CredentialKind, CredentialRecord, Standing};
 use super::batch::BatchRecord;
 use super::endorsement::uuid_of;
+use super::error::{Field, Thing};
 use super::protocol::too_large;
 use super::{key, now, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
@@ -40,15 +42,17 @@ pub struct AttestRequest {
 }
 
 impl Node {
-    /// Submits `reviewer`'s attestation of batch `uuid`, logs it and recomputes the
-    /// batch's verdict.
+    /// Submits the caller's attestation of batch `uuid` (reviewers), logs it and
+    /// recomputes the batch's verdict.
     pub async fn attest(
         &self,
+        caller: Option<&Caller>,
         uuid: &str,
-        reviewer: &Account,
         request: AttestRequest,
     ) -> NodeResult<(CredentialRecord, BatchRecord)> {
         let batch = self.batch(uuid)?;
+        let permit = self.permit_attest(caller)?;
+        let reviewer = permit.account();
         let protocol = self.protocol(&batch.protocol)?.protocol()?;
         let producer = self.community(&batch.community)?;
         if self.member(&batch.community, &reviewer.username)?.is_some() {
@@ -87,8 +91,8 @@ impl Node {
         let at = now();
         let credential = match (&request.credential, &request.results) {
             (Some(_), _) if request.sampled.is_some() || request.results.is_some() || request.verdict.is_some() => {
-                return Err(NodeError::Invalid(
-                    "give either the results (the node signs) or a signed credential, not both".into(),
+                return Err(NodeError::invalid_request(
+                    "give either the results (the node signs) or a signed credential, not both",
                 ))
             }
             (Some(credential), _) => {
@@ -97,13 +101,20 @@ impl Node {
             }
             (None, Some(results)) => {
                 let Some(key_pair) = self.holder_key(reviewer)? else {
-                    return Err(NodeError::Invalid(
-                        "you registered your own key: sign the attestation with `guildmark sign` and upload it as `credential`".into(),
+                    return Err(NodeError::invalid(
+                        Field::Credential,
+                        "you registered your own key: sign the attestation with `guildmark sign` and upload it as `credential`",
                     ));
                 };
                 let (Some(sampled), Some(verdict)) = (&request.sampled, request.verdict) else {
-                    return Err(NodeError::Invalid(
-                        "an attestation needs sampled, results and verdict".into(),
+                    let missing = if request.sampled.is_none() {
+                        Field::Sampled
+                    } else {
+                        Field::Verdict
+                    };
+                    return Err(NodeError::invalid(
+                        missing,
+                        "an attestation needs sampled, results and verdict",
                     ));
                 };
                 let claims = ReviewClaims {
@@ -129,28 +140,32 @@ impl Node {
                     &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
                     self.contexts(),
                 )
-                .map_err(|e| NodeError::Keys(format!("signing the attestation: {e}")))?;
+                .map_err(NodeError::signing("attestation"))?;
                 document
             }
             (None, None) => {
-                return Err(NodeError::Invalid(
-                    "give sampled, results and verdict (the node signs with your key), or a credential you signed".into(),
+                return Err(NodeError::invalid(
+                    Field::Results,
+                    "give sampled, results and verdict (the node signs with your key), or a credential you signed",
                 ))
             }
         };
         let claims = ReviewClaims::from_credential(&credential)
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+            .map_err(|e| NodeError::invalid(Field::Credential, e.to_string()))?;
         let registration = batch.registration()?;
         let facts = registration
             .to_batch(producer.issuer())
-            .map_err(|e| NodeError::Storage(e.to_string()))?;
+            .map_err(|e| NodeError::stored("batch credential")(e.into()))?;
         claims.check(&protocol, &facts).map_err(|problems| {
-            NodeError::Invalid(format!(
-                "the attestation does not read under {} {}:\n{}",
-                protocol.id,
-                protocol.version,
-                problems.join("\n")
-            ))
+            NodeError::invalid(
+                Field::Results,
+                format!(
+                    "the attestation does not read under {} {}:\n{}",
+                    protocol.id,
+                    protocol.version,
+                    problems.join("\n")
+                ),
+            )
         })?;
 
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
@@ -158,7 +173,11 @@ impl Node {
         let receipt = self
             .log(EntryKind::Credential, &credential, Some(&id), at)
             .await
-            .map_err(too_large("attestation"))?;
+            .map_err(too_large(
+                "attestation",
+                Thing::Credential,
+                Some(Field::Results),
+            ))?;
         let record = CredentialRecord {
             uuid: uuid_of(&id),
             kind: CredentialKind::Attestation,
@@ -191,16 +210,19 @@ impl Node {
             &VerifyOptions::new(now(), self.contexts(), &keys),
         );
         if !verification.report.verified {
-            return Err(NodeError::Invalid(format!(
-                "the attestation does not verify:\n{}",
-                verification.report
-            )));
+            return Err(NodeError::invalid(
+                Field::Credential,
+                format!("the attestation does not verify:\n{}", verification.report),
+            ));
         }
         if issuer_of(credential) != reviewer.holder {
-            return Err(NodeError::Forbidden(format!(
-                "the attestation must be issued by your holder did:key {}",
-                reviewer.holder
-            )));
+            return Err(NodeError::Forbidden {
+                action: Action::Attest,
+                detail: format!(
+                    "the attestation must be issued by your holder did:key {}",
+                    reviewer.holder
+                ),
+            });
         }
         let id = credential["id"].as_str().unwrap_or_default();
         let prefix = format!("{}/credentials/", self.public_url());
@@ -209,9 +231,10 @@ impl Node {
             .or_else(|| id.strip_prefix("urn:uuid:"))
             .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
         if !fresh {
-            return Err(NodeError::Invalid(format!(
-                "the attestation's id must be {prefix}<uuid> or urn:uuid:<uuid>"
-            )));
+            return Err(NodeError::invalid(
+                Field::Credential,
+                format!("the attestation's id must be {prefix}<uuid> or urn:uuid:<uuid>"),
+            ));
         }
         let cited = credential["credentialSubject"]["qualification"]
             .as_array()

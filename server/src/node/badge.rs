@@ -8,9 +8,11 @@ use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::account::Account;
+use super::account::{Account, Caller};
 use super::achievement::Achievement;
-use super::community::{check_text, Community};
+use super::authz::{Action, Permit};
+use super::community::{check_text, check_text_named, Community};
+use super::error::{Field, Thing};
 use super::status::{Purpose, Slot};
 use super::{key, now, read, write, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
@@ -115,8 +117,12 @@ pub struct IssueRequest {
 impl Node {
     /// A credential record by UUID.
     pub fn credential(&self, uuid: &str) -> NodeResult<CredentialRecord> {
-        read(&self.trees.credentials, uuid.as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("there is no credential {uuid:?}")))
+        read(&self.trees.credentials, uuid.as_bytes())?.ok_or_else(|| {
+            NodeError::not_found(
+                Thing::Credential,
+                format!("there is no credential {uuid:?}"),
+            )
+        })
     }
 
     /// Whether the node holds a record of credential `uuid` (reads no record).
@@ -223,71 +229,42 @@ impl Node {
         };
         match found {
             Some(a) if a.community == slug => Ok(a),
-            _ => Err(NodeError::NotFound(format!(
-                "{slug:?} has no achievement {given:?}"
-            ))),
+            _ => Err(NodeError::not_found(
+                Thing::Achievement,
+                format!("{slug:?} has no achievement {given:?}"),
+            )
+            .at(Field::Achievement)),
         }
     }
 
-    /// Issues a badge of `slug`: checks the recipient, prerequisites and evidence, takes
+    /// Issues a badge of `slug` (its admins and assessors; overriding a missing
+    /// prerequisite: its admins): checks the recipient, prerequisites and evidence, takes
     /// a status slot, signs, and returns once the ledger has acknowledged it. If anything
     /// fails, nothing is logged and the slot is given back.
     pub async fn issue_badge(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
-        by: &Account,
         request: IssueRequest,
     ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let permit = self.permit(caller, slug, Action::IssueBadge)?;
+        if request.override_prerequisites.is_some() {
+            self.permit(caller, slug, Action::OverridePrerequisites)?;
+        }
         let community = self.community(slug)?;
         let achievement = self.own_achievement(slug, &request.achievement)?;
-        let recipient = self.account(&request.recipient)?.ok_or_else(|| {
-            NodeError::NotFound(format!("there is no account {:?}", request.recipient))
-        })?;
-        if self.member(slug, &recipient.username)?.is_none() {
-            return Err(NodeError::Invalid(format!(
-                "{:?} is not a member of {slug:?}; badges are issued to members",
-                recipient.username
-            )));
-        }
+        let recipient = self.recipient(slug, &request.recipient)?;
         let at = now();
         let valid_from = request.valid_from.unwrap_or(at);
-        if valid_from < at.plus_seconds(-BACKDATE_TOLERANCE) {
-            return Err(NodeError::Invalid(
-                "validFrom is in the past: badges cannot be back-dated (the ledger records when they were issued)".into(),
-            ));
-        }
-        if request.valid_until.is_some_and(|until| until <= valid_from) {
-            return Err(NodeError::Invalid(
-                "validUntil must be after validFrom".into(),
-            ));
-        }
+        check_validity(valid_from, request.valid_until, at)?;
         let mut evidence = self.evidence(&request.evidence)?;
-        let mut missing = Vec::new();
-        for prerequisite in &achievement.prerequisites {
-            if !self.holds(&recipient.username, prerequisite)? {
-                missing.push(prerequisite.clone());
-            }
-        }
-        if !missing.is_empty() {
-            let Some(reason) = &request.override_prerequisites else {
-                return Err(NodeError::PrerequisiteMissing(format!(
-                    "{:?} does not hold the prerequisite(s) {} (an admin may override with a reason)",
-                    recipient.username,
-                    missing.join(", ")
-                )));
-            };
-            check_text(reason, "the override reason", 1, 2000)?;
-            let mut note = Evidence::narrative(format!(
-                "Issued without the prerequisite(s) {} by decision of {}: {reason}",
-                missing.join(", "),
-                by.username
-            ));
-            note.name = Some("Prerequisite override".into());
-            note.genre = Some("PrerequisiteOverride".into());
+        if let Some(note) =
+            self.prerequisite_override(&permit, &achievement, &recipient, &request)?
+        {
             evidence.push(note);
         }
         if let Some(narrative) = &request.narrative {
-            check_text(narrative, "narrative", 1, 20_000)?;
+            check_text(narrative, Field::Narrative, 1, 20_000)?;
         }
 
         let uuid = uuid::Uuid::new_v4().to_string();
@@ -313,17 +290,20 @@ impl Node {
                 &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
                 self.contexts(),
             )
-            .map_err(|e| NodeError::Keys(format!("signing the badge: {e}")))?;
-            proof_as_set(&mut credential);
+            .map_err(NodeError::signing("badge"))?;
+            proof::as_set(&mut credential);
             let id = credential["id"].as_str().unwrap_or_default().to_owned();
             let receipt = self
                 .log(EntryKind::Credential, &credential, Some(&id), at)
                 .await
                 .map_err(|e| match e {
-                    NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::TooLarge(format!(
-                        "the signed badge would be {n} bytes; the ledger takes at most {} (shorten the evidence or upload it as a file)",
-                        crate::ledger::MAX_ENTRY
-                    )),
+                    NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::too_large(
+                        Some(Field::Evidence),
+                        format!(
+                            "the signed badge would be {n} bytes; the ledger takes at most {} (shorten the evidence or upload it as a file)",
+                            crate::ledger::MAX_ENTRY
+                        ),
+                    ),
                     e => e,
                 })?;
             Ok::<_, NodeError>((credential, receipt))
@@ -350,6 +330,66 @@ impl Node {
         };
         self.store_badge(&record)?;
         Ok((record, receipt))
+    }
+
+    /// The account `username`, which must be a member of `slug`: badges go to members.
+    fn recipient(&self, slug: &str, username: &str) -> NodeResult<Account> {
+        let recipient = self.account(username)?.ok_or_else(|| {
+            NodeError::not_found(Thing::Account, format!("there is no account {username:?}"))
+                .at(Field::Recipient)
+        })?;
+        if self.member(slug, &recipient.username)?.is_none() {
+            return Err(NodeError::invalid(
+                Field::Recipient,
+                format!(
+                    "{:?} is not a member of {slug:?}; badges are issued to members",
+                    recipient.username
+                ),
+            ));
+        }
+        Ok(recipient)
+    }
+
+    /// The evidence note that records issuing without prerequisites `recipient` lacks, or
+    /// `None` if they hold them all; refused unless the request overrides with a reason
+    /// (whose permission the caller checked).
+    fn prerequisite_override(
+        &self,
+        permit: &Permit<'_>,
+        achievement: &Achievement,
+        recipient: &Account,
+        request: &IssueRequest,
+    ) -> NodeResult<Option<Evidence>> {
+        let mut missing = Vec::new();
+        for prerequisite in &achievement.prerequisites {
+            if !self.holds(&recipient.username, prerequisite)? {
+                missing.push(prerequisite.clone());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let Some(reason) = &request.override_prerequisites else {
+            return Err(NodeError::PrerequisiteMissing {
+                recipient: recipient.username.clone(),
+                missing,
+            });
+        };
+        check_text_named(
+            reason,
+            Field::OverridePrerequisites,
+            "the override reason",
+            1,
+            2000,
+        )?;
+        let mut note = Evidence::narrative(format!(
+            "Issued without the prerequisite(s) {} by decision of {}: {reason}",
+            missing.join(", "),
+            permit.account().username
+        ));
+        note.name = Some("Prerequisite override".into());
+        note.genre = Some("PrerequisiteOverride".into());
+        Ok(Some(note))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -386,7 +426,10 @@ impl Node {
 
     fn evidence(&self, given: &[EvidenceInput]) -> NodeResult<Vec<Evidence>> {
         if given.len() > 50 {
-            return Err(NodeError::Invalid("at most 50 pieces of evidence".into()));
+            return Err(NodeError::invalid(
+                Field::Evidence,
+                "at most 50 pieces of evidence",
+            ));
         }
         let mut out = Vec::new();
         for (i, item) in given.iter().enumerate() {
@@ -394,42 +437,59 @@ impl Node {
             evidence.narrative = None;
             match (&item.url, &item.file) {
                 (Some(_), Some(_)) => {
-                    return Err(NodeError::Invalid(format!(
-                        "evidence {i}: give a url or a file, not both"
-                    )))
+                    return Err(NodeError::invalid(
+                        Field::Evidence,
+                        format!("evidence {i}: give a url or a file, not both"),
+                    ))
                 }
                 (Some(url), None) => {
                     let ok = (url.starts_with("https://") || url.starts_with("http://"))
                         && url.len() <= 2000
                         && !url.contains(char::is_whitespace);
                     if !ok {
-                        return Err(NodeError::Invalid(format!(
-                            "evidence {i}: {url:?} is not an http(s) URL"
-                        )));
+                        return Err(NodeError::invalid(
+                            Field::Evidence,
+                            format!("evidence {i}: {url:?} is not an http(s) URL"),
+                        ));
                     }
                     evidence.id = Some(url.clone());
                 }
                 (None, Some(hash)) => {
                     let file = self.file(hash).map_err(|e| match e {
-                        NodeError::NotFound(m) => NodeError::Invalid(format!("evidence {i}: {m}")),
+                        NodeError::NotFound { detail, .. } | NodeError::Invalid { detail, .. } => {
+                            NodeError::invalid(Field::Evidence, format!("evidence {i}: {detail}"))
+                        }
                         e => e,
                     })?;
                     evidence.id = Some(format!("{}/files/{}", self.public_url(), file.sha256));
                     evidence.name = Some(file.name);
                 }
                 (None, None) if item.narrative.is_none() => {
-                    return Err(NodeError::Invalid(format!(
-                        "evidence {i}: give a narrative, a url or a file"
-                    )))
+                    return Err(NodeError::invalid(
+                        Field::Evidence,
+                        format!("evidence {i}: give a narrative, a url or a file"),
+                    ))
                 }
                 (None, None) => {}
             }
             if let Some(narrative) = &item.narrative {
-                check_text(narrative, &format!("evidence {i}'s narrative"), 1, 20_000)?;
+                check_text_named(
+                    narrative,
+                    Field::Evidence,
+                    &format!("evidence {i}'s narrative"),
+                    1,
+                    20_000,
+                )?;
                 evidence.narrative = Some(narrative.clone());
             }
             if let Some(name) = &item.name {
-                check_text(name, &format!("evidence {i}'s name"), 1, 200)?;
+                check_text_named(
+                    name,
+                    Field::Evidence,
+                    &format!("evidence {i}'s name"),
+                    1,
+                    200,
+                )?;
                 evidence.name = Some(name.clone());
             }
             out.push(evidence);
@@ -451,22 +511,39 @@ impl Node {
         Ok(())
     }
 
-    /// Revokes, suspends or reinstates a badge of `slug`; returns the new status list.
+    /// Revokes, suspends or reinstates badge `uuid` (admins of the issuing community
+    /// revoke; its admins and assessors suspend and reinstate); returns the new status
+    /// list. `slug`, when the request names a community, must be the one that issued it.
     pub async fn set_standing(
         &self,
-        slug: &str,
+        caller: Option<&Caller>,
+        slug: Option<&str>,
         uuid: &str,
         change: StatusChange,
     ) -> NodeResult<Value> {
+        if let Some(slug) = slug {
+            self.permit(caller, slug, change.action())?;
+        }
         let record = self.credential(uuid)?;
         let (Some(community), Some(slot)) = (&record.community, record.slot) else {
-            return Err(NodeError::NotFound(format!("{uuid} is not a badge")));
+            return Err(NodeError::not_found(
+                Thing::Credential,
+                format!("{uuid} is not a badge"),
+            ));
         };
-        if community != slug {
-            return Err(NodeError::NotFound(format!(
-                "{slug:?} did not issue the badge {uuid}"
-            )));
+        match slug {
+            Some(slug) if community != slug => {
+                return Err(NodeError::not_found(
+                    Thing::Credential,
+                    format!("{slug:?} did not issue the badge {uuid}"),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                self.permit(caller, community, change.action())?;
+            }
         }
+        let slug = community.as_str();
         let issuer = issuer_of(&record.credential).to_owned();
         let list = self.apply_change(slug, &issuer, slot, change).await?;
         // Reviews that rely on this badge may have a new verdict.
@@ -497,15 +574,19 @@ impl Node {
             }
             StatusChange::Suspend => {
                 if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
-                    return Err(NodeError::Conflict("the badge is revoked".into()));
+                    return Err(NodeError::conflict(
+                        Thing::Credential,
+                        "the badge is revoked",
+                    ));
                 }
                 self.change_status(slug, &issuer, slot, Purpose::Suspension, true)
                     .await
             }
             StatusChange::Reinstate => {
                 if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
-                    return Err(NodeError::Conflict(
-                        "the badge is revoked; revocation is permanent".into(),
+                    return Err(NodeError::conflict(
+                        Thing::Credential,
+                        "the badge is revoked; revocation is permanent",
                     ));
                 }
                 self.change_status(slug, &issuer, slot, Purpose::Suspension, false)
@@ -538,18 +619,28 @@ impl StatusChange {
     }
 }
 
+/// Refuses a back-dated `validFrom` and a `validUntil` not after it (as of `at`).
+fn check_validity(
+    valid_from: Timestamp,
+    valid_until: Option<Timestamp>,
+    at: Timestamp,
+) -> NodeResult<()> {
+    if valid_from < at.plus_seconds(-BACKDATE_TOLERANCE) {
+        return Err(NodeError::invalid(
+            Field::ValidFrom,
+            "validFrom is in the past: badges cannot be back-dated (the ledger records when they were issued)",
+        ));
+    }
+    if valid_until.is_some_and(|until| until <= valid_from) {
+        return Err(NodeError::invalid(
+            Field::ValidUntil,
+            "validUntil must be after validFrom",
+        ));
+    }
+    Ok(())
+}
+
 /// The issuer id of a credential document.
 pub fn issuer_of(credential: &Value) -> &str {
     guildmark_credentials::verify::party_id(credential.get("issuer")).unwrap_or_default()
-}
-
-/// Writes a single `proof` as a one-member proof set: Open Badges 3.0 (and its 1EdTech
-/// JSON schema) requires `proof` to be an array. The proof does not sign its own
-/// container, so this changes nothing a verifier checks.
-pub(crate) fn proof_as_set(credential: &mut Value) {
-    if let Some(proof) = credential.get_mut("proof") {
-        if proof.is_object() {
-            *proof = Value::Array(vec![proof.take()]);
-        }
-    }
 }

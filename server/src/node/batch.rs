@@ -5,12 +5,15 @@
 
 use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
 use guildmark_review_protocols::attestation::ProtocolReference;
+use guildmark_review_protocols::registration::RegistrationError;
 use guildmark_review_protocols::{BatchRegistration, Evaluation, ProtocolHash, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::account::Account;
+use super::account::Caller;
+use super::authz::Action;
 use super::community::check_text;
+use super::error::{Field, StorageError, Thing};
 use super::protocol::too_large;
 use super::{now, read, scan, write, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
@@ -72,29 +75,50 @@ impl BatchRecord {
     /// What the producer registered.
     pub fn registration(&self) -> NodeResult<BatchRegistration> {
         BatchRegistration::from_credential(&self.credential)
-            .map_err(|e| NodeError::Storage(format!("a batch credential does not read: {e}")))
+            .map_err(|e| NodeError::stored("batch credential")(e.into()))
+    }
+}
+
+/// A registration the review-protocols rules refuse, blamed on the field at fault.
+fn refused_registration(error: RegistrationError) -> NodeError {
+    let field = match &error {
+        RegistrationError::Serials(_) => Some(Field::Serials),
+        RegistrationError::Subject(_) => Some(Field::ProductionDate),
+        _ => None,
+    };
+    NodeError::Invalid {
+        field,
+        detail: error.to_string(),
     }
 }
 
 impl Node {
-    /// Registers a batch of `slug`, signed with the community's key and logged.
+    /// Registers a batch of `slug` (its admins and producers), signed with the
+    /// community's key and logged.
     pub async fn register_batch(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
-        by: &Account,
         request: RegisterRequest,
     ) -> NodeResult<BatchRecord> {
-        check_text(&request.product, "product", 1, 200)?;
+        let permit = self.permit(caller, slug, Action::RegisterBatch)?;
+        check_text(&request.product, Field::Product, 1, 200)?;
         if let Some(notes) = &request.notes {
-            check_text(notes, "notes", 1, 5000)?;
+            check_text(notes, Field::Notes, 1, 5000)?;
         }
         if request.serials.len() > 1000 {
-            return Err(NodeError::Invalid(
-                "give at most 1000 serial numbers or ranges".into(),
+            return Err(NodeError::invalid(
+                Field::Serials,
+                "give at most 1000 serial numbers or ranges",
             ));
         }
-        let hash: ProtocolHash = request.protocol.parse().map_err(NodeError::Invalid)?;
-        let protocol_record = self.protocol(&hash.to_string())?;
+        let hash: ProtocolHash = request
+            .protocol
+            .parse()
+            .map_err(|e| NodeError::invalid(Field::Protocol, e))?;
+        let protocol_record = self
+            .protocol(&hash.to_string())
+            .map_err(|e| e.at(Field::Protocol))?;
         let protocol = protocol_record.protocol()?;
         let community = self.community(slug)?;
         let uuid = uuid::Uuid::new_v4().to_string();
@@ -111,26 +135,31 @@ impl Node {
             production_date: request.production_date,
             notes: request.notes,
         };
-        registration
-            .check_date()
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        registration.check_date().map_err(refused_registration)?;
         let batch = registration
             .to_batch(community.issuer())
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+            .map_err(refused_registration)?;
         if protocol.sampling.requirement(batch.lot_size).is_none() || batch.lot_size == 0 {
-            return Err(NodeError::Invalid(format!(
-                "the protocol's sampling plan does not cover a lot of {} units",
-                batch.lot_size
-            )));
+            return Err(NodeError::invalid(
+                Field::LotSize,
+                format!(
+                    "the protocol's sampling plan does not cover a lot of {} units",
+                    batch.lot_size
+                ),
+            ));
         }
 
         let _guard = self.review_lock.lock().await;
         for serial in &batch.serials {
             if let Some(other) = self.trees.serials.get(serial.as_bytes())? {
-                return Err(NodeError::Conflict(format!(
-                    "serial number {serial} is already in batch {}",
-                    String::from_utf8_lossy(&other)
-                )));
+                return Err(NodeError::conflict(
+                    Thing::Device,
+                    format!(
+                        "serial number {serial} is already in batch {}",
+                        String::from_utf8_lossy(&other)
+                    ),
+                )
+                .at(Field::Serials));
             }
         }
         let issuer_key = self.issuer_key(slug, community.epoch())?;
@@ -146,16 +175,16 @@ impl Node {
             &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
             self.contexts(),
         )
-        .map_err(|e| NodeError::Keys(format!("signing the batch: {e}")))?;
+        .map_err(NodeError::signing("batch"))?;
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let receipt = self
             .log(EntryKind::Batch, &credential, Some(&id), at)
             .await
-            .map_err(too_large("batch registration"))?;
+            .map_err(too_large("batch registration", Thing::Batch, None))?;
         let mut record = BatchRecord {
             uuid,
             community: slug.to_owned(),
-            registered_by: Some(by.username.clone()),
+            registered_by: Some(permit.account().username.clone()),
             protocol: hash.to_string(),
             serials: batch.serials,
             ledger_index: receipt.index,
@@ -182,8 +211,9 @@ impl Node {
 
     /// A batch by UUID.
     pub fn batch(&self, uuid: &str) -> NodeResult<BatchRecord> {
-        read(&self.trees.batches, uuid.as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("there is no batch {uuid:?}")))
+        read(&self.trees.batches, uuid.as_bytes())?.ok_or_else(|| {
+            NodeError::not_found(Thing::Batch, format!("there is no batch {uuid:?}"))
+        })
     }
 
     /// Every batch, oldest first.
@@ -196,7 +226,10 @@ impl Node {
     /// The batch a device belongs to.
     pub fn batch_of_serial(&self, serial: &str) -> NodeResult<BatchRecord> {
         let uuid = self.trees.serials.get(serial.as_bytes())?.ok_or_else(|| {
-            NodeError::NotFound(format!("no batch here has serial number {serial:?}"))
+            NodeError::not_found(
+                Thing::Device,
+                format!("no batch here has serial number {serial:?}"),
+            )
         })?;
         self.batch(&String::from_utf8_lossy(&uuid))
     }
@@ -240,7 +273,7 @@ impl Node {
         self.evaluated_bundle(record, &serial)?
             .evaluation
             .ok_or_else(|| {
-                NodeError::Storage(format!("the batch {} has no evaluation", record.uuid))
+                StorageError::Missing(format!("the evaluation of batch {}", record.uuid)).into()
             })
     }
 

@@ -10,7 +10,9 @@ use guildmark_credentials::{proof, Cryptosuite, KeyPair, ProofOptions, Timestamp
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::account::{check_name, Account};
+use super::account::{check_name, Caller};
+use super::authz::Action;
+use super::error::{Field, Thing};
 use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
 use crate::keys;
 use crate::ledger::entry::EntryKind;
@@ -42,6 +44,28 @@ pub enum Role {
     Producer,
     /// Learns.
     Apprentice,
+}
+
+impl Role {
+    /// Every role, in the order pages list them.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Assessor,
+        Role::Reviewer,
+        Role::Producer,
+        Role::Apprentice,
+    ];
+
+    /// Its name in the API (`admin`, `assessor`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Assessor => "assessor",
+            Role::Reviewer => "reviewer",
+            Role::Producer => "producer",
+            Role::Apprentice => "apprentice",
+        }
+    }
 }
 
 /// One issuer key of a community, in force from `since` until the next one.
@@ -127,8 +151,7 @@ impl Node {
             return Ok(pair.clone());
         }
         let pair = Arc::new(
-            keys::load_or_create(&self.issuer_key_path(slug, epoch))
-                .map_err(|e| NodeError::Keys(format!("{e:#}")))?,
+            keys::load_or_create(&self.issuer_key_path(slug, epoch)).map_err(NodeError::from)?,
         );
         self.issuers
             .loaded
@@ -140,8 +163,9 @@ impl Node {
 
     /// A community by slug.
     pub fn community(&self, slug: &str) -> NodeResult<Community> {
-        read(&self.trees.communities, slug.as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("there is no community {slug:?}")))
+        read(&self.trees.communities, slug.as_bytes())?.ok_or_else(|| {
+            NodeError::not_found(Thing::Community, format!("there is no community {slug:?}"))
+        })
     }
 
     /// Every community on this node.
@@ -154,21 +178,29 @@ impl Node {
         read(&self.trees.issuers, did.as_bytes())
     }
 
-    /// Creates a community with a fresh issuer key and `founder` as its admin; logged.
+    /// Creates a community with a fresh issuer key and the caller (the operator) as its
+    /// admin; logged.
     pub async fn create_community(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         name: &str,
         description: &str,
-        founder: &Account,
     ) -> NodeResult<Community> {
-        check_name(slug, "community slug")?;
-        check_text(name, "name", 1, 200)?;
-        check_text(description, "description", 0, 5000)?;
+        let permit = self.permit_on_node(caller, Action::CreateCommunity)?;
+        let founder = permit.account();
+        check_name(slug, "community slug").map_err(|e| e.at(Field::Slug))?;
+        check_text(name, Field::Name, 1, 200)?;
+        check_text(description, Field::Description, 0, 5000)?;
+        let taken = || {
+            NodeError::conflict(
+                Thing::Community,
+                format!("the community {slug:?} already exists"),
+            )
+            .at(Field::Slug)
+        };
         if self.trees.communities.contains_key(slug)? {
-            return Err(NodeError::Conflict(format!(
-                "the community {slug:?} already exists"
-            )));
+            return Err(taken());
         }
         let issuer_key = self.issuer_key(slug, 0)?;
         let created = now();
@@ -196,9 +228,7 @@ impl Node {
         )
         .await
         .map_err(|e| match e {
-            NodeError::Ledger(LedgerError::Duplicate { .. }) => {
-                NodeError::Conflict(format!("the community {slug:?} already exists"))
-            }
+            NodeError::Ledger(LedgerError::Duplicate { .. }) => taken(),
             e => e,
         })?;
         self.store_community(&community)?;
@@ -233,20 +263,22 @@ impl Node {
         Ok(())
     }
 
-    /// Changes a community's name or description.
+    /// Changes a community's name or description (its admins).
     pub async fn update_community(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         name: Option<&str>,
         description: Option<&str>,
     ) -> NodeResult<Community> {
+        self.permit(caller, slug, Action::UpdateCommunity)?;
         let mut community = self.community(slug)?;
         if let Some(name) = name {
-            check_text(name, "name", 1, 200)?;
+            check_text(name, Field::Name, 1, 200)?;
             community.name = name.to_owned();
         }
         if let Some(description) = description {
-            check_text(description, "description", 0, 5000)?;
+            check_text(description, Field::Description, 0, 5000)?;
             community.description = description.to_owned();
         }
         write(&self.trees.communities, slug.as_bytes(), &community)?;
@@ -257,8 +289,13 @@ impl Node {
     /// Rotates a community's issuer key: the rotation is a credential signed by the old
     /// key naming the new one, logged before the new key is used. Credentials signed
     /// with the old key still verify (did:key needs nothing else), and its status lists
-    /// stay signed by it.
-    pub async fn rotate_key(&self, slug: &str) -> NodeResult<(Community, serde_json::Value)> {
+    /// stay signed by it. Its admins may.
+    pub async fn rotate_key(
+        &self,
+        caller: Option<&Caller>,
+        slug: &str,
+    ) -> NodeResult<(Community, serde_json::Value)> {
+        self.permit(caller, slug, Action::RotateKey)?;
         let _guard = self.status.lock_community(slug).await;
         let mut community = self.community(slug)?;
         let old_epoch = community.epoch();
@@ -284,7 +321,7 @@ impl Node {
             &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
             &self.contexts,
         )
-        .map_err(|e| NodeError::Keys(format!("signing the key rotation: {e}")))?;
+        .map_err(NodeError::signing("key rotation"))?;
         self.log(EntryKind::Key, &rotation, None, at).await?;
         community.issuers.push(IssuerEpoch {
             did: new.did_key().did().to_owned(),
@@ -330,22 +367,25 @@ impl Node {
         Ok(out)
     }
 
-    /// Adds `username` to `slug` or changes their roles.
+    /// Adds `username` to `slug` or changes their roles (its admins).
     pub async fn set_member(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         username: &str,
         roles: BTreeSet<Role>,
     ) -> NodeResult<Member> {
-        self.community(slug)?;
+        self.permit(caller, slug, Action::SetMember)?;
         if roles.is_empty() {
-            return Err(NodeError::Invalid(
-                "a member needs at least one role (remove them instead)".into(),
+            return Err(NodeError::invalid(
+                Field::Roles,
+                "a member needs at least one role (remove them instead)",
             ));
         }
-        let account = self
-            .account(username)?
-            .ok_or_else(|| NodeError::NotFound(format!("there is no account {username:?}")))?;
+        let account = self.account(username)?.ok_or_else(|| {
+            NodeError::not_found(Thing::Account, format!("there is no account {username:?}"))
+                .at(Field::Username)
+        })?;
         let existing = self.member(slug, username)?;
         if existing
             .as_ref()
@@ -365,13 +405,20 @@ impl Node {
         Ok(member)
     }
 
-    /// Removes `username` from `slug`. Their badges stay valid.
-    pub async fn remove_member(&self, slug: &str, username: &str) -> NodeResult<()> {
-        self.community(slug)?;
+    /// Removes `username` from `slug` (its admins). Their badges stay valid.
+    pub async fn remove_member(
+        &self,
+        caller: Option<&Caller>,
+        slug: &str,
+        username: &str,
+    ) -> NodeResult<()> {
+        self.permit(caller, slug, Action::RemoveMember)?;
         let Some(member) = self.member(slug, username)? else {
-            return Err(NodeError::NotFound(format!(
-                "{username:?} is not a member of {slug:?}"
-            )));
+            return Err(NodeError::not_found(
+                Thing::Member,
+                format!("{username:?} is not a member of {slug:?}"),
+            )
+            .at(Field::Username));
         };
         if member.roles.contains(&Role::Admin) {
             self.keep_an_admin(slug, username)?;
@@ -389,28 +436,44 @@ impl Node {
         if others {
             Ok(())
         } else {
-            Err(NodeError::Conflict(format!(
-                "{leaving:?} is the last admin of {slug:?}; make someone else admin first"
-            )))
+            Err(NodeError::conflict(
+                Thing::Member,
+                format!("{leaving:?} is the last admin of {slug:?}; make someone else admin first"),
+            )
+            .at(Field::Roles))
         }
     }
 }
 
 /// Checks a free-text field's length (in characters).
-pub fn check_text(text: &str, what: &str, min: usize, max: usize) -> NodeResult<()> {
+pub fn check_text(text: &str, field: Field, min: usize, max: usize) -> NodeResult<()> {
+    check_text_named(text, field, field.as_str(), min, max)
+}
+
+/// [`check_text`] for a value the message names otherwise than its field (one of several
+/// pieces of evidence, a tag).
+pub fn check_text_named(
+    text: &str,
+    field: Field,
+    what: &str,
+    min: usize,
+    max: usize,
+) -> NodeResult<()> {
     let n = text.chars().count();
     if n < min || n > max {
-        return Err(NodeError::Invalid(format!(
-            "{what} must have {min}-{max} characters (it has {n})"
-        )));
+        return Err(NodeError::invalid(
+            field,
+            format!("{what} must have {min}-{max} characters (it has {n})"),
+        ));
     }
     if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
     {
-        return Err(NodeError::Invalid(format!(
-            "{what} contains control characters"
-        )));
+        return Err(NodeError::invalid(
+            field,
+            format!("{what} contains control characters"),
+        ));
     }
     Ok(())
 }

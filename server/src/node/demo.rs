@@ -1,8 +1,9 @@
 //! `guildmark serve --demo`: a believable world on an empty node, so that a newcomer
 //! sees communities, a skill tree, badges, an endorsement and a revocation at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
+use super::account::Caller;
 use super::achievement::AchievementFields;
 use super::attestation::AttestRequest;
 use super::badge::{EvidenceInput, IssueRequest, StatusChange};
@@ -104,69 +105,191 @@ const SKILLS: &[Skill] = &[
     },
 ];
 
+/// The demo's people: their communities and roles there.
+const PEOPLE: &[(&str, Memberships)] = &[
+    ("mira", &[("kestrel", &[Role::Admin])]),
+    ("tomas", &[("kestrel", &[Role::Assessor])]),
+    ("jun", &[("kestrel", &[Role::Producer])]),
+    (
+        "ada",
+        &[
+            ("kestrel", &[Role::Apprentice]),
+            ("saltmarsh", &[Role::Apprentice]),
+        ],
+    ),
+    ("noor", &[("saltmarsh", &[Role::Admin, Role::Assessor])]),
+    (
+        "felix",
+        &[
+            ("saltmarsh", &[Role::Reviewer]),
+            ("lumen", &[Role::Apprentice]),
+        ],
+    ),
+    ("ines", &[("saltmarsh", &[Role::Apprentice])]),
+    ("oskar", &[("lumen", &[Role::Admin])]),
+    ("priya", &[("lumen", &[Role::Assessor, Role::Reviewer])]),
+    (
+        "bo",
+        &[
+            ("lumen", &[Role::Reviewer]),
+            ("saltmarsh", &[Role::Apprentice]),
+        ],
+    ),
+    ("lea", &[("lumen", &[Role::Apprentice])]),
+];
+
+/// The demo's communities: slug, name, description.
+const COMMUNITIES: [(&str, &str, &str); 3] = [
+    ("kestrel", "Kestrel Valley Microfactory", "A valley workshop that designs and builds solar charge controllers and small wind turbines for the region."),
+    ("saltmarsh", "Saltmarsh Repair Café", "A coastal repair café: every Saturday, neighbours fix electronics, bikes and batteries together and teach each other to solder."),
+    ("lumen", "Lumen Mountain Power Co-op", "A mountain energy co-operative running micro-grids for twelve villages; it trains and qualifies the people who review power hardware."),
+];
+
+/// Who runs each demo community (and defines its achievements).
+fn admin_of(slug: &str) -> &'static str {
+    match slug {
+        "kestrel" => "mira",
+        "saltmarsh" => "noor",
+        _ => "oskar",
+    }
+}
+
+/// The demo's badges: community, assessor, recipient, achievement, how it was earned.
+const AWARDS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "saltmarsh",
+        "noor",
+        "felix",
+        "soldering-l1",
+        "Practice board, 40/40 joints good.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "felix",
+        "soldering-l2",
+        "Reworked three QFN parts without lifting a pad.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "felix",
+        "battery-safety",
+        "Capacity-tested a 10S3P e-bike pack under supervision.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "bo",
+        "soldering-l1",
+        "Practice board, 39/40 joints good, one reworked on the spot.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "bo",
+        "soldering-l2",
+        "SMD board passed 10x inspection.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "ines",
+        "soldering-l1",
+        "First practice board, all joints wetted.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "ada",
+        "soldering-l1",
+        "Practice board at the March repair café.",
+    ),
+    (
+        "lumen",
+        "priya",
+        "bo",
+        "electrical-safety",
+        "Isolated and tested the Alder Creek micro-grid inverter.",
+    ),
+    (
+        "lumen",
+        "priya",
+        "felix",
+        "electrical-safety",
+        "Lock-out procedure and polarity checks on the school installation.",
+    ),
+    (
+        "lumen",
+        "priya",
+        "bo",
+        "power-electronics-reviewer",
+        "Reviewed MPPT20 batches 3 and 4 under supervision.",
+    ),
+    (
+        "saltmarsh",
+        "noor",
+        "felix",
+        "power-electronics-reviewer",
+        "Reviewed two batches of buck converters alongside a qualified reviewer.",
+    ),
+    (
+        "kestrel",
+        "tomas",
+        "ada",
+        "mppt-assembly",
+        "Assembled five MPPT20 controllers, all passed the factory test.",
+    ),
+];
+
+/// The demo's people as callers: the node acts for each through the same authorization
+/// as their requests would get.
+type Cast = HashMap<&'static str, Caller>;
+
 impl Node {
     /// Seeds the demo world if the node has no community yet; returns the logins.
     pub async fn seed_demo(&self) -> NodeResult<Option<Vec<DemoLogin>>> {
         if !self.communities()?.is_empty() {
             return Ok(None);
         }
+        let cast = self.seed_people().await?;
+        self.seed_skills(&cast).await?;
+        self.seed_awards(&cast).await?;
+        self.seed_reviews(&cast).await?;
+        Ok(Some(demo_logins()))
+    }
+
+    /// The operator founds the communities, admits everyone, then leaves them to their
+    /// admins.
+    async fn seed_people(&self) -> NodeResult<Cast> {
         let operator = match self.account("operator")? {
             Some(a) => a,
             None => self.create_account("operator", DEMO_PASSWORD).await?,
         };
-        let people: &[(&str, Memberships)] = &[
-            ("mira", &[("kestrel", &[Role::Admin])]),
-            ("tomas", &[("kestrel", &[Role::Assessor])]),
-            ("jun", &[("kestrel", &[Role::Producer])]),
-            (
-                "ada",
-                &[
-                    ("kestrel", &[Role::Apprentice]),
-                    ("saltmarsh", &[Role::Apprentice]),
-                ],
-            ),
-            ("noor", &[("saltmarsh", &[Role::Admin, Role::Assessor])]),
-            (
-                "felix",
-                &[
-                    ("saltmarsh", &[Role::Reviewer]),
-                    ("lumen", &[Role::Apprentice]),
-                ],
-            ),
-            ("ines", &[("saltmarsh", &[Role::Apprentice])]),
-            ("oskar", &[("lumen", &[Role::Admin])]),
-            ("priya", &[("lumen", &[Role::Assessor, Role::Reviewer])]),
-            (
-                "bo",
-                &[
-                    ("lumen", &[Role::Reviewer]),
-                    ("saltmarsh", &[Role::Apprentice]),
-                ],
-            ),
-            ("lea", &[("lumen", &[Role::Apprentice])]),
-        ];
-        let communities = [
-            ("kestrel", "Kestrel Valley Microfactory", "A valley workshop that designs and builds solar charge controllers and small wind turbines for the region."),
-            ("saltmarsh", "Saltmarsh Repair Café", "A coastal repair café: every Saturday, neighbours fix electronics, bikes and batteries together and teach each other to solder."),
-            ("lumen", "Lumen Mountain Power Co-op", "A mountain energy co-operative running micro-grids for twelve villages; it trains and qualifies the people who review power hardware."),
-        ];
-        for (slug, name, description) in communities {
-            self.create_community(slug, name, description, &operator)
+        let operator = Caller::internal(operator);
+        for (slug, name, description) in COMMUNITIES {
+            self.create_community(Some(&operator), slug, name, description)
                 .await?;
         }
-        let mut accounts = std::collections::HashMap::new();
-        for (username, memberships) in people {
+        let mut cast = Cast::new();
+        for (username, memberships) in PEOPLE {
             let account = self.create_account(username, DEMO_PASSWORD).await?;
             for (slug, roles) in memberships.iter() {
-                self.set_member(slug, username, roles.iter().copied().collect())
+                let roles = roles.iter().copied().collect();
+                self.set_member(Some(&operator), slug, username, roles)
                     .await?;
             }
-            accounts.insert(*username, account);
+            cast.insert(*username, Caller::internal(account));
         }
-        // The operator founded the communities; hand them to their admins.
-        for slug in ["kestrel", "saltmarsh", "lumen"] {
-            self.remove_member(slug, "operator").await?;
+        for (slug, _, _) in COMMUNITIES {
+            self.remove_member(Some(&operator), slug, "operator")
+                .await?;
         }
+        Ok(cast)
+    }
+
+    /// Each community's admin defines its skill tree.
+    async fn seed_skills(&self, cast: &Cast) -> NodeResult<()> {
         for skill in SKILLS {
             let prerequisites = skill
                 .prerequisites
@@ -178,195 +301,94 @@ impl Node {
                     None => (*p).to_owned(),
                 })
                 .collect();
-            self.create_achievement(
-                skill.community,
-                skill.name,
-                AchievementFields {
-                    title: Some(skill.title.into()),
-                    description: Some(skill.description.into()),
-                    criteria: Some(skill.criteria.into()),
-                    tags: Some(vec!["demo".into()]),
-                    level: Some(skill.level.into()),
-                    prerequisites: Some(prerequisites),
-                    ..AchievementFields::default()
-                },
-            )
-            .await?;
+            let fields = AchievementFields {
+                title: Some(skill.title.into()),
+                description: Some(skill.description.into()),
+                criteria: Some(skill.criteria.into()),
+                tags: Some(vec!["demo".into()]),
+                level: Some(skill.level.into()),
+                prerequisites: Some(prerequisites),
+                ..AchievementFields::default()
+            };
+            let admin = &cast[admin_of(skill.community)];
+            self.create_achievement(Some(admin), skill.community, skill.name, fields)
+                .await?;
         }
-        let award = |community: &'static str,
-                     by: &'static str,
-                     to: &'static str,
-                     what: &'static str,
-                     story: &'static str| { (community, by, to, what, story) };
-        let awards = [
-            award(
-                "saltmarsh",
-                "noor",
-                "felix",
-                "soldering-l1",
-                "Practice board, 40/40 joints good.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "felix",
-                "soldering-l2",
-                "Reworked three QFN parts without lifting a pad.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "felix",
-                "battery-safety",
-                "Capacity-tested a 10S3P e-bike pack under supervision.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "bo",
-                "soldering-l1",
-                "Practice board, 39/40 joints good, one reworked on the spot.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "bo",
-                "soldering-l2",
-                "SMD board passed 10x inspection.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "ines",
-                "soldering-l1",
-                "First practice board, all joints wetted.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "ada",
-                "soldering-l1",
-                "Practice board at the March repair café.",
-            ),
-            award(
-                "lumen",
-                "priya",
-                "bo",
-                "electrical-safety",
-                "Isolated and tested the Alder Creek micro-grid inverter.",
-            ),
-            award(
-                "lumen",
-                "priya",
-                "felix",
-                "electrical-safety",
-                "Lock-out procedure and polarity checks on the school installation.",
-            ),
-            award(
-                "lumen",
-                "priya",
-                "bo",
-                "power-electronics-reviewer",
-                "Reviewed MPPT20 batches 3 and 4 under supervision.",
-            ),
-            award(
-                "saltmarsh",
-                "noor",
-                "felix",
-                "power-electronics-reviewer",
-                "Reviewed two batches of buck converters alongside a qualified reviewer.",
-            ),
-            award(
-                "kestrel",
-                "tomas",
-                "ada",
-                "mppt-assembly",
-                "Assembled five MPPT20 controllers, all passed the factory test.",
-            ),
-        ];
-        for (community, by, to, what, story) in awards {
-            let by = &accounts[by];
-            self.issue_badge(
-                community,
-                by,
-                IssueRequest {
-                    recipient: to.into(),
-                    achievement: what.into(),
-                    narrative: Some(story.into()),
-                    evidence: vec![EvidenceInput {
-                        narrative: Some(format!("Assessed by {} at {community}.", by.username)),
-                        ..EvidenceInput::default()
-                    }],
-                    valid_from: None,
-                    valid_until: None,
-                    override_prerequisites: None,
-                },
-            )
-            .await?;
+        Ok(())
+    }
+
+    /// The assessors award badges; one, issued in error, is revoked; Felix endorses
+    /// Ines's first soldering badge.
+    async fn seed_awards(&self, cast: &Cast) -> NodeResult<()> {
+        for (community, by, to, what, story) in AWARDS {
+            let request = IssueRequest {
+                recipient: (*to).into(),
+                achievement: (*what).into(),
+                narrative: Some((*story).into()),
+                evidence: vec![EvidenceInput {
+                    narrative: Some(format!("Assessed by {by} at {community}.")),
+                    ..EvidenceInput::default()
+                }],
+                valid_from: None,
+                valid_until: None,
+                override_prerequisites: None,
+            };
+            self.issue_badge(Some(&cast[by]), community, request)
+                .await?;
         }
-        // A badge issued in error, then revoked.
-        let (mistake, _) = self
-            .issue_badge(
-                "saltmarsh",
-                &accounts["noor"],
-                IssueRequest {
-                    recipient: "ines".into(),
-                    achievement: "battery-safety".into(),
-                    narrative: Some("Recorded for the wrong person.".into()),
-                    evidence: Vec::new(),
-                    valid_from: None,
-                    valid_until: None,
-                    override_prerequisites: None,
-                },
-            )
+        let mistake = IssueRequest {
+            recipient: "ines".into(),
+            achievement: "battery-safety".into(),
+            narrative: Some("Recorded for the wrong person.".into()),
+            evidence: Vec::new(),
+            valid_from: None,
+            valid_until: None,
+            override_prerequisites: None,
+        };
+        let noor = Some(&cast["noor"]);
+        let (mistake, _) = self.issue_badge(noor, "saltmarsh", mistake).await?;
+        self.set_standing(noor, Some("saltmarsh"), &mistake.uuid, StatusChange::Revoke)
             .await?;
-        self.set_standing("saltmarsh", &mistake.uuid, StatusChange::Revoke)
-            .await?;
-        // Felix vouches for Ines's first soldering badge.
         let ines_l1 = self
             .badges_of("ines")?
             .into_iter()
             .find(|b| b.subject.ends_with("/soldering-l1"))
             .map(|b| b.credential["id"].as_str().unwrap_or_default().to_owned())
             .unwrap_or_default();
-        self.endorse(
-            &accounts["felix"],
-            EndorseRequest {
-                target: Some(ines_l1),
-                comment: Some("I watched Ines solder her first board: careful and clean.".into()),
-                credential: None,
-            },
-        )
-        .await?;
-
-        self.seed_reviews(&accounts).await?;
-
-        let mut logins = vec![DemoLogin {
-            username: "operator".into(),
-            roles: "node operator (creates communities)".into(),
-        }];
-        for (username, memberships) in people {
-            let roles = memberships
-                .iter()
-                .map(|(slug, roles)| {
-                    let roles: BTreeSet<String> = roles
-                        .iter()
-                        .map(|r| format!("{r:?}").to_lowercase())
-                        .collect();
-                    format!(
-                        "{} in {slug}",
-                        roles.into_iter().collect::<Vec<_>>().join("+")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            logins.push(DemoLogin {
-                username: (*username).into(),
-                roles,
-            });
-        }
-        Ok(Some(logins))
+        let endorsement = EndorseRequest {
+            target: Some(ines_l1),
+            comment: Some("I watched Ines solder her first board: careful and clean.".into()),
+            credential: None,
+        };
+        self.endorse(Some(&cast["felix"]), endorsement).await?;
+        Ok(())
     }
+}
+
+/// The logins the startup message lists.
+fn demo_logins() -> Vec<DemoLogin> {
+    let mut logins = vec![DemoLogin {
+        username: "operator".into(),
+        roles: "node operator (creates communities)".into(),
+    }];
+    for (username, memberships) in PEOPLE {
+        let roles = memberships
+            .iter()
+            .map(|(slug, roles)| {
+                let roles: BTreeSet<&str> = roles.iter().map(|r| r.as_str()).collect();
+                format!(
+                    "{} in {slug}",
+                    roles.into_iter().collect::<Vec<_>>().join("+")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        logins.push(DemoLogin {
+            username: (*username).into(),
+            roles,
+        });
+    }
+    logins
 }
 
 /// Reviewers of a demo batch, and whether each finds an efficiency failure.
@@ -387,19 +409,16 @@ pub fn demo_serial(n: u32) -> String {
 impl Node {
     /// The MPPT20 protocol (published by Lumen, with this node's achievement URLs) and
     /// three batches of Kestrel's: certified, pending and rejected.
-    async fn seed_reviews(
-        &self,
-        accounts: &std::collections::HashMap<&str, super::account::Account>,
-    ) -> NodeResult<()> {
+    async fn seed_reviews(&self, cast: &Cast) -> NodeResult<()> {
         let source = self.localize_protocol(examples::MPPT20_BATCH_QA);
         let protocol = self
-            .publish_protocol("lumen", PublishRequest { source })
+            .publish_protocol(Some(&cast["oskar"]), "lumen", PublishRequest { source })
             .await?;
         for (name, first, last, reviews) in BATCHES {
             let batch = self
                 .register_batch(
+                    Some(&cast["jun"]),
                     "kestrel",
-                    &accounts["jun"],
                     RegisterRequest {
                         product: "MPPT20 12/24 V 20 A solar charge controller".into(),
                         protocol: protocol.hash.clone(),
@@ -422,8 +441,8 @@ impl Node {
                     .collect();
                 let results = mppt_results(&sampled, *fails);
                 self.attest(
+                    Some(&cast[reviewer]),
                     &batch.uuid,
-                    &accounts[reviewer],
                     AttestRequest {
                         sampled: Some(sampled),
                         results: Some(results),

@@ -8,9 +8,11 @@ use guildmark_credentials::{proof, Cryptosuite, KnownKeys, ProofOptions, VerifyO
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::account::Account;
+use super::account::{Account, Caller};
+use super::authz::Action;
 use super::badge::{issuer_of, CredentialKind, CredentialRecord};
 use super::community::check_text;
+use super::error::{Field, Thing};
 use super::{key, now, write, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
 use crate::ledger::LedgerError;
@@ -37,45 +39,58 @@ impl Node {
     pub fn endorsed_achievement(&self, target: &str) -> NodeResult<String> {
         let credentials = format!("{}/credentials/", self.public_url());
         if let Some(uuid) = target.strip_prefix(&credentials) {
-            let record = self.credential(uuid)?;
+            let record = self.credential(uuid).map_err(|e| e.at(Field::Target))?;
             if record.kind != CredentialKind::Badge {
-                return Err(NodeError::Invalid(
-                    "only badges and achievements can be endorsed".into(),
+                return Err(NodeError::invalid(
+                    Field::Target,
+                    "only badges and achievements can be endorsed",
                 ));
             }
             return Ok(record.subject);
         }
         match self.achievement_by_id(target)? {
             Some(achievement) => Ok(achievement.id),
-            None => Err(NodeError::NotFound(format!(
-                "{target} is neither a badge nor an achievement on this node"
-            ))),
+            None => Err(NodeError::not_found(
+                Thing::Achievement,
+                format!("{target} is neither a badge nor an achievement on this node"),
+            )
+            .at(Field::Target)),
         }
     }
 
-    /// Endorses as `endorser`. They must hold (an active badge of) the endorsed
-    /// achievement; the caller checks that before, this checks it again.
+    /// Endorses as the caller, who must hold (an active badge of) the endorsed
+    /// achievement: checked for the target asked for, and again for the target of a
+    /// credential they signed themselves.
     pub async fn endorse(
         &self,
-        endorser: &Account,
+        caller: Option<&Caller>,
         request: EndorseRequest,
     ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let target = request.target.clone().or_else(|| {
+            request
+                .credential
+                .as_ref()
+                .and_then(|c| c["credentialSubject"]["id"].as_str().map(str::to_owned))
+        });
+        let permit = self.permit_endorse(caller, target.as_deref())?;
+        let endorser = permit.account();
         let at = now();
         let credential = match (request.credential, request.target) {
             (Some(_), Some(_)) => {
-                return Err(NodeError::Invalid(
-                    "give either a target (the node signs) or a signed credential".into(),
+                return Err(NodeError::invalid_request(
+                    "give either a target (the node signs) or a signed credential",
                 ))
             }
             (Some(credential), None) => self.check_signed_endorsement(endorser, credential)?,
             (None, Some(target)) => {
                 let Some(key) = self.holder_key(endorser)? else {
-                    return Err(NodeError::Invalid(
-                        "you registered your own key: sign the endorsement with `guildmark sign` and upload it as `credential`".into(),
+                    return Err(NodeError::invalid(
+                        Field::Credential,
+                        "you registered your own key: sign the endorsement with `guildmark sign` and upload it as `credential`",
                     ));
                 };
                 if let Some(comment) = &request.comment {
-                    check_text(comment, "comment", 1, 5000)?;
+                    check_text(comment, Field::Comment, 1, 5000)?;
                 }
                 self.endorsed_achievement(&target)?;
                 let mut profile = Profile::new(&endorser.holder, &endorser.username);
@@ -96,13 +111,14 @@ impl Node {
                     &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
                     self.contexts(),
                 )
-                .map_err(|e| NodeError::Keys(format!("signing the endorsement: {e}")))?;
-                super::badge::proof_as_set(&mut document);
+                .map_err(NodeError::signing("endorsement"))?;
+                proof::as_set(&mut document);
                 document
             }
             (None, None) => {
-                return Err(NodeError::Invalid(
-                    "say what to endorse (target) or upload a signed credential".into(),
+                return Err(NodeError::invalid(
+                    Field::Target,
+                    "say what to endorse (target) or upload a signed credential",
                 ))
             }
         };
@@ -112,9 +128,10 @@ impl Node {
             .to_owned();
         let achievement = self.endorsed_achievement(&target)?;
         if !self.holds(&endorser.username, &achievement)? {
-            return Err(NodeError::Forbidden(format!(
-                "only members holding {achievement} may endorse it or its badges"
-            )));
+            return Err(NodeError::Forbidden {
+                action: Action::Endorse,
+                detail: format!("only members holding {achievement} may endorse it or its badges"),
+            });
         }
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let receipt = self
@@ -122,7 +139,8 @@ impl Node {
             .await
             .map_err(|e| match e {
                 NodeError::Ledger(LedgerError::Duplicate { .. }) => {
-                    NodeError::Conflict(format!("{id} is already logged"))
+                    NodeError::conflict(Thing::Credential, format!("{id} is already logged"))
+                        .at(Field::Credential)
                 }
                 e => e,
             })?;
@@ -145,8 +163,9 @@ impl Node {
     fn check_signed_endorsement(&self, endorser: &Account, credential: Value) -> NodeResult<Value> {
         let kinds = guildmark_credentials::badge::badge_kind(&credential);
         if kinds != Some("EndorsementCredential") {
-            return Err(NodeError::Invalid(
-                "the credential is not an EndorsementCredential".into(),
+            return Err(NodeError::invalid(
+                Field::Credential,
+                "the credential is not an EndorsementCredential",
             ));
         }
         let keys = KnownKeys::default();
@@ -155,16 +174,17 @@ impl Node {
             &VerifyOptions::new(now(), self.contexts(), &keys),
         );
         if !verification.report.verified {
-            return Err(NodeError::Invalid(format!(
-                "the endorsement does not verify:\n{}",
-                verification.report
-            )));
+            return Err(NodeError::invalid(
+                Field::Credential,
+                format!("the endorsement does not verify:\n{}", verification.report),
+            ));
         }
         let issuer = issuer_of(&credential);
         if self.account_of_holder(issuer)?.as_deref() != Some(endorser.username.as_str()) {
-            return Err(NodeError::Forbidden(
-                "the endorsement must be issued by your own holder did:key".into(),
-            ));
+            return Err(NodeError::Forbidden {
+                action: Action::Endorse,
+                detail: "the endorsement must be issued by your own holder did:key".into(),
+            });
         }
         let id = credential["id"].as_str().unwrap_or_default();
         let prefix = format!("{}/credentials/", self.public_url());
@@ -175,9 +195,10 @@ impl Node {
                 .strip_prefix("urn:uuid:")
                 .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
         if !fresh {
-            return Err(NodeError::Invalid(format!(
-                "the endorsement's id must be {prefix}<uuid> or urn:uuid:<uuid>"
-            )));
+            return Err(NodeError::invalid(
+                Field::Credential,
+                format!("the endorsement's id must be {prefix}<uuid> or urn:uuid:<uuid>"),
+            ));
         }
         Ok(credential)
     }

@@ -4,6 +4,9 @@ use guildmark_credentials::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use super::account::Caller;
+use super::authz::Action;
+use super::error::{Field, StorageError, Thing};
 use super::{now, read, write, Node, NodeError, NodeResult};
 
 /// The largest upload, in bytes.
@@ -92,24 +95,39 @@ pub fn check_file_name(name: &str) -> NodeResult<()> {
         || name.contains(['/', '\\'])
         || name.chars().any(char::is_control);
     if bad {
-        return Err(NodeError::Invalid(format!(
-            "the file name {name:?} must be a plain name (no path, '..' or control characters)"
-        )));
+        return Err(NodeError::invalid(
+            Field::File,
+            format!(
+                "the file name {name:?} must be a plain name (no path, '..' or control characters)"
+            ),
+        ));
     }
     Ok(())
 }
 
 impl Node {
-    /// Stores an upload (idempotent: the same bytes are stored once).
-    pub async fn store_file(&self, name: &str, bytes: &[u8], by: &str) -> NodeResult<StoredFile> {
+    /// Refuses a caller who may not upload to `slug`, before a large body is read
+    /// ([`Node::store_file`] decides again).
+    pub fn may_upload(&self, caller: Option<&Caller>, slug: &str) -> NodeResult<()> {
+        self.permit(caller, slug, Action::UploadFile).map(|_| ())
+    }
+
+    /// Stores an upload to `slug` (its admins and assessors; idempotent: the same bytes
+    /// are stored once).
+    pub async fn store_file(
+        &self,
+        caller: Option<&Caller>,
+        slug: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> NodeResult<StoredFile> {
+        let permit = self.permit(caller, slug, Action::UploadFile)?;
         check_file_name(name)?;
         if bytes.len() > MAX_FILE {
-            return Err(NodeError::TooLarge(format!(
-                "files may have at most {MAX_FILE} bytes"
-            )));
+            return Err(too_large_file());
         }
         if bytes.is_empty() {
-            return Err(NodeError::Invalid("the file is empty".into()));
+            return Err(NodeError::invalid(Field::File, "the file is empty"));
         }
         let sha256 = hex(&Sha256::digest(bytes));
         if let Some(existing) = read(&self.trees.files, sha256.as_bytes())? {
@@ -120,7 +138,7 @@ impl Node {
             kind: FileKind::sniff(bytes),
             size: bytes.len() as u64,
             name: name.to_owned(),
-            uploaded_by: by.to_owned(),
+            uploaded_by: permit.account().username.clone(),
             uploaded: now(),
         };
         self.trees
@@ -134,12 +152,12 @@ impl Node {
     /// An uploaded file's record.
     pub fn file(&self, sha256: &str) -> NodeResult<StoredFile> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(NodeError::Invalid(format!(
+            return Err(NodeError::invalid_request(format!(
                 "{sha256:?} is not a SHA-256 in hex"
             )));
         }
         read(&self.trees.files, sha256.to_ascii_lowercase().as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("there is no file {sha256}")))
+            .ok_or_else(|| NodeError::not_found(Thing::File, format!("there is no file {sha256}")))
     }
 
     /// An uploaded file's content.
@@ -149,9 +167,17 @@ impl Node {
             .trees
             .files
             .get(format!("data:{}", file.sha256).as_bytes())?
-            .ok_or_else(|| NodeError::Storage(format!("the content of {sha256} is missing")))?;
+            .ok_or_else(|| StorageError::Missing(format!("the content of {sha256}")))?;
         Ok((file, bytes.to_vec()))
     }
+}
+
+/// The refusal of a file over [`MAX_FILE`].
+pub fn too_large_file() -> NodeError {
+    NodeError::too_large(
+        Some(Field::File),
+        format!("files may have at most {MAX_FILE} bytes"),
+    )
 }
 
 /// Lower-case hex.

@@ -19,6 +19,7 @@ pub mod demo;
 pub mod endorsement;
 pub mod error;
 pub mod file;
+pub mod migrate;
 pub mod protocol;
 pub mod provenance;
 mod replay;
@@ -35,7 +36,7 @@ use serde::Serialize;
 use crate::durable::DurableDb;
 use crate::ledger::entry::{EntryKind, LedgerEntry};
 use crate::ledger::Ledger;
-pub use error::{NodeError, NodeResult};
+pub use error::{Field, NodeError, NodeResult, Thing};
 
 /// The node's sled trees.
 pub(crate) struct Trees {
@@ -81,8 +82,8 @@ pub struct Node {
 const REPLAYED: &[u8] = b"replayed-through";
 
 impl Node {
-    /// Opens the node's records in `data/node`, with its keys in `data/keys`, and brings
-    /// them up to date with `ledger`.
+    /// Opens the node's records in `data/node`, with its keys in `data/keys`: migrates
+    /// an older layout ([`migrate`]), then brings the records up to date with `ledger`.
     pub fn open(data: &Path, ledger: Ledger, public_url: &str) -> NodeResult<Arc<Node>> {
         let db = Arc::new(DurableDb::open(&data.join("node"))?);
         let tree = |name: &str| db.db.open_tree(name);
@@ -121,6 +122,7 @@ impl Node {
             logins: account::LoginLimiter::default(),
             review_lock: tokio::sync::Mutex::new(()),
         };
+        node.migrate()?;
         node.replay()?;
         Ok(Arc::new(node))
     }

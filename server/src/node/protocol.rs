@@ -7,6 +7,9 @@ use guildmark_review_protocols::{Protocol, ProtocolHash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::account::Caller;
+use super::authz::Action;
+use super::error::{Field, Thing};
 use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
 use crate::ledger::LedgerError;
@@ -50,41 +53,54 @@ impl ProtocolRecord {
     /// The protocol the credential publishes.
     pub fn protocol(&self) -> NodeResult<Protocol> {
         Protocol::from_credential(&self.credential)
-            .map_err(|e| NodeError::Storage(format!("a published protocol does not read: {e}")))
+            .map_err(|e| NodeError::stored("published protocol")(e.into()))
     }
 }
 
 impl Node {
-    /// Publishes a protocol as `slug`'s credential; refuses one already published.
+    /// Publishes a protocol as `slug`'s credential (its admins); refuses one already
+    /// published.
     pub async fn publish_protocol(
         &self,
+        caller: Option<&Caller>,
         slug: &str,
         request: PublishRequest,
     ) -> NodeResult<ProtocolRecord> {
+        self.permit(caller, slug, Action::PublishProtocol)?;
         if request.source.len() > MAX_SOURCE {
-            return Err(NodeError::TooLarge(format!(
-                "a protocol source may have at most {MAX_SOURCE} bytes"
-            )));
+            return Err(NodeError::too_large(
+                Some(Field::Source),
+                format!("a protocol source may have at most {MAX_SOURCE} bytes"),
+            ));
         }
-        let protocol = Protocol::parse(&request.source)
-            .map_err(|e| NodeError::Invalid(format!("the protocol is not valid:\n{e}")))?;
+        let protocol = Protocol::parse(&request.source).map_err(|e| {
+            NodeError::invalid(Field::Source, format!("the protocol is not valid:\n{e}"))
+        })?;
         let hash = protocol.hash();
         let _guard = self.review_lock.lock().await;
         if let Ok(existing) = self.protocol(&hash.to_string()) {
-            return Err(NodeError::Conflict(format!(
-                "{hash} is already published by {:?} ({} {})",
-                existing.community, existing.id, existing.version
-            )));
+            return Err(NodeError::conflict(
+                Thing::Protocol,
+                format!(
+                    "{hash} is already published by {:?} ({} {})",
+                    existing.community, existing.id, existing.version
+                ),
+            )
+            .at(Field::Source));
         }
         if self
             .trees
             .protocol_versions
             .contains_key(key(&[&protocol.id, &protocol.version]))?
         {
-            return Err(NodeError::Conflict(format!(
-                "{} version {} is already published with other content; give the new text a new version",
-                protocol.id, protocol.version
-            )));
+            return Err(NodeError::conflict(
+                Thing::Protocol,
+                format!(
+                    "{} version {} is already published with other content; give the new text a new version",
+                    protocol.id, protocol.version
+                ),
+            )
+            .at(Field::Source));
         }
         let community = self.community(slug)?;
         let issuer_key = self.issuer_key(slug, community.epoch())?;
@@ -97,11 +113,11 @@ impl Node {
             &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
             self.contexts(),
         )
-        .map_err(|e| NodeError::Keys(format!("signing the protocol: {e}")))?;
+        .map_err(NodeError::signing("protocol"))?;
         let receipt = self
             .log(EntryKind::Protocol, &credential, Some(&url), at)
             .await
-            .map_err(too_large("protocol"))?;
+            .map_err(too_large("protocol", Thing::Protocol, Some(Field::Source)))?;
         let record = ProtocolRecord {
             hash: hash.to_string(),
             id: protocol.id.clone(),
@@ -141,8 +157,12 @@ impl Node {
         } else {
             format!("sha256:{hash}")
         };
-        read(&self.trees.protocols, full.as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("no protocol {hash:?} is published here")))
+        read(&self.trees.protocols, full.as_bytes())?.ok_or_else(|| {
+            NodeError::not_found(
+                Thing::Protocol,
+                format!("no protocol {hash:?} is published here"),
+            )
+        })
     }
 
     /// A published protocol by id and version.
@@ -152,9 +172,10 @@ impl Node {
             .protocol_versions
             .get(key(&[id, version]))?
             .ok_or_else(|| {
-                NodeError::NotFound(format!(
-                    "no protocol {id:?} version {version:?} is published here"
-                ))
+                NodeError::not_found(
+                    Thing::Protocol,
+                    format!("no protocol {id:?} version {version:?} is published here"),
+                )
             })?;
         self.protocol(&String::from_utf8_lossy(&hash))
     }
@@ -197,15 +218,23 @@ impl Node {
     }
 }
 
-/// Maps the ledger's size refusal to a clear "too large" for `what`.
-pub(crate) fn too_large(what: &'static str) -> impl Fn(NodeError) -> NodeError {
+/// Maps the ledger's size refusal to a clear "too large" for `what` (blaming `field`),
+/// and its duplicate refusal to a conflict with `thing`.
+pub(crate) fn too_large(
+    what: &'static str,
+    thing: Thing,
+    field: Option<Field>,
+) -> impl Fn(NodeError) -> NodeError {
     move |e| match e {
-        NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::TooLarge(format!(
-            "the signed {what} would be {n} bytes; the ledger takes at most {}",
-            crate::ledger::MAX_ENTRY
-        )),
+        NodeError::Ledger(LedgerError::EntryTooLarge(n)) => NodeError::too_large(
+            field,
+            format!(
+                "the signed {what} would be {n} bytes; the ledger takes at most {}",
+                crate::ledger::MAX_ENTRY
+            ),
+        ),
         NodeError::Ledger(LedgerError::Duplicate { .. }) => {
-            NodeError::Conflict(format!("this {what} is already logged"))
+            NodeError::conflict(thing, format!("this {what} is already logged"))
         }
         e => e,
     }

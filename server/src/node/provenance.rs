@@ -14,7 +14,8 @@ use serde_json::Value;
 use super::badge::{issuer_of, CredentialKind};
 use super::batch::BatchRecord;
 use super::endorsement::uuid_of;
-use super::{now, Node, NodeError, NodeResult};
+use super::error::StorageError;
+use super::{now, Node, NodeResult};
 use crate::ledger::entry::EntryKind;
 use guildmark_credentials::Timestamp;
 
@@ -35,10 +36,11 @@ impl Node {
         let verification = verify_bundle(&bundle, None, self.contexts(), bundle.assembled_at);
         bundle.evaluation = verification.evaluation;
         if bundle.evaluation.is_none() {
-            return Err(NodeError::Storage(format!(
-                "the batch {} does not evaluate:\n{}",
+            return Err(StorageError::Missing(format!(
+                "an evaluation of batch {} (it does not evaluate:\n{})",
                 record.uuid, verification.report
-            )));
+            ))
+            .into());
         }
         Ok(bundle)
     }
@@ -106,7 +108,7 @@ impl Node {
                 credential: Arc::new(credential),
                 receipt: receipts
                     .next()
-                    .ok_or_else(|| NodeError::Storage("a receipt is missing".into()))?,
+                    .ok_or_else(|| StorageError::Missing("a receipt".into()))?,
             })
         };
         let batch = logged((

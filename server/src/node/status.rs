@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
+use super::error::Thing;
 use super::{key, now, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
 
@@ -265,7 +266,7 @@ impl Node {
             &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
             self.contexts(),
         )
-        .map_err(|e| NodeError::Keys(format!("signing a status list: {e}")))?;
+        .map_err(NodeError::signing("status list"))?;
         let receipt = self.log(EntryKind::StatusList, &list, None, at).await?;
         self.store_list(id, &list, bits)?;
         self.store_list_entry(&list, receipt.index, at)?;
@@ -289,8 +290,9 @@ impl Node {
 
     /// The ledger index and time of the current version of the list at `url`.
     pub fn list_entry(&self, url: &str) -> NodeResult<(u64, Timestamp)> {
-        super::read(&self.trees.status_entries, url.as_bytes())?
-            .ok_or_else(|| NodeError::NotFound(format!("no logged status list {url}")))
+        super::read(&self.trees.status_entries, url.as_bytes())?.ok_or_else(|| {
+            NodeError::not_found(Thing::StatusList, format!("no logged status list {url}"))
+        })
     }
 
     /// Takes a logged status list credential into the node's state (replay): kept if it
@@ -314,7 +316,7 @@ impl Node {
             }
         }
         let bits = StatusListCredential::parse(list)
-            .map_err(|e| NodeError::Storage(format!("a logged status list does not parse: {e}")))?;
+            .map_err(|e| NodeError::stored("logged status list")(e.into()))?;
         self.store_list(&id, list, bits.list)?;
         self.store_list_entry(list, index, at)
     }
@@ -327,9 +329,7 @@ impl Node {
             Some(stored) => {
                 let list: Value = serde_json::from_slice(&stored)?;
                 StatusListCredential::parse(&list)
-                    .map_err(|e| {
-                        NodeError::Storage(format!("a stored status list does not parse: {e}"))
-                    })?
+                    .map_err(|e| NodeError::stored("status list")(e.into()))?
                     .list
             }
             None => Bitstring::new(LIST_SIZE as usize),
@@ -368,14 +368,17 @@ impl Node {
         let index = index_of(issuer, slot.seq) as usize;
         let mut bits = (*self.current_bits(&id)?).clone();
         if bits.get(index) == Some(value) {
-            return Err(NodeError::Conflict(format!(
-                "the badge is {} {}",
-                if value { "already" } else { "not" },
-                match purpose {
-                    Purpose::Revocation => "revoked",
-                    Purpose::Suspension => "suspended",
-                }
-            )));
+            return Err(NodeError::conflict(
+                Thing::Credential,
+                format!(
+                    "the badge is {} {}",
+                    if value { "already" } else { "not" },
+                    match purpose {
+                        Purpose::Revocation => "revoked",
+                        Purpose::Suspension => "suspended",
+                    }
+                ),
+            ));
         }
         bits.set(index, value);
         self.sign_and_log(&id, bits).await
@@ -397,10 +400,13 @@ impl Node {
         };
         match self.trees.status.get(id.key())? {
             Some(stored) => Ok(serde_json::from_slice(&stored)?),
-            None => Err(NodeError::NotFound(format!(
-                "{slug:?} has no {} list {number} for key epoch {epoch}",
-                purpose.as_str()
-            ))),
+            None => Err(NodeError::not_found(
+                Thing::StatusList,
+                format!(
+                    "{slug:?} has no {} list {number} for key epoch {epoch}",
+                    purpose.as_str()
+                ),
+            )),
         }
     }
 

@@ -5,6 +5,7 @@ use guildmark_credentials::{KnownKeys, Report, VerifyOptions};
 use guildmark_review_protocols::provenance::{verify_bundle, Bundle, BUNDLE_TYPE};
 use serde_json::Value;
 
+use super::error::Field;
 use super::{now, Node, NodeError, NodeResult};
 
 impl Node {
@@ -12,13 +13,17 @@ impl Node {
     /// rdfc proof or a bundle): call from a blocking task on busy paths.
     pub fn verify_document(&self, document: Value) -> NodeResult<Report> {
         if !document.is_object() {
-            return Err(NodeError::Invalid(
-                "send a credential, presentation or provenance bundle: a JSON object".into(),
+            return Err(NodeError::invalid(
+                Field::Document,
+                "send a credential, presentation or provenance bundle: a JSON object",
             ));
         }
         if document.get("type").and_then(Value::as_str) == Some(BUNDLE_TYPE) {
             let bundle: Bundle = serde_json::from_value(document).map_err(|e| {
-                NodeError::Invalid(format!("not a well-formed provenance bundle: {e}"))
+                NodeError::invalid(
+                    Field::Document,
+                    format!("not a well-formed provenance bundle: {e}"),
+                )
             })?;
             return Ok(verify_bundle(&bundle, None, self.contexts(), now()).report);
         }

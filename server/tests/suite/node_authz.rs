@@ -1,6 +1,8 @@
 //! The authorization matrix: every write endpoint of the node × every kind of caller
 //! (anonymous, the operator, a member of another community, and each role), through the
-//! real binary over HTTP. Each cell states the status it must get.
+//! real binary over HTTP — once through the JSON API, once through the web forms a
+//! browser without JavaScript posts. Each cell states the status it must get, from one
+//! table for both.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -144,6 +146,8 @@ struct World {
     api: Api,
     admin: String,
     tokens: Vec<(String, Option<String>)>,
+    /// Each actor's browser session (cookie, CSRF token), in the order of `tokens`.
+    sessions: Vec<Option<(String, String)>>,
     endorsable: String,
     protocol: String,
     batch: String,
@@ -270,13 +274,173 @@ async fn world(server: &Server) -> World {
         .as_str()
         .unwrap()
         .to_owned();
+    let mut sessions = Vec::new();
+    for (name, token) in &tokens {
+        sessions.push(match token {
+            Some(_) => Some(session(&api, name).await),
+            None => None,
+        });
+    }
     World {
         api,
         admin,
         tokens,
+        sessions,
         endorsable: target["credential"]["id"].as_str().unwrap().to_owned(),
         protocol,
         batch,
+    }
+}
+
+/// Signs `name` in as a browser does: the session cookie and its CSRF token.
+async fn session(api: &Api, name: &str) -> (String, String) {
+    let password = format!("{name}-password-1");
+    let reply = api
+        .post(
+            "/api/v1/session",
+            None,
+            json!({"username": name, "password": password}),
+        )
+        .await;
+    let cookie = reply.headers["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let csrf = reply.expect(200)["csrfToken"].as_str().unwrap().to_owned();
+    (cookie, csrf)
+}
+
+/// Posts form `form` with `fields` to the page at `path` as a browser without
+/// JavaScript does (urlencoded, no redirects followed); the status it got.
+async fn post_form(
+    world: &World,
+    path: &str,
+    session: Option<&(String, String)>,
+    form: &str,
+    fields: &[(&str, String)],
+) -> u16 {
+    let mut all: Vec<(&str, String)> = vec![("form", form.to_owned())];
+    if let Some((_, csrf)) = session {
+        all.push(("csrf", csrf.clone()));
+    }
+    all.extend(fields.iter().cloned());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = client.post(format!("{}{path}", world.api.base)).form(&all);
+    if let Some((cookie, _)) = session {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// The write through its form, if it has one: the status the form's answer had.
+async fn attempt_form(
+    world: &World,
+    write: Write,
+    session: Option<&(String, String)>,
+    cell: usize,
+) -> Option<u16> {
+    let api = &world.api;
+    let admin = world.admin.as_str();
+    let post = |path: String, form: &'static str, fields: Vec<(&'static str, String)>| async move {
+        Some(post_form(world, &path, session, form, &fields).await)
+    };
+    let text = |t: &str| t.to_owned();
+    match write {
+        Write::IssueBadge => {
+            post(
+                "/c/forge/a/skill2".into(),
+                "issue-badge",
+                vec![("recipient", text("holder"))],
+            )
+            .await
+        }
+        Write::Revoke | Write::Suspend | Write::Reinstate => {
+            let badge = issue(api, admin, "holder", "skill").await;
+            let uuid = badge["uuid"].as_str().unwrap().to_owned();
+            if write == Write::Reinstate {
+                api.call(
+                    Method::POST,
+                    &format!("/api/v1/communities/forge/badges/{uuid}/suspend"),
+                    Some(admin),
+                    None,
+                )
+                .await
+                .expect(200);
+            }
+            let verb = match write {
+                Write::Revoke => "revoke",
+                Write::Suspend => "suspend",
+                _ => "reinstate",
+            };
+            post(
+                format!("/cred/{uuid}"),
+                "standing",
+                vec![("change", text(verb))],
+            )
+            .await
+        }
+        Write::Endorse => {
+            let uuid = world.endorsable.rsplit('/').next().unwrap();
+            post(
+                format!("/cred/{uuid}"),
+                "endorse",
+                vec![
+                    ("target", world.endorsable.clone()),
+                    ("comment", text("good")),
+                ],
+            )
+            .await
+        }
+        Write::CreateAchievement => {
+            let fields = vec![
+                ("name", format!("f{cell}")),
+                ("title", text("t")),
+                ("description", text("d")),
+                ("criteria", text("c")),
+            ];
+            post("/c/forge/manage".into(), "define-achievement", fields).await
+        }
+        Write::SetMember => {
+            let fields = vec![("username", text("spare")), ("roles", text("apprentice"))];
+            post("/c/forge/manage".into(), "set-member", fields).await
+        }
+        Write::PublishProtocol => {
+            let source = protocol_source(&api.base, &format!("3.0.{cell}"));
+            post(
+                "/c/forge/manage".into(),
+                "publish-protocol",
+                vec![("source", source)],
+            )
+            .await
+        }
+        Write::RegisterBatch => {
+            let fields = vec![
+                ("product", text("Widget")),
+                ("protocol", world.protocol.clone()),
+                ("lot_size", text("1")),
+                ("serials", format!("G-{cell}")),
+                ("production_date", text("2026-11-01")),
+            ];
+            post("/c/forge/register".into(), "register-batch", fields).await
+        }
+        Write::Attest => {
+            let fields = vec![
+                ("sampled.0", text("W-1")),
+                ("kind.look", text("check")),
+                ("r.0.look", text("pass")),
+                ("verdict", text("pass")),
+            ];
+            post(format!("/b/{}/attest", world.batch), "attest", fields).await
+        }
+        // No page has a form for these: they are API-only.
+        Write::CreateCommunity
+        | Write::UpdateCommunity
+        | Write::RotateKey
+        | Write::RemoveMember
+        | Write::UpdateAchievement
+        | Write::UploadFile
+        | Write::OverridePrerequisites => None,
     }
 }
 
@@ -423,4 +587,43 @@ async fn every_write_endpoint_against_every_caller() {
     );
     assert_eq!(cells, WRITES.len() * ACTORS.len());
     assert_eq!(cells, 136);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_against_every_caller() {
+    let server = Server::start(&[]);
+    let world = world(&server).await;
+    let mut cells = 0;
+    let mut table = String::new();
+    for (i, write) in WRITES.iter().enumerate() {
+        let mut row = format!("{:<22}", format!("{write:?}"));
+        for (j, (actor, session)) in world
+            .tokens
+            .iter()
+            .map(|t| t.0.as_str())
+            .zip(&world.sessions)
+            .enumerate()
+        {
+            let Some(status) = attempt_form(&world, *write, session.as_ref(), i * 100 + j).await
+            else {
+                continue;
+            };
+            // A form that succeeds answers 303 to the page showing the result.
+            let expected = if allowed(*write, actor) {
+                303
+            } else {
+                refusal(*write, actor).0
+            };
+            assert_eq!(status, expected, "{write:?} by {actor} through its form");
+            row.push_str(&format!(" {expected}"));
+            cells += 1;
+        }
+        if cells % ACTORS.len() == 0 && row.len() > 22 {
+            table.push_str(&row);
+            table.push('\n');
+        }
+    }
+    println!("{:<22} {}\n{table}", "", ACTORS.join(" "));
+    // Ten writes have forms; the other seven are API-only.
+    assert_eq!(cells, 10 * ACTORS.len());
 }

@@ -1,0 +1,98 @@
+//! The node store's layout version: stamped on a new store, checked on every open, and
+//! brought up to date by migrations, one version at a time, before anything else reads
+//! the records. The ledger has its own version (`ledger::storage`); this one covers the
+//! node's records, which later releases reshape.
+
+use super::error::StorageError;
+use super::{Node, NodeResult};
+
+/// The layout this release reads and writes.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// Where the version is kept, in the `meta` tree.
+const VERSION_KEY: &[u8] = b"layout-version";
+
+/// One step from layout `from` to `from + 1`.
+struct Migration {
+    /// The layout it starts from.
+    from: u32,
+    /// What it changes, for the log.
+    what: &'static str,
+    /// The change; it must be safe to run again if the process dies before the new
+    /// version is recorded.
+    run: fn(&Node) -> NodeResult<()>,
+}
+
+/// Every migration, in order.
+const MIGRATIONS: &[Migration] = &[Migration {
+    from: 0,
+    what: "records the layout version (stores written before it was kept); no record changes",
+    run: |_| Ok(()),
+}];
+
+impl Node {
+    /// The store's layout version: the recorded one, 0 for a store written before
+    /// versions were kept, or `None` for a new, empty store.
+    pub(crate) fn layout_version(&self) -> NodeResult<Option<u32>> {
+        if let Some(bytes) = self.trees.meta.get(VERSION_KEY)? {
+            let text = String::from_utf8_lossy(&bytes);
+            let version = text.parse().map_err(|_| {
+                StorageError::Version(format!(
+                    "the node store's layout version {text:?} is not a number"
+                ))
+            })?;
+            return Ok(Some(version));
+        }
+        let empty = self.trees.accounts.is_empty()
+            && self.trees.communities.is_empty()
+            && self.trees.credentials.is_empty()
+            && self.trees.meta.is_empty();
+        Ok(if empty { None } else { Some(0) })
+    }
+
+    /// Brings the store to [`LAYOUT_VERSION`]: stamps a new store, runs the migrations an
+    /// older one needs (each step durable before the next), refuses a newer one.
+    /// Returns the version the store had.
+    pub(crate) fn migrate(&self) -> NodeResult<Option<u32>> {
+        let found = self.layout_version()?;
+        let mut version = match found {
+            None => LAYOUT_VERSION,
+            Some(v) if v > LAYOUT_VERSION => {
+                return Err(StorageError::Version(format!(
+                    "the node store has layout version {v}, written by a newer Guildmark than this one (which knows up to {LAYOUT_VERSION}); run that release or newer"
+                ))
+                .into())
+            }
+            Some(v) => v,
+        };
+        while version < LAYOUT_VERSION {
+            let step = MIGRATIONS
+                .iter()
+                .find(|m| m.from == version)
+                .ok_or_else(|| {
+                    StorageError::Version(format!("no migration from node store layout {version}"))
+                })?;
+            tracing::info!(
+                from = version,
+                to = version + 1,
+                what = step.what,
+                "migrating the node store"
+            );
+            (step.run)(self)?;
+            version += 1;
+            self.record_version(version)?;
+        }
+        if found.is_none() {
+            self.record_version(version)?;
+        }
+        Ok(found)
+    }
+
+    fn record_version(&self, version: u32) -> NodeResult<()> {
+        self.trees
+            .meta
+            .insert(VERSION_KEY, version.to_string().as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
