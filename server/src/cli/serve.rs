@@ -17,6 +17,7 @@ use crate::api::{self, AppState};
 use crate::keys;
 use crate::ledger::{Ledger, LedgerConfig};
 use crate::node::demo::DEMO_PASSWORD;
+use crate::node::migrate::LAYOUT_VERSION;
 use crate::node::Node;
 use crate::problem::{problems_only, Problem};
 use crate::web::WebNode;
@@ -135,6 +136,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     )?;
     let node = Node::open(&args.data, ledger.clone(), &public_url)
         .with_context(|| format!("opening the node's records in {}", args.data.display()))?;
+    if let Some(old) = node.opened_layout().filter(|v| *v < LAYOUT_VERSION) {
+        tracing::info!(from = old, to = LAYOUT_VERSION, "the node store was migrated");
+    }
     let demo = if args.demo {
         node.seed_demo().await.context("creating the demo world")?
     } else {

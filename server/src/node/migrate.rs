@@ -33,7 +33,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
 impl Node {
     /// The store's layout version: the recorded one, 0 for a store written before
     /// versions were kept, or `None` for a new, empty store.
-    pub(crate) fn layout_version(&self) -> NodeResult<Option<u32>> {
+    pub fn layout_version(&self) -> NodeResult<Option<u32>> {
         if let Some(bytes) = self.trees.meta.get(VERSION_KEY)? {
             let text = String::from_utf8_lossy(&bytes);
             let version = text.parse().map_err(|_| {
@@ -94,5 +94,62 @@ impl Node {
             .insert(VERSION_KEY, version.to_string().as_bytes())?;
         self.db.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ledger, LedgerConfig};
+    use guildmark_credentials::KeyPair;
+
+    fn open(dir: &std::path::Path) -> NodeResult<std::sync::Arc<Node>> {
+        let ledger = Ledger::open(
+            &dir.join("ledger"),
+            KeyPair::from_seed(&[7; 32]),
+            LedgerConfig::new("migrate.example/log"),
+        )
+        .unwrap();
+        Node::open(dir, ledger, "http://migrate.example")
+    }
+
+    #[test]
+    fn a_new_store_is_stamped_with_this_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path()).unwrap();
+        assert_eq!(node.layout_version().unwrap(), Some(LAYOUT_VERSION));
+    }
+
+    #[test]
+    fn a_store_from_a_newer_release_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let node = open(dir.path()).unwrap();
+            let newer = (LAYOUT_VERSION + 1).to_string();
+            node.trees.meta.insert(VERSION_KEY, newer.as_bytes()).unwrap();
+            node.db.flush().unwrap();
+            node.ledger().shutdown();
+        }
+        let error = open(dir.path()).err().expect("a newer layout is refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("newer Guildmark") && message.contains(&(LAYOUT_VERSION + 1).to_string()),
+            "{message}"
+        );
+        // Refusing wrote nothing: the newer release can still open it.
+        let db = crate::durable::DurableDb::open(&dir.path().join("node")).unwrap();
+        let meta = db.db.open_tree("meta").unwrap();
+        let kept = meta.get(VERSION_KEY).unwrap().unwrap();
+        assert_eq!(&kept[..], (LAYOUT_VERSION + 1).to_string().as_bytes());
+    }
+
+    #[test]
+    fn every_older_layout_has_a_migration() {
+        for from in 0..LAYOUT_VERSION {
+            assert!(
+                MIGRATIONS.iter().any(|m| m.from == from),
+                "no migration from layout {from}"
+            );
+        }
     }
 }

@@ -74,6 +74,8 @@ pub struct Node {
     pub(crate) issuers: community::IssuerKeys,
     pub(crate) status: status::StatusLists,
     pub(crate) logins: account::LoginLimiter,
+    /// The store's layout version when it was opened (`None`: a new store).
+    opened_layout: Option<u32>,
     /// Serialises review writes (registrations, attestations, verdicts): they are rare,
     /// and a verdict must be computed from a settled set of attestations.
     pub(crate) review_lock: tokio::sync::Mutex<()>,
@@ -110,7 +112,7 @@ impl Node {
             serials: tree("serials")?,
             citations: tree("citations")?,
         };
-        let node = Node {
+        let mut node = Node {
             db,
             trees,
             ledger,
@@ -121,10 +123,17 @@ impl Node {
             status: status::StatusLists::default(),
             logins: account::LoginLimiter::default(),
             review_lock: tokio::sync::Mutex::new(()),
+            opened_layout: None,
         };
-        node.migrate()?;
+        node.opened_layout = node.migrate()?;
         node.replay()?;
         Ok(Arc::new(node))
+    }
+
+    /// The layout version the store had when it was opened, before any migration
+    /// (`None`: it was new).
+    pub fn opened_layout(&self) -> Option<u32> {
+        self.opened_layout
     }
 
     /// The URL this node is reached at, without a trailing slash.

@@ -9,4 +9,5 @@ mod ledger;
 mod node_api;
 mod node_authz;
 mod node_review;
+mod node_store;
 mod protocol;
