@@ -259,3 +259,66 @@ fn bad_input_is_an_error_with_a_position_not_a_panic() {
         missing_key.stderr
     );
 }
+
+/// `guildmark sign` on an Open Badges credential writes its proof as a one-member proof
+/// set, as Open Badges 3.0's JSON schema requires: exactly what Digital Bazaar's signer
+/// wrote for the same badge, key and time.
+#[test]
+fn sign_writes_an_open_badge_proof_as_a_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = vectors().join("vc-di-eddsa/generated-by-digitalbazaar");
+    let key = vectors().join("vc-di-eddsa/TestVectors/keyPair.json");
+    let unsigned = generated.join("ob3-badge-active.unsigned.json");
+    let contexts = vectors().join("contexts");
+    let run = guildmark(
+        dir.path(),
+        &[
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--created",
+            "2025-01-01T00:00:00Z",
+            "--contexts",
+            contexts.to_str().unwrap(),
+            unsigned.to_str().unwrap(),
+        ],
+        None,
+    )
+    .expect(0);
+    let signed = json(&run.stdout);
+    assert_eq!(signed["proof"].as_array().map(Vec::len), Some(1), "{signed:#}");
+    let theirs = json(
+        &std::fs::read_to_string(generated.join("ob3-badge-active.eddsa-jcs-2022.json")).unwrap(),
+    );
+    assert_eq!(signed, theirs);
+}
+
+/// A reader that stops reading (`guildmark verify --json x | head -1`) ends the command
+/// quietly: no panic, no error message, exit 0 — as ripgrep does.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed = vectors().join("vc-di-eddsa/TestVectors/eddsa-jcs-2022/signedJCS.json");
+    let signed = signed.to_str().unwrap();
+    for args in [
+        &["verify", "--json", signed][..],
+        &["verify", signed],
+        &["keygen"],
+    ] {
+        // The reading end is closed before the command starts: every write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(crate::common::bin())
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
