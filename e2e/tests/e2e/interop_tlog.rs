@@ -65,8 +65,11 @@ pub async fn check(server: &Server, old: &str) -> Value {
     summary
 }
 
-/// The virtualenv's python with tlog-scales, created when missing.
+/// The virtualenv's python with tlog-scales, created when missing. Tests that need it
+/// run at the same time (the story and the tlog test): one creates it, the others wait.
 fn interop_python() -> PathBuf {
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CREATING.lock().unwrap_or_else(|p| p.into_inner());
     let venv = repo().join("target/interop/venv");
     let python = venv.join("bin/python");
     let ready = |python: &Path| {
