@@ -7,7 +7,7 @@
 //! - [`Protocol`]: parsed from human-written TOML (see this crate's `README.md`, field by
 //!   field), validated with errors naming line and field, and identified by the SHA-256 of
 //!   its JCS-canonical JSON form ([`ProtocolHash`]). Its parts: [`step`] (measurements with
-//!   [`unit`]s and limits, checks, observations), [`sampling`] (ISO 2859-1 single sampling),
+//!   [units](mod@unit) and limits, checks, observations), [`sampling`] (ISO 2859-1 single sampling),
 //!   [`reviewers`] (qualification, quorum, communities, independence, age, decision rule).
 //! - [`attestation`]: the review attestation credential and the [`VerifiedAttestation`]
 //!   facts built from verified credentials (private fields, no other constructor);

@@ -29,8 +29,6 @@ pub fn CommunityRoute() -> impl IntoView {
     }
 }
 
-/// The roles, in the order members are listed by.
-
 /// The community page's content.
 #[component]
 pub fn CommunityView(page: CommunityPage, held: Option<BTreeSet<String>>) -> impl IntoView {

@@ -36,7 +36,7 @@ pub struct Args {
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// The URL people reach this node at (default: http://<listen address>).
+    /// The URL people reach this node at (default: `http://<listen address>`).
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// The ledger's origin line (default: the public URL without its scheme). Fixed when
@@ -137,7 +137,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let node = Node::open(&args.data, ledger.clone(), &public_url)
         .with_context(|| format!("opening the node's records in {}", args.data.display()))?;
     if let Some(old) = node.opened_layout().filter(|v| *v < LAYOUT_VERSION) {
-        tracing::info!(from = old, to = LAYOUT_VERSION, "the node store was migrated");
+        tracing::info!(
+            from = old,
+            to = LAYOUT_VERSION,
+            "the node store was migrated"
+        );
     }
     let demo = if args.demo {
         node.seed_demo().await.context("creating the demo world")?

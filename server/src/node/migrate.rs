@@ -126,14 +126,18 @@ mod tests {
         {
             let node = open(dir.path()).unwrap();
             let newer = (LAYOUT_VERSION + 1).to_string();
-            node.trees.meta.insert(VERSION_KEY, newer.as_bytes()).unwrap();
+            node.trees
+                .meta
+                .insert(VERSION_KEY, newer.as_bytes())
+                .unwrap();
             node.db.flush().unwrap();
             node.ledger().shutdown();
         }
         let error = open(dir.path()).err().expect("a newer layout is refused");
         let message = error.to_string();
         assert!(
-            message.contains("newer Guildmark") && message.contains(&(LAYOUT_VERSION + 1).to_string()),
+            message.contains("newer Guildmark")
+                && message.contains(&(LAYOUT_VERSION + 1).to_string()),
             "{message}"
         );
         // Refusing wrote nothing: the newer release can still open it.

@@ -1,6 +1,6 @@
 //! The web UI's view of the node: [`guildmark_frontend::NodeView`] over the node's
-//! stores and ledger. Pages read through [`views`]; forms' changes become node
-//! operations in [`change`], authorized by the node exactly as the same operation through
+//! stores and ledger. Pages read through `views`; forms' changes become node
+//! operations in `change`, authorized by the node exactly as the same operation through
 //! the JSON API, so a form can do exactly what its user could do with a token.
 
 mod change;

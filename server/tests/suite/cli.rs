@@ -286,7 +286,11 @@ fn sign_writes_an_open_badge_proof_as_a_set() {
     )
     .expect(0);
     let signed = json(&run.stdout);
-    assert_eq!(signed["proof"].as_array().map(Vec::len), Some(1), "{signed:#}");
+    assert_eq!(
+        signed["proof"].as_array().map(Vec::len),
+        Some(1),
+        "{signed:#}"
+    );
     let theirs = json(
         &std::fs::read_to_string(generated.join("ob3-badge-active.eddsa-jcs-2022.json")).unwrap(),
     );

@@ -62,11 +62,20 @@ async fn a_store_written_before_layout_versions_opens_migrated_with_everything()
     let data = dir.path().join("data");
     unpack(&vectors().join("node-store-v0"), &data);
     let node = open(&data);
-    assert_eq!(node.opened_layout(), Some(0), "the fixture predates layout versions");
+    assert_eq!(
+        node.opened_layout(),
+        Some(0),
+        "the fixture predates layout versions"
+    );
     assert_eq!(node.layout_version().unwrap(), Some(LAYOUT_VERSION));
 
     // Everything the demo wrote reads back: communities, members, badges, batches.
-    let slugs: Vec<String> = node.communities().unwrap().into_iter().map(|c| c.slug).collect();
+    let slugs: Vec<String> = node
+        .communities()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.slug)
+        .collect();
     assert_eq!(slugs, ["kestrel", "lumen", "saltmarsh"]);
     assert_eq!(node.members("saltmarsh").unwrap().len(), 5);
     let felix: Vec<String> = node
@@ -109,7 +118,10 @@ async fn a_store_written_before_layout_versions_opens_migrated_with_everything()
         valid_until: None,
         override_prerequisites: None,
     };
-    let (badge, _) = node.issue_badge(Some(&noor), "saltmarsh", request).await.unwrap();
+    let (badge, _) = node
+        .issue_badge(Some(&noor), "saltmarsh", request)
+        .await
+        .unwrap();
     node.ledger().shutdown();
     node.shutdown().unwrap();
     drop(node);
