@@ -2,19 +2,21 @@
 //! definitions: an offline context store, strict ("safe mode") expansion, and RDFC-1.0
 //! canonical N-Quads.
 //!
-//! Expansion and canonicalization are ssi's (`ssi::json_ld`, `ssi::rdf`); this module only
-//! decides which contexts exist. Nothing is ever fetched: a context is known because it is
-//! bundled (ssi's set) or because the caller registered it, and an unknown one is an error
-//! naming its URL.
+//! Expansion is the `json-ld` crate's (the processor under ssi), with ssi's strict options;
+//! toRdf (`to_rdf.rs`) and RDFC-1.0 (`rdfc.rs`) are this crate's own. This module decides
+//! which contexts exist. Nothing is ever fetched: a context is known because it is bundled
+//! (ours, or ssi's set from `ssi-contexts`) or because the caller registered it, and an
+//! unknown one is an error naming its URL.
 
 mod rdfc;
 mod to_rdf;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use ssi_json_ld::{CompactJsonLd, Expandable, IriBuf, LoadError, Loader, RemoteDocument};
+use json_ld::iref::Iri;
+use json_ld::{IriBuf, LoadError, Loader, RemoteDocument};
 
 /// Why JSON-LD processing failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +128,113 @@ fn bundled(url: &str) -> Option<&'static RemoteDocument> {
         .get(url)
 }
 
+/// The contexts ssi bundles (its `StaticLoader`, ssi-json-ld 0.3.3): the URL it answers,
+/// the URL the served document carries (a DID v1 alias is served as the canonical one),
+/// and the document, from `ssi-contexts`.
+#[allow(deprecated)]
+const SSI_CONTEXTS: &[(&str, &str, &str)] = {
+    use ssi_contexts as c;
+    const DID_V1: &str = "https://www.w3.org/ns/did/v1";
+    &[
+        ("https://www.w3.org/2018/credentials/v1", "", c::CREDENTIALS_V1),
+        ("https://www.w3.org/ns/credentials/v2", "", c::CREDENTIALS_V2),
+        ("https://www.w3.org/2018/credentials/examples/v1", "", c::CREDENTIALS_EXAMPLES_V1),
+        ("https://www.w3.org/ns/credentials/examples/v2", "", c::CREDENTIALS_EXAMPLES_V2),
+        ("https://www.w3.org/ns/odrl.jsonld", "", c::ODRL),
+        ("https://w3id.org/security/v1", "", c::SECURITY_V1),
+        ("https://w3id.org/security/v2", "", c::SECURITY_V2),
+        ("https://schema.org/", "", c::SCHEMA_ORG),
+        (DID_V1, "", c::DID_V1),
+        ("https://w3.org/ns/did/v1", DID_V1, c::DID_V1),
+        ("https://w3id.org/did/v1", DID_V1, c::DID_V1),
+        ("https://w3id.org/did-resolution/v1", "", c::DID_RESOLUTION_V1),
+        (
+            "https://identity.foundation/EcdsaSecp256k1RecoverySignature2020/lds-ecdsa-secp256k1-recovery2020-0.0.jsonld",
+            "",
+            c::DIF_ESRS2020,
+        ),
+        ("https://w3id.org/security/suites/secp256k1recovery-2020/v2", "", c::W3ID_ESRS2020_V2),
+        (
+            "https://demo.spruceid.com/EcdsaSecp256k1RecoverySignature2020/esrs2020-extra-0.0.jsonld",
+            "",
+            c::ESRS2020_EXTRA,
+        ),
+        (
+            "https://w3c-ccg.github.io/lds-jws2020/contexts/lds-jws2020-v1.json",
+            "",
+            c::LDS_JWS2020_V1,
+        ),
+        ("https://w3id.org/security/suites/jws-2020/v1", "", c::W3ID_JWS2020_V1),
+        ("https://w3id.org/security/suites/ed25519-2020/v1", "", c::W3ID_ED2020_V1),
+        ("https://w3id.org/security/multikey/v1", "", c::W3ID_MULTIKEY_V1),
+        ("https://w3id.org/security/data-integrity/v1", "", c::W3ID_DATA_INTEGRITY_V1),
+        ("https://w3id.org/security/data-integrity/v2", "", c::W3ID_DATA_INTEGRITY_V2),
+        ("https://w3id.org/security/suites/blockchain-2021/v1", "", c::BLOCKCHAIN2021_V1),
+        ("https://w3id.org/citizenship/v1", "", c::CITIZENSHIP_V1),
+        ("https://w3id.org/vaccination/v1", "", c::VACCINATION_V1),
+        ("https://w3id.org/traceability/v1", "", c::TRACEABILITY_V1),
+        ("https://w3id.org/vc-revocation-list-2020/v1", "", c::REVOCATION_LIST_2020_V1),
+        ("https://w3id.org/vc/status-list/2021/v1", "", c::STATUS_LIST_2021_V1),
+        ("https://demo.spruceid.com/ld/eip712sig-2021/v0.1.jsonld", "", c::EIP712SIG_V0_1),
+        ("https://w3id.org/security/bbs/v1", "", c::BBS_V1),
+        ("https://w3id.org/security/suites/eip712sig-2021/v1", "", c::EIP712SIG_V1),
+        (
+            "https://identity.foundation/presentation-exchange/submission/v1",
+            "",
+            c::PRESENTATION_SUBMISSION_V1,
+        ),
+        ("https://w3id.org/vdl/v1", "", c::VDL_V1),
+        ("https://w3id.org/wallet/v1", "", c::WALLET_V1),
+        ("https://w3id.org/zcap/v1", "", c::ZCAP_V1),
+        ("https://demo.didkit.dev/2022/cacao-zcap/contexts/v1.json", "", c::CACAO_ZCAP_V1),
+        (
+            "https://w3c-ccg.github.io/vc-ed/plugfest-1-2022/jff-vc-edu-plugfest-1-context.json",
+            "",
+            c::JFF_VC_EDU_PLUGFEST_2022,
+        ),
+        (
+            "https://identity.foundation/.well-known/contexts/did-configuration-v0.0.jsonld",
+            "",
+            c::DID_CONFIGURATION_V0_0,
+        ),
+        (
+            "https://identity.foundation/.well-known/did-configuration/v1",
+            "",
+            c::DID_CONFIGURATION_V1,
+        ),
+        (
+            "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+            "",
+            c::JFF_VC_EDU_PLUGFEST_2022_2,
+        ),
+        ("https://identity.foundation/linked-vp/contexts/v1", "", c::LINKED_VP_V1),
+    ]
+};
+
+/// ssi's bundled context for `url`, as its `StaticLoader` serves it: matched by IRI
+/// equality, each document parsed once on first use.
+fn ssi_bundled(url: &Iri) -> Option<&'static RemoteDocument> {
+    static IRIS: OnceLock<Vec<&'static Iri>> = OnceLock::new();
+    static DOCUMENTS: [OnceLock<RemoteDocument>; SSI_CONTEXTS.len()] =
+        [const { OnceLock::new() }; SSI_CONTEXTS.len()];
+    let iris = IRIS.get_or_init(|| {
+        SSI_CONTEXTS
+            .iter()
+            .map(|&(url, _, _)| Iri::new(url).expect("a valid IRI"))
+            .collect()
+    });
+    let i = iris.iter().position(|&iri| iri == url)?;
+    Some(DOCUMENTS[i].get_or_init(|| {
+        let (url, served_as, text) = SSI_CONTEXTS[i];
+        let served_as = if served_as.is_empty() { url } else { served_as };
+        let iri = IriBuf::new(served_as.to_owned()).expect("a valid IRI");
+        let (doc, _) = <json_syntax::Value as json_syntax::Parse>::parse_str(text)
+            .expect("ssi's contexts are JSON");
+        let content_type = "application/ld+json".parse().ok();
+        RemoteDocument::new(Some(iri), content_type, doc)
+    }))
+}
+
 /// URLs of ssi's bundled contexts that must not be served (see [`Contexts`]).
 const SHADOWED_BUNDLED: &[&str] = &["https://purl.imsglobal.org/spec/ob/v3p0/context.json"];
 
@@ -189,11 +298,10 @@ impl Contexts {
         };
         self.registered.contains_key(&iri)
             || bundled(url).is_some()
-            || (!SHADOWED_BUNDLED.contains(&url)
-                && pollster::block_on(ssi_json_ld::StaticLoader.load(&iri)).is_ok())
+            || (!SHADOWED_BUNDLED.contains(&url) && ssi_bundled(&iri).is_some())
     }
 
-    async fn lookup(&self, url: &ssi_json_ld::iref::Iri) -> Option<RemoteDocument> {
+    fn lookup(&self, url: &Iri) -> Option<RemoteDocument> {
         if let Some(doc) = self.registered.get(url) {
             return Some(doc.clone());
         }
@@ -203,7 +311,7 @@ impl Contexts {
         if SHADOWED_BUNDLED.contains(&url.as_str()) {
             return None;
         }
-        ssi_json_ld::StaticLoader.load(url).await.ok()
+        ssi_bundled(url).cloned()
     }
 }
 
@@ -220,11 +328,8 @@ struct RecordingLoader<'a> {
 }
 
 impl Loader for RecordingLoader<'_> {
-    async fn load(
-        &self,
-        url: &ssi_json_ld::iref::Iri,
-    ) -> Result<RemoteDocument<IriBuf>, LoadError> {
-        match self.contexts.lookup(url).await {
+    async fn load(&self, url: &Iri) -> Result<RemoteDocument<IriBuf>, LoadError> {
+        match self.contexts.lookup(url) {
             Some(doc) => Ok(doc),
             None => {
                 self.missing
@@ -251,26 +356,44 @@ pub fn canonical_nquads(
     let mut document = document.clone();
     unwrap_wrapped_contexts(&mut document);
     check_inline_iris(&document)?;
-    let compact = CompactJsonLd(json_syntax::Value::from_serde_json(document));
-    let mut ld = ssi_rdf::LdEnvironment::default();
+    let document = json_syntax::Value::from_serde_json(document);
+    // ssi's strict expansion (`CompactJsonLd::expand_with`, ssi-json-ld 0.3.3): no base IRI,
+    // an empty initial context, and an invalid or undefined term rejected.
+    let options = json_ld::expansion::Options {
+        policy: json_ld::expansion::Policy {
+            invalid: json_ld::expansion::Action::Reject,
+            allow_undefined: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     // The loader never waits on I/O, so the future completes on its first poll. The
     // processor is third-party code fed hostile input: a panic in it is an error here.
     let expansion = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pollster::block_on(compact.expand_with(&mut ld, &loader))
+        use json_ld::Expand as _;
+        pollster::block_on(document.expand_full(
+            &mut (),
+            Default::default(),
+            None,
+            &loader,
+            options,
+            (),
+        ))
     }))
     .map_err(|_| JsonLdError::Expansion {
         detail: "the JSON-LD processor failed on this document".into(),
     })?;
     let expanded = expansion.map_err(|e| match loader.missing.borrow_mut().take() {
         Some(url) => JsonLdError::MissingContext { url },
+        // The text ssi gave (its `JsonLdError::Expansion`).
         None => JsonLdError::Expansion {
-            detail: e.to_string(),
+            detail: format!("expansion error: {e}"),
         },
     })?;
     let expanded: Vec<serde_json::Value> = expanded
         .into_iter()
         .map(|object| {
-            use ssi_json_ld::syntax::IntoJsonWithContext as _;
+            use json_ld::syntax::IntoJsonWithContext as _;
             object.into_json_with(&()).into_serde_json()
         })
         .collect();
@@ -320,9 +443,7 @@ fn check_inline_iris(value: &serde_json::Value) -> Result<(), JsonLdError> {
                 };
                 match iri {
                     Some(iri)
-                        if !iri.starts_with('@')
-                            && iri.contains(':')
-                            && ssi_json_ld::iref::Iri::new(iri).is_err() =>
+                        if !iri.starts_with('@') && iri.contains(':') && Iri::new(iri).is_err() =>
                     {
                         Err(JsonLdError::Expansion {
                             detail: format!("term {term:?} maps to the malformed IRI {iri:?}"),
@@ -380,7 +501,7 @@ fn check_percent_encoding(text: &str) -> Result<(), JsonLdError> {
             }
         }
     }
-    if std::str::from_utf8(&decoded).is_ok() || ssi_json_ld::iref::Iri::new(text).is_err() {
+    if std::str::from_utf8(&decoded).is_ok() || Iri::new(text).is_err() {
         Ok(())
     } else {
         Err(JsonLdError::Expansion {
