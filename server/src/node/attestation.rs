@@ -6,9 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use guildmark_credentials::{proof, Cryptosuite, KnownKeys, ProofOptions, VerifyOptions};
+use guildmark_credentials::{
+    proof, Cryptosuite, KnownKeys, ProofOptions, Timestamp, VerifyOptions,
+};
 use guildmark_review_protocols::attestation::{ProtocolReference, SUBJECT_TYPE};
-use guildmark_review_protocols::{ReviewClaims, ReviewerVerdict, StepResult};
+use guildmark_review_protocols::{Protocol, ReviewClaims, ReviewerVerdict, StepResult};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -16,11 +18,48 @@ use super::account::{Account, Caller};
 use super::authz::Action;
 use super::badge::{issuer_of, CredentialKind, CredentialRecord, Standing};
 use super::batch::BatchRecord;
+use super::community::Community;
 use super::endorsement::uuid_of;
 use super::error::{Field, Thing};
 use super::protocol::too_large;
 use super::{key, now, Node, NodeError, NodeResult};
 use crate::ledger::entry::EntryKind;
+
+/// What the node signs an attestation for: who, which batch, under which protocol, and
+/// the badges it cites.
+struct Unsigned<'a> {
+    reviewer: &'a Account,
+    batch: &'a BatchRecord,
+    protocol: &'a Protocol,
+    qualifying: &'a [CredentialRecord],
+}
+
+/// Refuses an attestation whose results do not read under the batch's protocol (unknown
+/// steps, units not sampled, values of the wrong kind): never because of what they say.
+fn check_results(
+    credential: &Value,
+    batch: &BatchRecord,
+    producer: &Community,
+    protocol: &Protocol,
+) -> NodeResult<()> {
+    let claims = ReviewClaims::from_credential(credential)
+        .map_err(|e| NodeError::invalid(Field::Credential, e.to_string()))?;
+    let facts = batch
+        .registration()?
+        .to_batch(producer.issuer())
+        .map_err(|e| NodeError::stored("batch credential")(e.into()))?;
+    claims.check(protocol, &facts).map_err(|problems| {
+        NodeError::invalid(
+            Field::Results,
+            format!(
+                "the attestation does not read under {} {}:\n{}",
+                protocol.id,
+                protocol.version,
+                problems.join("\n")
+            ),
+        )
+    })
+}
 
 /// An attestation to submit: either the results (the node signs with the reviewer's
 /// node-held key) or a credential the reviewer signed with `guildmark sign`.
@@ -55,7 +94,52 @@ impl Node {
         let reviewer = permit.account();
         let protocol = self.protocol(&batch.protocol)?.protocol()?;
         let producer = self.community(&batch.community)?;
-        if self.member(&batch.community, &reviewer.username)?.is_some() {
+        let qualifying = self.qualifying_badges(reviewer, &producer, &protocol)?;
+        let at = now();
+        let credential = match (&request.credential, &request.results) {
+            (Some(_), _)
+                if request.sampled.is_some()
+                    || request.results.is_some()
+                    || request.verdict.is_some() =>
+            {
+                return Err(NodeError::invalid_request(
+                    "give either the results (the node signs) or a signed credential, not both",
+                ))
+            }
+            (Some(credential), _) => {
+                self.check_signed_attestation(reviewer, credential, &qualifying)?;
+                credential.clone()
+            }
+            (None, Some(_)) => {
+                let unsigned = Unsigned {
+                    reviewer,
+                    batch: &batch,
+                    protocol: &protocol,
+                    qualifying: &qualifying,
+                };
+                self.sign_attestation(unsigned, &request, at)?
+            }
+            (None, None) => {
+                return Err(NodeError::invalid(
+                    Field::Results,
+                    "give sampled, results and verdict (the node signs with your key), or a credential you signed",
+                ))
+            }
+        };
+        check_results(&credential, &batch, &producer, &protocol)?;
+        self.log_attestation(reviewer, &batch, credential, at).await
+    }
+
+    /// The reviewer's badges that qualify them under `protocol`, after checking that
+    /// they are independent of the producing community (neither a member nor holding
+    /// any of its badges).
+    fn qualifying_badges(
+        &self,
+        reviewer: &Account,
+        producer: &Community,
+        protocol: &Protocol,
+    ) -> NodeResult<Vec<CredentialRecord>> {
+        if self.member(&producer.slug, &reviewer.username)?.is_some() {
             return Err(NodeError::NotIndependent(format!(
                 "{} is a member of {}, which produced this batch; its batches are reviewed by other communities",
                 reviewer.username, producer.name
@@ -87,87 +171,74 @@ impl Node {
                 protocol.reviewers.achievements.join(", ")
             )));
         }
+        Ok(qualifying)
+    }
 
-        let at = now();
-        let credential = match (&request.credential, &request.results) {
-            (Some(_), _) if request.sampled.is_some() || request.results.is_some() || request.verdict.is_some() => {
-                return Err(NodeError::invalid_request(
-                    "give either the results (the node signs) or a signed credential, not both",
-                ))
-            }
-            (Some(credential), _) => {
-                self.check_signed_attestation(reviewer, credential, &qualifying)?;
-                credential.clone()
-            }
-            (None, Some(results)) => {
-                let Some(key_pair) = self.holder_key(reviewer)? else {
-                    return Err(NodeError::invalid(
-                        Field::Credential,
-                        "you registered your own key: sign the attestation with `guildmark sign` and upload it as `credential`",
-                    ));
-                };
-                let (Some(sampled), Some(verdict)) = (&request.sampled, request.verdict) else {
-                    let missing = if request.sampled.is_none() {
-                        Field::Sampled
-                    } else {
-                        Field::Verdict
-                    };
-                    return Err(NodeError::invalid(
-                        missing,
-                        "an attestation needs sampled, results and verdict",
-                    ));
-                };
-                let claims = ReviewClaims {
-                    id: batch.url().to_owned(),
-                    type_: SUBJECT_TYPE.into(),
-                    protocol: ProtocolReference {
-                        id: protocol.urn(),
-                        digest: protocol.hash(),
-                    },
-                    sampled: sampled.clone(),
-                    results: results.clone(),
-                    verdict,
-                    qualification: qualifying
-                        .iter()
-                        .filter_map(|b| b.credential["id"].as_str().map(str::to_owned))
-                        .collect(),
-                };
-                let id = format!("{}/credentials/{}", self.public_url(), uuid::Uuid::new_v4());
-                let mut document = claims.to_credential(&id, &reviewer.holder, at);
-                proof::sign(
-                    &mut document,
-                    &key_pair,
-                    &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-                    self.contexts(),
-                )
-                .map_err(NodeError::signing("attestation"))?;
-                document
-            }
-            (None, None) => {
-                return Err(NodeError::invalid(
-                    Field::Results,
-                    "give sampled, results and verdict (the node signs with your key), or a credential you signed",
-                ))
-            }
+    /// The attestation of `request`'s results, signed with the reviewer's node-held key
+    /// and citing their qualifying badges.
+    fn sign_attestation(
+        &self,
+        unsigned: Unsigned<'_>,
+        request: &AttestRequest,
+        at: Timestamp,
+    ) -> NodeResult<Value> {
+        let Some(key_pair) = self.holder_key(unsigned.reviewer)? else {
+            return Err(NodeError::invalid(
+                Field::Credential,
+                "you registered your own key: sign the attestation with `guildmark sign` and upload it as `credential`",
+            ));
         };
-        let claims = ReviewClaims::from_credential(&credential)
-            .map_err(|e| NodeError::invalid(Field::Credential, e.to_string()))?;
-        let registration = batch.registration()?;
-        let facts = registration
-            .to_batch(producer.issuer())
-            .map_err(|e| NodeError::stored("batch credential")(e.into()))?;
-        claims.check(&protocol, &facts).map_err(|problems| {
-            NodeError::invalid(
-                Field::Results,
-                format!(
-                    "the attestation does not read under {} {}:\n{}",
-                    protocol.id,
-                    protocol.version,
-                    problems.join("\n")
-                ),
-            )
-        })?;
+        let (Some(sampled), Some(results), Some(verdict)) =
+            (&request.sampled, &request.results, request.verdict)
+        else {
+            let missing = if request.sampled.is_none() {
+                Field::Sampled
+            } else {
+                Field::Verdict
+            };
+            return Err(NodeError::invalid(
+                missing,
+                "an attestation needs sampled, results and verdict",
+            ));
+        };
+        let protocol = unsigned.protocol;
+        let claims = ReviewClaims {
+            id: unsigned.batch.url().to_owned(),
+            type_: SUBJECT_TYPE.into(),
+            protocol: ProtocolReference {
+                id: protocol.urn(),
+                digest: protocol.hash(),
+            },
+            sampled: sampled.clone(),
+            results: results.clone(),
+            verdict,
+            qualification: unsigned
+                .qualifying
+                .iter()
+                .filter_map(|b| b.credential["id"].as_str().map(str::to_owned))
+                .collect(),
+        };
+        let id = format!("{}/credentials/{}", self.public_url(), uuid::Uuid::new_v4());
+        let mut document = claims.to_credential(&id, &unsigned.reviewer.holder, at);
+        proof::sign(
+            &mut document,
+            &key_pair,
+            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+            self.contexts(),
+        )
+        .map_err(NodeError::signing("attestation"))?;
+        Ok(document)
+    }
 
+    /// Logs an accepted attestation, stores its record and recomputes the batch's
+    /// verdict (under the review lock: a verdict comes from a settled set).
+    async fn log_attestation(
+        &self,
+        reviewer: &Account,
+        batch: &BatchRecord,
+        credential: Value,
+        at: Timestamp,
+    ) -> NodeResult<(CredentialRecord, BatchRecord)> {
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let _guard = self.review_lock.lock().await;
         let receipt = self
@@ -191,7 +262,7 @@ impl Node {
             credential,
         };
         self.store_attestation(&record)?;
-        let mut batch = self.batch(uuid)?;
+        let mut batch = self.batch(&batch.uuid)?;
         self.refresh_verdict_locked(&mut batch).await?;
         Ok((record, batch))
     }

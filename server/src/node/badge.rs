@@ -60,6 +60,17 @@ pub struct CredentialRecord {
     pub credential: Value,
 }
 
+/// A badge about to be signed: everything issuance checked, by reference.
+struct Draft<'a> {
+    community: &'a Community,
+    achievement: &'a Achievement,
+    recipient: &'a Account,
+    valid_from: Timestamp,
+    request: &'a IssueRequest,
+    evidence: Vec<Evidence>,
+    at: Timestamp,
+}
+
 /// A badge's current standing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -267,23 +278,33 @@ impl Node {
             check_text(narrative, Field::Narrative, 1, 20_000)?;
         }
 
+        let draft = Draft {
+            community: &community,
+            achievement: &achievement,
+            recipient: &recipient,
+            valid_from,
+            request: &request,
+            evidence,
+            at,
+        };
+        self.sign_and_log_badge(draft).await
+    }
+
+    /// Takes a status slot, signs the badge and logs it; gives the slot back if anything
+    /// fails, so that nothing half-issued remains.
+    async fn sign_and_log_badge(
+        &self,
+        mut draft: Draft<'_>,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let (slug, at) = (draft.community.slug.as_str(), draft.at);
         let uuid = uuid::Uuid::new_v4().to_string();
-        let epoch = community.epoch();
+        let epoch = draft.community.epoch();
         let issuer_key = self.issuer_key(slug, epoch)?;
         let slot = self.allocate_slot(slug, epoch)?;
         let result = async {
             self.publish_lists(slug, slot).await?;
-            let credential = self.badge_document(
-                &community,
-                &achievement,
-                &recipient,
-                &uuid,
-                valid_from,
-                &request,
-                evidence,
-                slot,
-            )?;
-            let mut credential = credential;
+            let evidence = std::mem::take(&mut draft.evidence);
+            let mut credential = self.badge_document(&draft, evidence, &uuid, slot)?;
             proof::sign(
                 &mut credential,
                 &issuer_key,
@@ -320,11 +341,11 @@ impl Node {
             uuid,
             kind: CredentialKind::Badge,
             community: Some(slug.to_owned()),
-            account: Some(recipient.username.clone()),
-            subject: achievement.id.clone(),
+            account: Some(draft.recipient.username.clone()),
+            subject: draft.achievement.id.clone(),
             slot: Some(slot),
             ledger_index: receipt.index,
-            valid_until: request.valid_until,
+            valid_until: draft.request.valid_until,
             issued: at,
             credential,
         };
@@ -392,29 +413,28 @@ impl Node {
         Ok(Some(note))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The unsigned badge credential: the Open Badge with its status entries.
     fn badge_document(
         &self,
-        community: &Community,
-        achievement: &Achievement,
-        recipient: &Account,
-        uuid: &str,
-        valid_from: Timestamp,
-        request: &IssueRequest,
+        draft: &Draft<'_>,
         evidence: Vec<Evidence>,
+        uuid: &str,
         slot: Slot,
     ) -> NodeResult<Value> {
+        let community = draft.community;
         let mut issuer = Profile::new(community.issuer(), &community.name);
         issuer.url = Some(community.url.clone());
         let mut badge = OpenBadgeCredential::new(
             format!("{}/credentials/{uuid}", self.public_url()),
             issuer,
-            valid_from.into(),
-            &recipient.holder,
-            achievement.to_open_badge(community, self.public_url()),
+            draft.valid_from.into(),
+            &draft.recipient.holder,
+            draft
+                .achievement
+                .to_open_badge(community, self.public_url()),
         );
-        badge.valid_until = request.valid_until.map(Into::into);
-        badge.credential_subject.narrative = request.narrative.clone();
+        badge.valid_until = draft.request.valid_until.map(Into::into);
+        badge.credential_subject.narrative = draft.request.narrative.clone();
         if !evidence.is_empty() {
             badge.evidence = Some(OneOrMany::Many(evidence));
         }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::account::Caller;
 use super::authz::Action;
-use super::community::check_text;
+use super::community::{check_text, Community};
 use super::error::{Field, StorageError, Thing};
 use super::protocol::too_large;
 use super::{now, read, scan, write, Node, NodeError, NodeResult};
@@ -102,6 +102,56 @@ impl Node {
         request: RegisterRequest,
     ) -> NodeResult<BatchRecord> {
         let permit = self.permit(caller, slug, Action::RegisterBatch)?;
+        let community = self.community(slug)?;
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let (registration, serials) = self.registration(&community, &uuid, request)?;
+        let _guard = self.review_lock.lock().await;
+        self.refuse_taken_serials(&serials)?;
+        let issuer_key = self.issuer_key(slug, community.epoch())?;
+        let at = now();
+        let mut credential = registration.to_credential(
+            &format!("{}/credentials/{uuid}", self.public_url()),
+            community.issuer(),
+            at,
+        );
+        proof::sign(
+            &mut credential,
+            &issuer_key,
+            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+            self.contexts(),
+        )
+        .map_err(NodeError::signing("batch"))?;
+        let id = credential["id"].as_str().unwrap_or_default().to_owned();
+        let receipt = self
+            .log(EntryKind::Batch, &credential, Some(&id), at)
+            .await
+            .map_err(too_large("batch registration", Thing::Batch, None))?;
+        let mut record = BatchRecord {
+            uuid,
+            community: slug.to_owned(),
+            registered_by: Some(permit.account().username.clone()),
+            protocol: registration.protocol.digest.to_string(),
+            serials,
+            ledger_index: receipt.index,
+            logged: at,
+            credential,
+            attestations: Vec::new(),
+            verdict: Verdict::Pending,
+            evaluation: None,
+        };
+        self.store_batch(&record)?;
+        self.refresh_verdict_locked(&mut record).await?;
+        Ok(record)
+    }
+
+    /// The registration `request` asks for, checked as the review-protocols rules and
+    /// the protocol's sampling plan require, with its serials expanded.
+    fn registration(
+        &self,
+        community: &Community,
+        uuid: &str,
+        request: RegisterRequest,
+    ) -> NodeResult<(BatchRegistration, Vec<String>)> {
         check_text(&request.product, Field::Product, 1, 200)?;
         if let Some(notes) = &request.notes {
             check_text(notes, Field::Notes, 1, 5000)?;
@@ -116,12 +166,10 @@ impl Node {
             .protocol
             .parse()
             .map_err(|e| NodeError::invalid(Field::Protocol, e))?;
-        let protocol_record = self
+        let protocol = self
             .protocol(&hash.to_string())
-            .map_err(|e| e.at(Field::Protocol))?;
-        let protocol = protocol_record.protocol()?;
-        let community = self.community(slug)?;
-        let uuid = uuid::Uuid::new_v4().to_string();
+            .map_err(|e| e.at(Field::Protocol))?
+            .protocol()?;
         let registration = BatchRegistration {
             id: format!("{}/batches/{uuid}", self.public_url()),
             type_: guildmark_review_protocols::registration::BATCH_TYPE.into(),
@@ -148,9 +196,12 @@ impl Node {
                 ),
             ));
         }
+        Ok((registration, batch.serials))
+    }
 
-        let _guard = self.review_lock.lock().await;
-        for serial in &batch.serials {
+    /// Refuses serials another batch already has (a device belongs to one batch).
+    fn refuse_taken_serials(&self, serials: &[String]) -> NodeResult<()> {
+        for serial in serials {
             if let Some(other) = self.trees.serials.get(serial.as_bytes())? {
                 return Err(NodeError::conflict(
                     Thing::Device,
@@ -162,41 +213,7 @@ impl Node {
                 .at(Field::Serials));
             }
         }
-        let issuer_key = self.issuer_key(slug, community.epoch())?;
-        let at = now();
-        let mut credential = registration.to_credential(
-            &format!("{}/credentials/{uuid}", self.public_url()),
-            community.issuer(),
-            at,
-        );
-        proof::sign(
-            &mut credential,
-            &issuer_key,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("batch"))?;
-        let id = credential["id"].as_str().unwrap_or_default().to_owned();
-        let receipt = self
-            .log(EntryKind::Batch, &credential, Some(&id), at)
-            .await
-            .map_err(too_large("batch registration", Thing::Batch, None))?;
-        let mut record = BatchRecord {
-            uuid,
-            community: slug.to_owned(),
-            registered_by: Some(permit.account().username.clone()),
-            protocol: hash.to_string(),
-            serials: batch.serials,
-            ledger_index: receipt.index,
-            logged: at,
-            credential,
-            attestations: Vec::new(),
-            verdict: Verdict::Pending,
-            evaluation: None,
-        };
-        self.store_batch(&record)?;
-        self.refresh_verdict_locked(&mut record).await?;
-        Ok(record)
+        Ok(())
     }
 
     pub(crate) fn store_batch(&self, record: &BatchRecord) -> NodeResult<()> {

@@ -4,7 +4,9 @@
 
 use guildmark_credentials::badge::{EndorsementCredential, Profile};
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{proof, Cryptosuite, KnownKeys, ProofOptions, VerifyOptions};
+use guildmark_credentials::{
+    proof, Cryptosuite, KnownKeys, ProofOptions, Timestamp, VerifyOptions,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -82,39 +84,7 @@ impl Node {
                 ))
             }
             (Some(credential), None) => self.check_signed_endorsement(endorser, credential)?,
-            (None, Some(target)) => {
-                let Some(key) = self.holder_key(endorser)? else {
-                    return Err(NodeError::invalid(
-                        Field::Credential,
-                        "you registered your own key: sign the endorsement with `guildmark sign` and upload it as `credential`",
-                    ));
-                };
-                if let Some(comment) = &request.comment {
-                    check_text(comment, Field::Comment, 1, 5000)?;
-                }
-                self.endorsed_achievement(&target)?;
-                let mut profile = Profile::new(&endorser.holder, &endorser.username);
-                profile.url = None;
-                let uuid = uuid::Uuid::new_v4();
-                let endorsement = EndorsementCredential::new(
-                    format!("{}/credentials/{uuid}", self.public_url()),
-                    format!("Endorsement by {}", endorser.username),
-                    profile,
-                    at.into(),
-                    target,
-                    request.comment,
-                );
-                let mut document = serde_json::to_value(&endorsement)?;
-                proof::sign(
-                    &mut document,
-                    &key,
-                    &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-                    self.contexts(),
-                )
-                .map_err(NodeError::signing("endorsement"))?;
-                proof::as_set(&mut document);
-                document
-            }
+            (None, Some(target)) => self.sign_endorsement(endorser, target, request.comment, at)?,
             (None, None) => {
                 return Err(NodeError::invalid(
                     Field::Target,
@@ -133,6 +103,62 @@ impl Node {
                 detail: format!("only members holding {achievement} may endorse it or its badges"),
             });
         }
+        let (record, receipt) = self
+            .log_endorsement(endorser, target, credential, at)
+            .await?;
+        self.store_endorsement(&record)?;
+        Ok((record, receipt))
+    }
+
+    /// An endorsement of `target` by `endorser`, signed with their node-held key.
+    fn sign_endorsement(
+        &self,
+        endorser: &Account,
+        target: String,
+        comment: Option<String>,
+        at: Timestamp,
+    ) -> NodeResult<Value> {
+        let Some(key) = self.holder_key(endorser)? else {
+            return Err(NodeError::invalid(
+                Field::Credential,
+                "you registered your own key: sign the endorsement with `guildmark sign` and upload it as `credential`",
+            ));
+        };
+        if let Some(comment) = &comment {
+            check_text(comment, Field::Comment, 1, 5000)?;
+        }
+        self.endorsed_achievement(&target)?;
+        let mut profile = Profile::new(&endorser.holder, &endorser.username);
+        profile.url = None;
+        let uuid = uuid::Uuid::new_v4();
+        let endorsement = EndorsementCredential::new(
+            format!("{}/credentials/{uuid}", self.public_url()),
+            format!("Endorsement by {}", endorser.username),
+            profile,
+            at.into(),
+            target,
+            comment,
+        );
+        let mut document = serde_json::to_value(&endorsement)?;
+        proof::sign(
+            &mut document,
+            &key,
+            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
+            self.contexts(),
+        )
+        .map_err(NodeError::signing("endorsement"))?;
+        proof::as_set(&mut document);
+        Ok(document)
+    }
+
+    /// Logs an endorsement of `target`; its record, not yet stored.
+    async fn log_endorsement(
+        &self,
+        endorser: &Account,
+        target: String,
+        credential: Value,
+        at: Timestamp,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let receipt = self
             .log(EntryKind::Credential, &credential, Some(&id), at)
@@ -156,7 +182,6 @@ impl Node {
             issued: at,
             credential,
         };
-        self.store_endorsement(&record)?;
         Ok((record, receipt))
     }
 

@@ -13,14 +13,13 @@ use guildmark_credentials::Report;
 use guildmark_frontend::capitalised;
 use guildmark_frontend::node::*;
 use guildmark_review_protocols::evaluation::Verdict;
-use serde_json::Value;
 
 use crate::cookie::{start_session, CLEAR_SESSION};
 use crate::ledger::entry::LedgerEntry;
 use crate::node::account::Credential;
 use crate::node::badge::CredentialKind;
 use crate::node::{Node, NodeError, Thing};
-use views::{checkpoint_view, protocol_summary, receipt_view, text, word};
+use views::{checkpoint_view, protocol_summary, receipt_view, word};
 
 /// The node as the web UI sees it.
 pub struct WebNode {
@@ -197,73 +196,7 @@ impl NodeView for WebNode {
         let run = || -> Result<CredentialPage, NodeError> {
             let record = self.node.credential(uuid)?;
             let c = &record.credential;
-            let subject = &c["credentialSubject"];
-            let mut facts = Vec::new();
-            let mut fact = |k: &str, v: String| {
-                if !v.is_empty() {
-                    facts.push((k.to_owned(), v));
-                }
-            };
-            let issuer = match &c["issuer"] {
-                Value::Object(o) => o.get("id").map(text).unwrap_or_default(),
-                other => text(other),
-            };
-            let (title, badge) = match record.kind {
-                CredentialKind::Badge => {
-                    let badge = self.badge_view(&record)?;
-                    fact("Awarded to", badge.holder.clone());
-                    fact("Issued by", format!("{} ({issuer})", badge.community));
-                    fact(
-                        "Criteria",
-                        text(&subject["achievement"]["criteria"]["narrative"]),
-                    );
-                    if let Value::Array(evidence) = &c["evidence"] {
-                        for e in evidence {
-                            fact(
-                                "Evidence",
-                                e["narrative"]
-                                    .as_str()
-                                    .or(e["id"].as_str())
-                                    .or(e["name"].as_str())
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                            );
-                        }
-                    }
-                    (badge.title.clone(), Some(badge))
-                }
-                CredentialKind::Endorsement => {
-                    fact(
-                        "Endorsed by",
-                        format!("{} ({issuer})", record.account.clone().unwrap_or_default()),
-                    );
-                    fact("Endorses", record.subject.clone());
-                    fact("Says", text(&subject["endorsementComment"]));
-                    (
-                        format!(
-                            "Endorsement by {}",
-                            record.account.clone().unwrap_or_default()
-                        ),
-                        None,
-                    )
-                }
-                CredentialKind::Attestation => {
-                    fact(
-                        "Reviewer",
-                        format!("{} ({issuer})", record.account.clone().unwrap_or_default()),
-                    );
-                    fact("Batch", text(&subject["id"]));
-                    fact("Reviewer's verdict", text(&subject["verdict"]));
-                    (
-                        format!("Review by {}", record.account.clone().unwrap_or_default()),
-                        None,
-                    )
-                }
-            };
-            fact("Valid from", text(&c["validFrom"]));
-            fact("Valid until", text(&c["validUntil"]));
-            fact("Logged", record.issued.to_string());
-            fact("Credential id", text(&c["id"]));
+            let (title, badge, facts) = self.credential_facts(&record)?;
             let report: Report = self.node.verify_document(c.clone())?;
             let endorsements = match record.kind {
                 CredentialKind::Badge => self
@@ -319,7 +252,7 @@ impl NodeView for WebNode {
         if let Err(e) = guildmark_credentials::json::Json::parse(document.as_bytes()) {
             return Err(format!("This is not well-formed JSON: {e}."));
         }
-        let value: Value = serde_json::from_str(document)
+        let value: serde_json::Value = serde_json::from_str(document)
             .map_err(|e| format!("This is not well-formed JSON: {e}."))?;
         self.node
             .verify_document(value)

@@ -369,4 +369,61 @@ impl WebNode {
             .map(|(i, bytes)| self.entry_summary(start + i as u64, bytes))
             .collect()
     }
+
+    /// A credential page's heading, its badge (badges only) and the facts it lists, in
+    /// order; empty facts are left out.
+    pub(super) fn credential_facts(
+        &self,
+        record: &CredentialRecord,
+    ) -> Result<(String, Option<BadgeView>, Vec<(String, String)>), NodeError> {
+        let c = &record.credential;
+        let subject = &c["credentialSubject"];
+        let mut facts = Vec::new();
+        let mut fact = |k: &str, v: String| {
+            if !v.is_empty() {
+                facts.push((k.to_owned(), v));
+            }
+        };
+        let issuer = match &c["issuer"] {
+            Value::Object(o) => o.get("id").map(text).unwrap_or_default(),
+            other => text(other),
+        };
+        let by = record.account.clone().unwrap_or_default();
+        let (title, badge) = match record.kind {
+            CredentialKind::Badge => {
+                let badge = self.badge_view(record)?;
+                fact("Awarded to", badge.holder.clone());
+                fact("Issued by", format!("{} ({issuer})", badge.community));
+                fact(
+                    "Criteria",
+                    text(&subject["achievement"]["criteria"]["narrative"]),
+                );
+                for e in c["evidence"].as_array().into_iter().flatten() {
+                    let shown = e["narrative"].as_str().or(e["id"].as_str());
+                    fact(
+                        "Evidence",
+                        shown.or(e["name"].as_str()).unwrap_or_default().to_owned(),
+                    );
+                }
+                (badge.title.clone(), Some(badge))
+            }
+            CredentialKind::Endorsement => {
+                fact("Endorsed by", format!("{by} ({issuer})"));
+                fact("Endorses", record.subject.clone());
+                fact("Says", text(&subject["endorsementComment"]));
+                (format!("Endorsement by {by}"), None)
+            }
+            CredentialKind::Attestation => {
+                fact("Reviewer", format!("{by} ({issuer})"));
+                fact("Batch", text(&subject["id"]));
+                fact("Reviewer's verdict", text(&subject["verdict"]));
+                (format!("Review by {by}"), None)
+            }
+        };
+        fact("Valid from", text(&c["validFrom"]));
+        fact("Valid until", text(&c["validUntil"]));
+        fact("Logged", record.issued.to_string());
+        fact("Credential id", text(&c["id"]));
+        Ok((title, badge, facts))
+    }
 }
