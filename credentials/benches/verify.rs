@@ -1,6 +1,6 @@
 //! Verification speed: eddsa-jcs-2022 on a ~2 KB Open Badge (the issue's ≤ 50 µs target),
 //! batch signature checks (≥ 40,000 signatures/s in batches of 64), and eddsa-rdfc-2022
-//! as the comparison row. Run: `cargo bench -p guildmark-credentials --bench verify`.
+//! as the comparison row. Run: `cargo bench -p guildmark-credentials --features bench --bench verify`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use guildmark_credentials::badge::{Achievement, Evidence, Image, OpenBadgeCredential, Profile};

@@ -69,6 +69,9 @@ impl FromRef<Ui> for LeptosOptions {
 
 /// The UI's routes: every page (GET), the forms posted to them, and the stylesheet.
 pub fn router(node: SharedNode) -> axum::Router {
+    // Leptos spawns its async rendering on tokio (leptos_axum's default features did
+    // this; they also bring websockets and file serving, which are not used here).
+    let _ = any_spawner::Executor::init_tokio();
     let options = LeptosOptions::builder().output_name("guildmark").build();
     let ui = Ui {
         options: options.clone(),

@@ -74,7 +74,7 @@ pub fn load_or_create(path: &Path) -> Result<KeyPair, KeyFileError> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(io("restricting", dir))?;
     }
-    let pair = KeyPair::generate(&mut rand::rngs::OsRng);
+    let pair = KeyPair::generate(&mut rand_core::OsRng);
     let json = serde_json::to_string_pretty(&pair.to_key_file())
         .map_err(|e| io("writing", path)(std::io::Error::other(e)))?;
     let mut file = std::fs::OpenOptions::new()

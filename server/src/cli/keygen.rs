@@ -21,7 +21,7 @@ pub struct Args {
 
 /// Generates the key and writes it.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let pair = KeyPair::generate(&mut rand::rngs::OsRng);
+    let pair = KeyPair::generate(&mut rand_core::OsRng);
     let mut json = serde_json::to_string_pretty(&pair.to_key_file())?;
     json.push('\n');
     match args.out {

@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::Argon2;
 use base64::Engine as _;
 use guildmark_credentials::{KeyPair, Timestamp, VerifyOptions};
-use rand::RngCore as _;
+use rand_core::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -208,7 +208,7 @@ fn check_password(password: &str) -> NodeResult<()> {
 }
 
 fn hash_password(password: &str) -> NodeResult<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let salt = SaltString::generate(&mut rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
@@ -228,7 +228,7 @@ fn password_matches(password: &str, phc: &str) -> bool {
 /// A random secret with a prefix saying what it is.
 fn secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rand_core::OsRng.fill_bytes(&mut bytes);
     format!(
         "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
