@@ -6,9 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use guildmark_credentials::{
-    proof, Cryptosuite, KnownKeys, ProofOptions, Timestamp, VerifyOptions,
-};
+use guildmark_credentials::{KnownKeys, Timestamp, VerifyOptions};
 use guildmark_review_protocols::attestation::{ProtocolReference, SUBJECT_TYPE};
 use guildmark_review_protocols::{Protocol, ReviewClaims, ReviewerVerdict, StepResult};
 use serde::Deserialize;
@@ -220,13 +218,7 @@ impl Node {
         };
         let id = format!("{}/credentials/{}", self.public_url(), uuid::Uuid::new_v4());
         let mut document = claims.to_credential(&id, &unsigned.reviewer.holder, at);
-        proof::sign(
-            &mut document,
-            &key_pair,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("attestation"))?;
+        self.sign(&mut document, &key_pair, at, "attestation")?;
         Ok(document)
     }
 

@@ -4,7 +4,7 @@
 use guildmark_credentials::badge::{Evidence, OpenBadgeCredential, Profile};
 use guildmark_credentials::credential::OneOrMany;
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use guildmark_credentials::{proof, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -305,13 +305,7 @@ impl Node {
             self.publish_lists(slug, slot).await?;
             let evidence = std::mem::take(&mut draft.evidence);
             let mut credential = self.badge_document(&draft, evidence, &uuid, slot)?;
-            proof::sign(
-                &mut credential,
-                &issuer_key,
-                &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-                self.contexts(),
-            )
-            .map_err(NodeError::signing("badge"))?;
+            self.sign(&mut credential, &issuer_key, at, "badge")?;
             proof::as_set(&mut credential);
             let id = credential["id"].as_str().unwrap_or_default().to_owned();
             let receipt = self

@@ -3,7 +3,7 @@
 //! `review-protocols` after every attestation and every change of a cited badge's
 //! standing, and logged when it changes.
 
-use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use guildmark_credentials::Timestamp;
 use guildmark_review_protocols::attestation::ProtocolReference;
 use guildmark_review_protocols::registration::RegistrationError;
 use guildmark_review_protocols::{BatchRegistration, Evaluation, ProtocolHash, Verdict};
@@ -114,13 +114,7 @@ impl Node {
             community.issuer(),
             at,
         );
-        proof::sign(
-            &mut credential,
-            &issuer_key,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("batch"))?;
+        self.sign(&mut credential, &issuer_key, at, "batch")?;
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let receipt = self
             .log(EntryKind::Batch, &credential, Some(&id), at)

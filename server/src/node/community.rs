@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use guildmark_credentials::jsonld::GUILDMARK_CONTEXT;
 use guildmark_credentials::validation::CREDENTIALS_V2;
-use guildmark_credentials::{proof, Cryptosuite, KeyPair, ProofOptions, Timestamp};
+use guildmark_credentials::{KeyPair, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -315,13 +315,7 @@ impl Node {
                 "previousKey": old.did_key().did(),
             }
         });
-        proof::sign(
-            &mut rotation,
-            &old,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            &self.contexts,
-        )
-        .map_err(NodeError::signing("key rotation"))?;
+        self.sign(&mut rotation, &old, at, "key rotation")?;
         self.log(EntryKind::Key, &rotation, None, at).await?;
         community.issuers.push(IssuerEpoch {
             did: new.did_key().did().to_owned(),

@@ -4,9 +4,7 @@
 
 use guildmark_credentials::badge::{EndorsementCredential, Profile};
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{
-    proof, Cryptosuite, KnownKeys, ProofOptions, Timestamp, VerifyOptions,
-};
+use guildmark_credentials::{proof, KnownKeys, Timestamp, VerifyOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -140,13 +138,7 @@ impl Node {
             comment,
         );
         let mut document = serde_json::to_value(&endorsement)?;
-        proof::sign(
-            &mut document,
-            &key,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("endorsement"))?;
+        self.sign(&mut document, &key, at, "endorsement")?;
         proof::as_set(&mut document);
         Ok(document)
     }

@@ -29,7 +29,7 @@ pub mod verification;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use guildmark_credentials::{Contexts, Timestamp};
+use guildmark_credentials::{proof, Contexts, Cryptosuite, KeyPair, ProofOptions, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -165,6 +165,19 @@ impl Node {
     /// communities, memberships).
     pub(crate) async fn flush(&self) -> NodeResult<()> {
         Ok(self.db.flush_async().await?)
+    }
+
+    /// Signs `document` with `key` as the node signs every credential of its own:
+    /// eddsa-jcs-2022, created `at`. `what` names it in the error.
+    pub(crate) fn sign(
+        &self,
+        document: &mut serde_json::Value,
+        key: &KeyPair,
+        at: Timestamp,
+        what: &'static str,
+    ) -> NodeResult<()> {
+        let options = ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at));
+        proof::sign(document, key, &options, &self.contexts).map_err(NodeError::signing(what))
     }
 
     /// Appends a record of `kind` to the ledger, returning its index once it is durable.

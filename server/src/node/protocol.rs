@@ -2,7 +2,7 @@
 //! as the community's protocol credential, logs it and serves it by content hash and by
 //! id and version. Every version stays published.
 
-use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use guildmark_credentials::Timestamp;
 use guildmark_review_protocols::{Protocol, ProtocolHash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -107,13 +107,7 @@ impl Node {
         let at = now();
         let url = self.protocol_url(&hash);
         let mut credential = protocol.to_credential(&url, community.issuer(), at);
-        proof::sign(
-            &mut credential,
-            &issuer_key,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("protocol"))?;
+        self.sign(&mut credential, &issuer_key, at, "protocol")?;
         let receipt = self
             .log(EntryKind::Protocol, &credential, Some(&url), at)
             .await

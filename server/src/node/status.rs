@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use guildmark_credentials::status_list::{Bitstring, StatusListCredential, StatusPurpose};
-use guildmark_credentials::{proof, Cryptosuite, ProofOptions, Timestamp};
+use guildmark_credentials::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
@@ -260,13 +260,7 @@ impl Node {
             &bits,
             at,
         );
-        proof::sign(
-            &mut list,
-            &key,
-            &ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at)),
-            self.contexts(),
-        )
-        .map_err(NodeError::signing("status list"))?;
+        self.sign(&mut list, &key, at, "status list")?;
         let receipt = self.log(EntryKind::StatusList, &list, None, at).await?;
         self.store_list(id, &list, bits)?;
         self.store_list_entry(&list, receipt.index, at)?;

@@ -105,12 +105,7 @@ impl NodeView for WebNode {
                 .collect();
             Ok(CommunityPage {
                 community: self.community_summary(&community)?,
-                achievements: self
-                    .node
-                    .achievements(slug)?
-                    .iter()
-                    .map(|a| self.achievement_view(a))
-                    .collect(),
+                achievements: self.achievement_views(slug)?,
                 members: self.member_views(slug)?,
                 batches,
                 protocols,
@@ -172,12 +167,7 @@ impl NodeView for WebNode {
                 .map(|slug| {
                     Ok(TreeView {
                         community_name: self.node.community(slug)?.name,
-                        achievements: self
-                            .node
-                            .achievements(slug)?
-                            .iter()
-                            .map(|a| self.achievement_view(a))
-                            .collect(),
+                        achievements: self.achievement_views(slug)?,
                         community: slug.clone(),
                     })
                 })

@@ -123,6 +123,16 @@ impl WebNode {
         }
     }
 
+    /// A community's achievements, as pages list them.
+    pub(super) fn achievement_views(&self, slug: &str) -> Result<Vec<AchievementView>, NodeError> {
+        Ok(self
+            .node
+            .achievements(slug)?
+            .iter()
+            .map(|a| self.achievement_view(a))
+            .collect())
+    }
+
     pub(super) fn community_summary(&self, c: &Community) -> Result<CommunitySummary, NodeError> {
         Ok(CommunitySummary {
             slug: c.slug.clone(),

@@ -292,6 +292,26 @@ async fn world(server: &Server) -> World {
     }
 }
 
+/// A fresh badge for a standing change to act on (suspended first when the change is a
+/// reinstatement), and the change's verb.
+async fn standing_target(world: &World, write: Write) -> (String, &'static str) {
+    let (api, admin) = (&world.api, world.admin.as_str());
+    let badge = issue(api, admin, "holder", "skill").await;
+    let uuid = badge["uuid"].as_str().unwrap().to_owned();
+    if write == Write::Reinstate {
+        let suspend = format!("/api/v1/communities/forge/badges/{uuid}/suspend");
+        api.call(Method::POST, &suspend, Some(admin), None)
+            .await
+            .expect(200);
+    }
+    let verb = match write {
+        Write::Revoke => "revoke",
+        Write::Suspend => "suspend",
+        _ => "reinstate",
+    };
+    (uuid, verb)
+}
+
 /// Signs `name` in as a browser does: the session cookie and its CSRF token.
 async fn session(api: &Api, name: &str) -> (String, String) {
     let password = format!("{name}-password-1");
@@ -341,7 +361,6 @@ async fn attempt_form(
     cell: usize,
 ) -> Option<u16> {
     let api = &world.api;
-    let admin = world.admin.as_str();
     let post = |path: String, form: &'static str, fields: Vec<(&'static str, String)>| async move {
         Some(post_form(world, &path, session, form, &fields).await)
     };
@@ -356,23 +375,7 @@ async fn attempt_form(
             .await
         }
         Write::Revoke | Write::Suspend | Write::Reinstate => {
-            let badge = issue(api, admin, "holder", "skill").await;
-            let uuid = badge["uuid"].as_str().unwrap().to_owned();
-            if write == Write::Reinstate {
-                api.call(
-                    Method::POST,
-                    &format!("/api/v1/communities/forge/badges/{uuid}/suspend"),
-                    Some(admin),
-                    None,
-                )
-                .await
-                .expect(200);
-            }
-            let verb = match write {
-                Write::Revoke => "revoke",
-                Write::Suspend => "suspend",
-                _ => "reinstate",
-            };
+            let (uuid, verb) = standing_target(world, write).await;
             post(
                 format!("/cred/{uuid}"),
                 "standing",
@@ -506,18 +509,7 @@ async fn attempt(world: &World, write: Write, token: Option<&str>, cell: usize) 
             .await
         }
         Write::Revoke | Write::Suspend | Write::Reinstate => {
-            let badge = issue(api, admin, "holder", "skill").await;
-            let uuid = badge["uuid"].as_str().unwrap();
-            if write == Write::Reinstate {
-                api.call(Method::POST, &format!("/api/v1/communities/forge/badges/{uuid}/suspend"), Some(admin), None)
-                    .await
-                    .expect(200);
-            }
-            let verb = match write {
-                Write::Revoke => "revoke",
-                Write::Suspend => "suspend",
-                _ => "reinstate",
-            };
+            let (uuid, verb) = standing_target(world, write).await;
             call(Method::POST, format!("/api/v1/communities/forge/badges/{uuid}/{verb}"), None).await
         }
         Write::Endorse => {
