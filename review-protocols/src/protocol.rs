@@ -326,315 +326,40 @@ impl Issues<'_> {
     }
 }
 
+/// What a protocol id, a version or a step id may contain.
+const NAME_RULE: &str = "use letters, digits, '-', '.', '_' only";
+
+/// Whether `s` is a non-empty name of letters, digits, '-', '.' and '_'.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+}
+
+/// How issues name field `name` of step `i`: `steps[i].name`.
+fn step_field(i: usize, name: &str) -> String {
+    format!("steps[{i}].{name}")
+}
+
 impl RawProtocol {
+    /// Converts the document part by part, collecting every issue rather than stopping
+    /// at the first, then runs the rules that hold however a protocol is read.
     fn validate(self, source: &str) -> Result<Protocol, ProtocolError> {
         let mut issues = Issues {
             source,
             list: Vec::new(),
         };
-        let name_ok = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        };
-        if !name_ok(self.id.get_ref()) {
-            issues.add(
-                self.id.span().start,
-                "id",
-                "use letters, digits, '-', '.', '_' only",
-            );
-        }
-        if !name_ok(self.version.get_ref()) {
-            issues.add(
-                self.version.span().start,
-                "version",
-                "use letters, digits, '-', '.', '_' only",
-            );
-        }
-        let subject_kind = match self.subject.get_ref().kind.get_ref().as_str() {
-            "product" => SubjectKind::Product,
-            "skill" => SubjectKind::Skill,
-            other => {
-                issues.add(
-                    self.subject.get_ref().kind.span().start,
-                    "subject.kind",
-                    format!("{other:?} is neither \"product\" nor \"skill\""),
-                );
-                SubjectKind::Product
-            }
-        };
-
-        let mut steps = Vec::new();
-        let mut step_spans = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, raw) in self.steps.iter().enumerate() {
-            let at = raw.span().start;
-            let raw = raw.get_ref();
-            step_spans.push(StepSpans {
-                start: at,
-                fields: [
-                    ("min", &raw.min),
-                    ("max", &raw.max),
-                    ("nominal", &raw.nominal),
-                    ("tolerance", &raw.tolerance),
-                ]
-                .into_iter()
-                .filter_map(|(name, v)| Some((name, v.as_ref()?.span().start)))
-                .collect(),
-            });
-            let field = |name: &str| format!("steps[{i}].{name}");
-            if !name_ok(raw.id.get_ref()) {
-                issues.add(
-                    raw.id.span().start,
-                    field("id"),
-                    "use letters, digits, '-', '.', '_' only",
-                );
-            }
-            if !seen.insert(raw.id.get_ref().clone()) {
-                issues.add(
-                    raw.id.span().start,
-                    field("id"),
-                    format!("duplicate step id {:?}", raw.id.get_ref()),
-                );
-            }
-            let quantity = |value: &Option<Spanned<String>>,
-                            name: &str,
-                            issues: &mut Issues<'_>|
-             -> Option<Quantity> {
-                let value = value.as_ref()?;
-                match value.get_ref().parse::<Quantity>() {
-                    Ok(q) => Some(q),
-                    Err(e) => {
-                        issues.add(value.span().start, field(name), e.to_string());
-                        None
-                    }
-                }
-            };
-            let kind = match raw.kind.get_ref().as_str() {
-                "measurement" => {
-                    let unit = match &raw.unit {
-                        None => {
-                            issues.add(at, field("unit"), "a measurement needs a unit");
-                            None
-                        }
-                        Some(u) => match u.get_ref().parse::<Unit>() {
-                            Ok(unit) => Some(unit),
-                            Err(e) => {
-                                issues.add(u.span().start, field("unit"), e.to_string());
-                                None
-                            }
-                        },
-                    };
-                    let limits = Limits {
-                        min: quantity(&raw.min, "min", &mut issues),
-                        max: quantity(&raw.max, "max", &mut issues),
-                        nominal: quantity(&raw.nominal, "nominal", &mut issues),
-                        tolerance: quantity(&raw.tolerance, "tolerance", &mut issues),
-                    };
-                    unit.map(|unit| StepKind::Measurement { unit, limits })
-                }
-                "check" | "observation" => {
-                    for (name, value) in [
-                        ("unit", &raw.unit),
-                        ("min", &raw.min),
-                        ("max", &raw.max),
-                        ("nominal", &raw.nominal),
-                        ("tolerance", &raw.tolerance),
-                    ] {
-                        if let Some(value) = value {
-                            issues.add(
-                                value.span().start,
-                                field(name),
-                                format!("a {} step has no {name}", raw.kind.get_ref()),
-                            );
-                        }
-                    }
-                    Some(if raw.kind.get_ref() == "check" {
-                        StepKind::Check
-                    } else {
-                        StepKind::Observation
-                    })
-                }
-                other => {
-                    issues.add(
-                        raw.kind.span().start,
-                        field("kind"),
-                        format!("{other:?} is not measurement, check or observation"),
-                    );
-                    None
-                }
-            };
-            if let Some(kind) = kind {
-                let required = raw
-                    .required
-                    .unwrap_or(!matches!(kind, StepKind::Observation));
-                steps.push(Step {
-                    id: raw.id.get_ref().clone(),
-                    title: raw.title.clone(),
-                    method: raw.method.clone(),
-                    critical: raw.critical,
-                    required,
-                    kind,
-                });
+        for (value, field) in [(&self.id, "id"), (&self.version, "version")] {
+            if !is_name(value.get_ref()) {
+                issues.add(value.span().start, field, NAME_RULE);
             }
         }
-
-        let sampling = self.sampling.get_ref();
-        let plan = if sampling.every_unit {
-            if !sampling.plan.is_empty() {
-                issues.add(
-                    self.sampling.span().start,
-                    "sampling",
-                    "give either every-unit = true or a plan, not both",
-                );
-            }
-            SamplingPlan::EveryUnit
-        } else {
-            let mut rows = Vec::new();
-            for (i, row) in sampling.plan.iter().enumerate() {
-                let row = row.get_ref();
-                let field = |name: &str| format!("sampling.plan[{i}].{name}");
-                let lots = row.lots.get_ref();
-                let parsed = if let Some(min) = lots.strip_suffix('+') {
-                    min.trim().parse::<u64>().ok().map(|m| (m, None))
-                } else {
-                    lots.split_once('-').and_then(|(a, b)| {
-                        Some((a.trim().parse().ok()?, Some(b.trim().parse().ok()?)))
-                    })
-                };
-                let Some((lot_min, lot_max)) = parsed else {
-                    issues.add(
-                        row.lots.span().start,
-                        field("lots"),
-                        format!("{lots:?} is not a range like \"9-50\" or \"1201+\""),
-                    );
-                    continue;
-                };
-                let sample = match row.sample.get_ref() {
-                    toml::Value::String(s) if s == "all" => None,
-                    toml::Value::Integer(n) if *n >= 1 => Some(*n as u64),
-                    other => {
-                        let shown = match other {
-                            toml::Value::Integer(n) => n.to_string(),
-                            toml::Value::String(s) => format!("{s:?}"),
-                            other => format!("a {}", other.type_str()),
-                        };
-                        issues.add(
-                            row.sample.span().start,
-                            field("sample"),
-                            format!("{shown} is not a positive number of units or \"all\""),
-                        );
-                        continue;
-                    }
-                };
-                let accept = *row.accept.get_ref();
-                if accept < 0 {
-                    issues.add(
-                        row.accept.span().start,
-                        field("accept"),
-                        "the acceptance number cannot be negative",
-                    );
-                    continue;
-                }
-                rows.push((
-                    (
-                        row.lots.span().start,
-                        row.sample.span().start,
-                        row.accept.span().start,
-                    ),
-                    SamplingRow {
-                        lot_min,
-                        lot_max,
-                        sample,
-                        accept: accept as u64,
-                    },
-                ));
-            }
-            if rows.is_empty() && !issues.list.iter().any(|i| i.field.starts_with("sampling")) {
-                issues.add(
-                    self.sampling.span().start,
-                    "sampling",
-                    "give every-unit = true or at least one plan row",
-                );
-            }
-            let mut expected_min = 1u64;
-            let count = rows.len();
-            for (i, ((at, sample_at, accept_at), row)) in rows.iter().enumerate() {
-                let field = |name: &str| format!("sampling.plan[{i}].{name}");
-                if row.lot_min != expected_min {
-                    issues.add(*at, field("lots"), format!("rows must cover lot sizes from 1 without gaps or overlaps; expected a row starting at {expected_min}"));
-                }
-                match row.lot_max {
-                    Some(max) if max < row.lot_min => {
-                        issues.add(*at, field("lots"), "the range is empty (min > max)")
-                    }
-                    Some(max) => expected_min = max + 1,
-                    None if i + 1 < count => {
-                        issues.add(*at, field("lots"), "only the last row may be open-ended")
-                    }
-                    None => {}
-                }
-                if let Some(sample) = row.sample {
-                    if sample > row.lot_min {
-                        issues.add(
-                            *sample_at,
-                            field("sample"),
-                            format!(
-                                "a sample of {sample} cannot be drawn from a lot of {}",
-                                row.lot_min
-                            ),
-                        );
-                    }
-                    if row.accept >= sample {
-                        issues.add(*accept_at, field("accept"), format!("accepting {} nonconforming units of a sample of {sample} accepts anything", row.accept));
-                    }
-                }
-            }
-            SamplingPlan::Table {
-                rows: rows.into_iter().map(|(_, r)| r).collect(),
-            }
-        };
-
+        let subject_kind = subject_kind(&self.subject.get_ref().kind, &mut issues);
+        let (steps, step_spans) = convert_steps(&self.steps, &mut issues);
+        let plan = sampling_plan(&self.sampling, &mut issues);
         let r = self.reviewers.get_ref();
-        let as_u32 = |v: &Spanned<i64>, name: &str, issues: &mut Issues<'_>| -> u32 {
-            match u32::try_from(*v.get_ref()) {
-                Ok(n) => n,
-                Err(_) => {
-                    issues.add(
-                        v.span().start,
-                        format!("reviewers.{name}"),
-                        "must be a non-negative number",
-                    );
-                    0
-                }
-            }
-        };
-        let reviewers = ReviewerRequirements {
-            achievements: r.achievements.get_ref().clone(),
-            quorum: as_u32(&r.quorum, "quorum", &mut issues),
-            distinct_communities: as_u32(
-                &r.distinct_communities,
-                "distinct-communities",
-                &mut issues,
-            ),
-            independent_of_producer: r.independent_of_producer,
-            max_age_days: as_u32(&r.max_age_days, "max-age-days", &mut issues),
-        };
-        let decision = match &self.decision {
-            None => DecisionRule::AnyFailureRejects,
-            Some(d) => match d.get_ref().on_failure.get_ref().as_str() {
-                "reject" => DecisionRule::AnyFailureRejects,
-                "critical-only" => DecisionRule::CriticalFailureRejects,
-                other => {
-                    issues.add(
-                        d.get_ref().on_failure.span().start,
-                        "decision.on-failure",
-                        format!("{other:?} is neither \"reject\" nor \"critical-only\""),
-                    );
-                    DecisionRule::AnyFailureRejects
-                }
-            },
-        };
+        let reviewers = reviewer_requirements(r, &mut issues);
+        let decision = decision_rule(self.decision.as_ref(), &mut issues);
         let protocol = Protocol {
             id: self.id.into_inner(),
             version: self.version.into_inner(),
@@ -670,9 +395,373 @@ impl RawProtocol {
     }
 }
 
+/// The subject's kind; an unknown one is reported and read as a product.
+fn subject_kind(kind: &Spanned<String>, issues: &mut Issues<'_>) -> SubjectKind {
+    match kind.get_ref().as_str() {
+        "product" => SubjectKind::Product,
+        "skill" => SubjectKind::Skill,
+        other => {
+            issues.add(
+                kind.span().start,
+                "subject.kind",
+                format!("{other:?} is neither \"product\" nor \"skill\""),
+            );
+            SubjectKind::Product
+        }
+    }
+}
+
+/// Converts the steps (ids named and unique), noting where each one's limits are written
+/// for the semantic checks, which run on the converted protocol.
+fn convert_steps(
+    raw_steps: &[Spanned<RawStep>],
+    issues: &mut Issues<'_>,
+) -> (Vec<Step>, Vec<StepSpans>) {
+    let mut steps = Vec::new();
+    let mut step_spans = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, raw) in raw_steps.iter().enumerate() {
+        let at = raw.span().start;
+        let raw = raw.get_ref();
+        step_spans.push(StepSpans {
+            start: at,
+            fields: [
+                ("min", &raw.min),
+                ("max", &raw.max),
+                ("nominal", &raw.nominal),
+                ("tolerance", &raw.tolerance),
+            ]
+            .into_iter()
+            .filter_map(|(name, v)| Some((name, v.as_ref()?.span().start)))
+            .collect(),
+        });
+        if !is_name(raw.id.get_ref()) {
+            issues.add(raw.id.span().start, step_field(i, "id"), NAME_RULE);
+        }
+        if !seen.insert(raw.id.get_ref().clone()) {
+            issues.add(
+                raw.id.span().start,
+                step_field(i, "id"),
+                format!("duplicate step id {:?}", raw.id.get_ref()),
+            );
+        }
+        if let Some(kind) = step_kind(i, at, raw, issues) {
+            let required = raw
+                .required
+                .unwrap_or(!matches!(kind, StepKind::Observation));
+            steps.push(Step {
+                id: raw.id.get_ref().clone(),
+                title: raw.title.clone(),
+                method: raw.method.clone(),
+                critical: raw.critical,
+                required,
+                kind,
+            });
+        }
+    }
+    (steps, step_spans)
+}
+
+/// A step's kind: a measurement with its unit and limits, or a check or an observation,
+/// which have neither. `None` when the kind or the unit cannot be read.
+fn step_kind(i: usize, at: usize, raw: &RawStep, issues: &mut Issues<'_>) -> Option<StepKind> {
+    match raw.kind.get_ref().as_str() {
+        "measurement" => measurement(i, at, raw, issues),
+        "check" | "observation" => {
+            for (name, value) in [
+                ("unit", &raw.unit),
+                ("min", &raw.min),
+                ("max", &raw.max),
+                ("nominal", &raw.nominal),
+                ("tolerance", &raw.tolerance),
+            ] {
+                if let Some(value) = value {
+                    issues.add(
+                        value.span().start,
+                        step_field(i, name),
+                        format!("a {} step has no {name}", raw.kind.get_ref()),
+                    );
+                }
+            }
+            Some(if raw.kind.get_ref() == "check" {
+                StepKind::Check
+            } else {
+                StepKind::Observation
+            })
+        }
+        other => {
+            issues.add(
+                raw.kind.span().start,
+                step_field(i, "kind"),
+                format!("{other:?} is not measurement, check or observation"),
+            );
+            None
+        }
+    }
+}
+
+/// A measurement's unit (required) and limits, each parsed; how the limits fit together
+/// is left to `check_limits`.
+fn measurement(i: usize, at: usize, raw: &RawStep, issues: &mut Issues<'_>) -> Option<StepKind> {
+    let unit = match &raw.unit {
+        None => {
+            issues.add(at, step_field(i, "unit"), "a measurement needs a unit");
+            None
+        }
+        Some(u) => match u.get_ref().parse::<Unit>() {
+            Ok(unit) => Some(unit),
+            Err(e) => {
+                issues.add(u.span().start, step_field(i, "unit"), e.to_string());
+                None
+            }
+        },
+    };
+    let limits = Limits {
+        min: quantity(i, "min", &raw.min, issues),
+        max: quantity(i, "max", &raw.max, issues),
+        nominal: quantity(i, "nominal", &raw.nominal, issues),
+        tolerance: quantity(i, "tolerance", &raw.tolerance, issues),
+    };
+    unit.map(|unit| StepKind::Measurement { unit, limits })
+}
+
+/// A limit of step `i`, parsed if given.
+fn quantity(
+    i: usize,
+    name: &str,
+    value: &Option<Spanned<String>>,
+    issues: &mut Issues<'_>,
+) -> Option<Quantity> {
+    let value = value.as_ref()?;
+    match value.get_ref().parse::<Quantity>() {
+        Ok(q) => Some(q),
+        Err(e) => {
+            issues.add(value.span().start, step_field(i, name), e.to_string());
+            None
+        }
+    }
+}
+
+/// Where a plan row's fields start.
+struct RowSpans {
+    lots: usize,
+    sample: usize,
+    accept: usize,
+}
+
+/// The sampling plan: every unit, or a table whose rows are each well formed and together
+/// cover every lot size once.
+fn sampling_plan(raw: &Spanned<RawSampling>, issues: &mut Issues<'_>) -> SamplingPlan {
+    let sampling = raw.get_ref();
+    if sampling.every_unit {
+        if !sampling.plan.is_empty() {
+            issues.add(
+                raw.span().start,
+                "sampling",
+                "give either every-unit = true or a plan, not both",
+            );
+        }
+        return SamplingPlan::EveryUnit;
+    }
+    let mut rows = Vec::new();
+    for (i, row) in sampling.plan.iter().enumerate() {
+        if let Some(row) = plan_row(i, row.get_ref(), issues) {
+            rows.push(row);
+        }
+    }
+    // An empty table is worth its own issue only when no row was refused.
+    if rows.is_empty() && !issues.list.iter().any(|i| i.field.starts_with("sampling")) {
+        issues.add(
+            raw.span().start,
+            "sampling",
+            "give every-unit = true or at least one plan row",
+        );
+    }
+    check_plan_coverage(&rows, issues);
+    SamplingPlan::Table {
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+    }
+}
+
+/// One plan row read from its fields, or `None` once one of them is malformed.
+fn plan_row(i: usize, row: &RawRow, issues: &mut Issues<'_>) -> Option<(RowSpans, SamplingRow)> {
+    let field = |name: &str| format!("sampling.plan[{i}].{name}");
+    let lots = row.lots.get_ref();
+    let parsed = if let Some(min) = lots.strip_suffix('+') {
+        min.trim().parse::<u64>().ok().map(|m| (m, None))
+    } else {
+        lots.split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse().ok()?, Some(b.trim().parse().ok()?))))
+    };
+    let Some((lot_min, lot_max)) = parsed else {
+        issues.add(
+            row.lots.span().start,
+            field("lots"),
+            format!("{lots:?} is not a range like \"9-50\" or \"1201+\""),
+        );
+        return None;
+    };
+    let sample = match row.sample.get_ref() {
+        toml::Value::String(s) if s == "all" => None,
+        toml::Value::Integer(n) if *n >= 1 => Some(*n as u64),
+        other => {
+            let shown = match other {
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::String(s) => format!("{s:?}"),
+                other => format!("a {}", other.type_str()),
+            };
+            issues.add(
+                row.sample.span().start,
+                field("sample"),
+                format!("{shown} is not a positive number of units or \"all\""),
+            );
+            return None;
+        }
+    };
+    let accept = *row.accept.get_ref();
+    if accept < 0 {
+        issues.add(
+            row.accept.span().start,
+            field("accept"),
+            "the acceptance number cannot be negative",
+        );
+        return None;
+    }
+    let spans = RowSpans {
+        lots: row.lots.span().start,
+        sample: row.sample.span().start,
+        accept: row.accept.span().start,
+    };
+    let row = SamplingRow {
+        lot_min,
+        lot_max,
+        sample,
+        accept: accept as u64,
+    };
+    Some((spans, row))
+}
+
+/// The rows cover lot sizes from 1 without gaps or overlaps (only the last open-ended),
+/// and each row's sample fits its smallest lot and accepts less than all of it.
+fn check_plan_coverage(rows: &[(RowSpans, SamplingRow)], issues: &mut Issues<'_>) {
+    let mut expected_min = 1u64;
+    let count = rows.len();
+    for (i, (at, row)) in rows.iter().enumerate() {
+        let field = |name: &str| format!("sampling.plan[{i}].{name}");
+        if row.lot_min != expected_min {
+            issues.add(at.lots, field("lots"), format!("rows must cover lot sizes from 1 without gaps or overlaps; expected a row starting at {expected_min}"));
+        }
+        match row.lot_max {
+            Some(max) if max < row.lot_min => {
+                issues.add(at.lots, field("lots"), "the range is empty (min > max)")
+            }
+            Some(max) => expected_min = max + 1,
+            None if i + 1 < count => issues.add(
+                at.lots,
+                field("lots"),
+                "only the last row may be open-ended",
+            ),
+            None => {}
+        }
+        if let Some(sample) = row.sample {
+            if sample > row.lot_min {
+                issues.add(
+                    at.sample,
+                    field("sample"),
+                    format!(
+                        "a sample of {sample} cannot be drawn from a lot of {}",
+                        row.lot_min
+                    ),
+                );
+            }
+            if row.accept >= sample {
+                issues.add(
+                    at.accept,
+                    field("accept"),
+                    format!(
+                        "accepting {} nonconforming units of a sample of {sample} accepts anything",
+                        row.accept
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The reviewer requirements; a count that does not fit a `u32` is reported and read as
+/// 0 (the semantic checks bound them further).
+fn reviewer_requirements(r: &RawReviewers, issues: &mut Issues<'_>) -> ReviewerRequirements {
+    ReviewerRequirements {
+        achievements: r.achievements.get_ref().clone(),
+        quorum: reviewer_count(&r.quorum, "quorum", issues),
+        distinct_communities: reviewer_count(
+            &r.distinct_communities,
+            "distinct-communities",
+            issues,
+        ),
+        independent_of_producer: r.independent_of_producer,
+        max_age_days: reviewer_count(&r.max_age_days, "max-age-days", issues),
+    }
+}
+
+/// `reviewers.<name>` as a `u32`, or 0 with an issue.
+fn reviewer_count(v: &Spanned<i64>, name: &str, issues: &mut Issues<'_>) -> u32 {
+    match u32::try_from(*v.get_ref()) {
+        Ok(n) => n,
+        Err(_) => {
+            issues.add(
+                v.span().start,
+                format!("reviewers.{name}"),
+                "must be a non-negative number",
+            );
+            0
+        }
+    }
+}
+
+/// The decision rule; without a `[decision]` table, any failure rejects.
+fn decision_rule(raw: Option<&Spanned<RawDecision>>, issues: &mut Issues<'_>) -> DecisionRule {
+    match raw {
+        None => DecisionRule::AnyFailureRejects,
+        Some(d) => match d.get_ref().on_failure.get_ref().as_str() {
+            "reject" => DecisionRule::AnyFailureRejects,
+            "critical-only" => DecisionRule::CriticalFailureRejects,
+            other => {
+                issues.add(
+                    d.get_ref().on_failure.span().start,
+                    "decision.on-failure",
+                    format!("{other:?} is neither \"reject\" nor \"critical-only\""),
+                );
+                DecisionRule::AnyFailureRejects
+            }
+        },
+    }
+}
+
 /// Rules that hold however the protocol was read (TOML or JSON).
 fn check_semantics(protocol: &Protocol, spans: &Spans, issues: &mut Vec<(usize, String, String)>) {
-    let r = &protocol.reviewers;
+    check_reviewers(&protocol.reviewers, spans, issues);
+    if protocol.steps.is_empty() {
+        issues.push((
+            0,
+            "steps".into(),
+            "a protocol needs at least one step".into(),
+        ));
+    }
+    for (i, step) in protocol.steps.iter().enumerate() {
+        if let StepKind::Measurement { unit, limits } = &step.kind {
+            check_limits(i, unit, limits, spans.steps.get(i), issues);
+        }
+    }
+}
+
+/// A quorum of at least 1, from 1 to that many communities, at least one achievement
+/// given by its id (a URL), and a maximum age of at least a day.
+fn check_reviewers(
+    r: &ReviewerRequirements,
+    spans: &Spans,
+    issues: &mut Vec<(usize, String, String)>,
+) {
     if r.quorum < 1 {
         issues.push((
             spans.quorum.unwrap_or(0),
@@ -701,94 +790,97 @@ fn check_semantics(protocol: &Protocol, spans: &Spans, issues: &mut Vec<(usize, 
             "must be at least 1".into(),
         ));
     }
-    if protocol.steps.is_empty() {
-        issues.push((
-            0,
-            "steps".into(),
-            "a protocol needs at least one step".into(),
-        ));
+}
+
+/// Step `i`'s limits: given in one complete form, then each in the step's unit, a
+/// tolerance not negative, and min no greater than max.
+fn check_limits(
+    i: usize,
+    unit: &Unit,
+    limits: &Limits,
+    spans: Option<&StepSpans>,
+    issues: &mut Vec<(usize, String, String)>,
+) {
+    let at = |field: &str| spans.map_or(0, |s| s.of(field));
+    let field = |name: &str| step_field(i, name);
+    // A limit in the wrong form is the one issue worth reporting: the checks below would
+    // only restate it.
+    if let Some((present, name, message)) = limit_form_issue(limits) {
+        issues.push((at(present), field(name), message.into()));
+        return;
     }
-    for (i, step) in protocol.steps.iter().enumerate() {
-        let step_spans = spans.steps.get(i);
-        let at = |field: &str| step_spans.map_or(0, |s| s.of(field));
-        let StepKind::Measurement { unit, limits } = &step.kind else {
-            continue;
-        };
-        let field = |name: &str| format!("steps[{i}].{name}");
-        let has_range = limits.min.is_some() || limits.max.is_some();
-        let has_nominal = limits.nominal.is_some() || limits.tolerance.is_some();
-        if has_range && has_nominal {
+    if let Some(t) = &limits.tolerance {
+        if t.value.is_negative() {
+            issues.push((
+                at("tolerance"),
+                field("tolerance"),
+                "a tolerance cannot be negative".into(),
+            ));
+        }
+        if !t.unit.is_percent() {
+            if let Err(e) = t.in_base_of(unit) {
+                issues.push((at("tolerance"), field("tolerance"), e.to_string()));
+            }
+        }
+    }
+    for (name, q) in [
+        ("min", &limits.min),
+        ("max", &limits.max),
+        ("nominal", &limits.nominal),
+    ] {
+        if let Some(q) = q {
+            if let Err(e) = q.in_base_of(unit) {
+                issues.push((at(name), field(name), e.to_string()));
+            }
+        }
+    }
+    if let Ok((Some(low), Some(high))) = limits.range(unit) {
+        if low > high {
             issues.push((
                 at("min"),
                 field("min"),
-                "give min/max or nominal ± tolerance, not both".into(),
+                format!(
+                    "min ({}) is greater than max ({})",
+                    limits
+                        .min
+                        .as_ref()
+                        .map_or(low.to_string(), ToString::to_string),
+                    limits
+                        .max
+                        .as_ref()
+                        .map_or(high.to_string(), ToString::to_string)
+                ),
             ));
-            continue;
-        }
-        if !has_range && !has_nominal {
-            issues.push((
-                at("max"),
-                field("max"),
-                "a measurement needs limits: min, max, or nominal and tolerance".into(),
-            ));
-            continue;
-        }
-        if has_nominal && (limits.nominal.is_none() || limits.tolerance.is_none()) {
-            let present = if limits.nominal.is_some() {
-                "nominal"
-            } else {
-                "tolerance"
-            };
-            issues.push((
-                at(present),
-                field("tolerance"),
-                "nominal and tolerance go together".into(),
-            ));
-            continue;
-        }
-        if let Some(t) = &limits.tolerance {
-            if t.value.is_negative() {
-                issues.push((
-                    at("tolerance"),
-                    field("tolerance"),
-                    "a tolerance cannot be negative".into(),
-                ));
-            }
-            if !t.unit.is_percent() {
-                if let Err(e) = t.in_base_of(unit) {
-                    issues.push((at("tolerance"), field("tolerance"), e.to_string()));
-                }
-            }
-        }
-        for (name, q) in [
-            ("min", &limits.min),
-            ("max", &limits.max),
-            ("nominal", &limits.nominal),
-        ] {
-            if let Some(q) = q {
-                if let Err(e) = q.in_base_of(unit) {
-                    issues.push((at(name), field(name), e.to_string()));
-                }
-            }
-        }
-        if let Ok((Some(low), Some(high))) = limits.range(unit) {
-            if low > high {
-                issues.push((
-                    at("min"),
-                    field("min"),
-                    format!(
-                        "min ({}) is greater than max ({})",
-                        limits
-                            .min
-                            .as_ref()
-                            .map_or(low.to_string(), ToString::to_string),
-                        limits
-                            .max
-                            .as_ref()
-                            .map_or(high.to_string(), ToString::to_string)
-                    ),
-                ));
-            }
         }
     }
+}
+
+/// Whether a measurement gives min/max or nominal ± tolerance, exactly one of them and
+/// complete; if not, `(field the issue is located at, field it names, message)`.
+fn limit_form_issue(limits: &Limits) -> Option<(&'static str, &'static str, &'static str)> {
+    let has_range = limits.min.is_some() || limits.max.is_some();
+    let has_nominal = limits.nominal.is_some() || limits.tolerance.is_some();
+    if has_range && has_nominal {
+        return Some((
+            "min",
+            "min",
+            "give min/max or nominal ± tolerance, not both",
+        ));
+    }
+    if !has_range && !has_nominal {
+        return Some((
+            "max",
+            "max",
+            "a measurement needs limits: min, max, or nominal and tolerance",
+        ));
+    }
+    if has_nominal && (limits.nominal.is_none() || limits.tolerance.is_none()) {
+        let present = if limits.nominal.is_some() {
+            "nominal"
+        } else {
+            "tolerance"
+        };
+        return Some((present, "tolerance", "nominal and tolerance go together"));
+    }
+    None
 }
