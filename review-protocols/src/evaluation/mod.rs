@@ -35,7 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::attestation::VerifiedAttestation;
 use crate::protocol::{Protocol, ProtocolHash};
-use crate::reviewers::DecisionRule;
+use crate::reviewers::{DecisionRule, ReviewerRequirements};
+use crate::sampling::Requirement;
 
 mod judgement;
 mod persons;
@@ -341,6 +342,66 @@ pub fn evaluate_hashed(
     attestations: &[VerifiedAttestation],
     at: Timestamp,
 ) -> Result<Evaluation, BatchError> {
+    let (serials, plan) = check_batch(protocol, hash, batch)?;
+    let ordered = canonical_order(attestations);
+    let mut judged: Vec<Judged<'_>> = ordered
+        .iter()
+        .map(|a| judge(protocol, &hash, batch, &serials, plan, a, at))
+        .collect();
+
+    let persons = Persons::form(&judged);
+    let requirements = &protocol.reviewers;
+    let passing = passing_persons(requirements, batch, &persons, &mut judged);
+    let matched = match_communities(&passing);
+    let rejecting = rejecting_attestations(protocol.decision, &judged);
+
+    let quorum = requirements.quorum as usize;
+    let wanted_communities = requirements.distinct_communities as usize;
+    let certified = passing.len() >= quorum && matched.len() >= wanted_communities;
+    let verdict = if !rejecting.is_empty() {
+        Verdict::Rejected
+    } else if certified {
+        Verdict::Certified
+    } else {
+        Verdict::Pending
+    };
+    let mut missing = Vec::new();
+    if verdict == Verdict::Pending {
+        missing.push(still_needed(requirements, batch, passing.len(), &matched));
+    }
+
+    let reasons = reasons(
+        protocol,
+        &judged,
+        &rejecting,
+        passing.len(),
+        &matched,
+        batch,
+    );
+    let outcomes = outcomes(&judged, &persons);
+    Ok(Evaluation {
+        verdict,
+        protocol: hash,
+        batch: batch.id.clone(),
+        sample: plan.sample,
+        accept: plan.accept,
+        at,
+        passing: passing.len(),
+        communities: matched.iter().map(|c| c.to_string()).collect(),
+        reasons,
+        missing,
+        attestations: outcomes,
+    })
+}
+
+/// Whether the batch can be evaluated under this protocol at all: registered under it,
+/// one distinct, non-empty serial per unit, and a lot the sampling plan covers. Returns
+/// the serials and what the plan asks of this lot.
+fn check_batch<'b>(
+    protocol: &Protocol,
+    hash: ProtocolHash,
+    batch: &'b Batch,
+) -> Result<(BTreeSet<&'b str>, Requirement), BatchError> {
     if batch.protocol != hash {
         return Err(BatchError::OtherProtocol {
             batch: batch.protocol,
@@ -364,23 +425,30 @@ pub fn evaluate_hashed(
         .requirement(batch.lot_size)
         .filter(|_| batch.lot_size > 0)
         .ok_or(BatchError::NotCovered(batch.lot_size))?;
+    Ok((serials, plan))
+}
 
-    // A canonical order makes the evaluation independent of the order given.
+/// The attestations in a canonical order, which makes the evaluation independent of the
+/// order given.
+fn canonical_order(attestations: &[VerifiedAttestation]) -> Vec<&VerifiedAttestation> {
     let mut ordered: Vec<&VerifiedAttestation> = attestations.iter().collect();
     ordered.sort_by(|a, b| {
         (a.id(), &a.reviewer().key, a.signed_at())
             .cmp(&(b.id(), &b.reviewer().key, b.signed_at()))
             .then_with(|| a.canonical_json().cmp(&b.canonical_json()))
     });
-    let mut judged: Vec<Judged<'_>> = ordered
-        .iter()
-        .map(|a| judge(protocol, &hash, batch, &serials, plan, a, at))
-        .collect();
+    ordered
+}
 
-    let persons = Persons::form(&judged);
-    // Passing persons: a counted pass, no counted failure, independent through every key.
-    // A person stands for the communities that qualified them in their counted passes.
-    let requirements = &protocol.reviewers;
+/// The passing persons, each with the communities that qualified them in their counted
+/// passes: a counted pass, no counted failure, and (when the protocol asks) independent
+/// through every key. Whoever else has counted passes gets them excluded, with why.
+fn passing_persons<'a>(
+    requirements: &'a ReviewerRequirements,
+    batch: &Batch,
+    persons: &Persons,
+    judged: &mut [Judged<'a>],
+) -> Vec<(usize, BTreeSet<&'a str>)> {
     let mut passing: Vec<(usize, BTreeSet<&str>)> = Vec::new();
     for (person, members) in persons.members.iter().enumerate() {
         let any_failure = members
@@ -412,100 +480,101 @@ pub fn evaluate_hashed(
             passing.push((person, vouched));
             continue;
         }
-        // Say why this person's own passes do not count.
-        let failure = members
-            .iter()
-            .find(|&&i| judged[i].counted() && judged[i].fails());
-        let why = match failure {
-            Some(&f) => format!(
-                "the same person's attestation {} fails",
-                judged[f].attestation.id()
-            ),
-            None => format!(
-                "the same person is linked to the producing community {} through another key",
-                batch.producer
-            ),
-        };
-        for &i in members {
-            if judged[i].counted() && judged[i].standing == Standing::Passes {
-                judged[i].person_excluded = true;
-                judged[i].findings.push(Finding {
-                    rule: Rule::Quorum,
-                    message: format!("not counted: {why}"),
-                });
-            }
+        exclude_passes(batch, members, judged);
+    }
+    passing
+}
+
+/// Marks the counted passes of a person who does not pass as not counted, saying why:
+/// one of their attestations fails, or another of their keys links them to the producer.
+fn exclude_passes(batch: &Batch, members: &[usize], judged: &mut [Judged<'_>]) {
+    let failure = members
+        .iter()
+        .find(|&&i| judged[i].counted() && judged[i].fails());
+    let why = match failure {
+        Some(&f) => format!(
+            "the same person's attestation {} fails",
+            judged[f].attestation.id()
+        ),
+        None => format!(
+            "the same person is linked to the producing community {} through another key",
+            batch.producer
+        ),
+    };
+    for &i in members {
+        if judged[i].counted() && judged[i].standing == Standing::Passes {
+            judged[i].person_excluded = true;
+            judged[i].findings.push(Finding {
+                rule: Rule::Quorum,
+                message: format!("not counted: {why}"),
+            });
         }
     }
-    let matched = match_communities(&passing);
+}
 
-    let rule = protocol.decision;
-    let rejecting: Vec<&Judged<'_>> = judged
+/// The counted attestations that reject the batch under the protocol's decision rule.
+fn rejecting_attestations<'j, 'a>(
+    rule: DecisionRule,
+    judged: &'j [Judged<'a>],
+) -> Vec<&'j Judged<'a>> {
+    judged
         .iter()
         .filter(|j| j.counted())
         .filter(|j| match rule {
             DecisionRule::AnyFailureRejects => j.fails(),
             DecisionRule::CriticalFailureRejects => j.standing == Standing::FailsCritical,
         })
-        .collect();
+        .collect()
+}
 
-    let quorum = requirements.quorum as usize;
-    let wanted_communities = requirements.distinct_communities as usize;
-    let certified = passing.len() >= quorum && matched.len() >= wanted_communities;
-    let verdict = if !rejecting.is_empty() {
-        Verdict::Rejected
-    } else if certified {
-        Verdict::Certified
-    } else {
-        Verdict::Pending
-    };
-
-    let mut missing = Vec::new();
-    if verdict == Verdict::Pending {
-        let more_people = quorum.saturating_sub(passing.len());
-        let more_communities = wanted_communities.saturating_sub(matched.len());
-        let needed = more_people.max(more_communities);
-        let mut excluded: Vec<&str> = matched.iter().copied().collect();
-        if requirements.independent_of_producer && !excluded.contains(&batch.producer.as_str()) {
-            excluded.push(batch.producer.as_str());
-        }
-        let reviewers = if needed == 1 { "reviewer" } else { "reviewers" };
-        let achievements = requirements.achievements.join(" or ");
-        let mut text = format!(
-            "needs {needed} more qualified {reviewers} (holding {achievements}) to pass the batch"
-        );
-        if more_communities > 0 {
-            let from = if more_communities == needed {
-                String::new()
-            } else {
-                format!(", {more_communities} of them")
-            };
-            let communities = if more_communities == 1 {
-                "a community"
-            } else {
-                "distinct communities"
-            };
-            text.push_str(&format!(
-                "{from} from {communities} other than {}",
-                excluded.join(", ")
-            ));
-        } else if requirements.independent_of_producer {
-            text.push_str(&format!(
-                ", not from the producing community {}",
-                batch.producer
-            ));
-        }
-        missing.push(text);
+/// What a pending review still needs: how many more qualified reviewers, and from which
+/// communities (not those already matched, nor the producer when it is excluded).
+fn still_needed(
+    requirements: &ReviewerRequirements,
+    batch: &Batch,
+    passing: usize,
+    matched: &BTreeSet<&str>,
+) -> String {
+    let more_people = (requirements.quorum as usize).saturating_sub(passing);
+    let more_communities =
+        (requirements.distinct_communities as usize).saturating_sub(matched.len());
+    let needed = more_people.max(more_communities);
+    let mut excluded: Vec<&str> = matched.iter().copied().collect();
+    if requirements.independent_of_producer && !excluded.contains(&batch.producer.as_str()) {
+        excluded.push(batch.producer.as_str());
     }
-
-    let reasons = reasons(
-        protocol,
-        &judged,
-        &rejecting,
-        passing.len(),
-        &matched,
-        batch,
+    let reviewers = if needed == 1 { "reviewer" } else { "reviewers" };
+    let achievements = requirements.achievements.join(" or ");
+    let mut text = format!(
+        "needs {needed} more qualified {reviewers} (holding {achievements}) to pass the batch"
     );
-    let outcomes = judged
+    if more_communities > 0 {
+        let from = if more_communities == needed {
+            String::new()
+        } else {
+            format!(", {more_communities} of them")
+        };
+        let communities = if more_communities == 1 {
+            "a community"
+        } else {
+            "distinct communities"
+        };
+        text.push_str(&format!(
+            "{from} from {communities} other than {}",
+            excluded.join(", ")
+        ));
+    } else if requirements.independent_of_producer {
+        text.push_str(&format!(
+            ", not from the producing community {}",
+            batch.producer
+        ));
+    }
+    text
+}
+
+/// Each attestation's outcome, in the canonical order, with its person numbered from 1.
+fn outcomes(judged: &[Judged<'_>], persons: &Persons) -> Vec<AttestationOutcome> {
+    judged
         .iter()
         .enumerate()
         .map(|(i, j)| AttestationOutcome {
@@ -518,18 +587,5 @@ pub fn evaluate_hashed(
             nonconforming: j.nonconforming,
             findings: j.findings.clone(),
         })
-        .collect();
-    Ok(Evaluation {
-        verdict,
-        protocol: hash,
-        batch: batch.id.clone(),
-        sample: plan.sample,
-        accept: plan.accept,
-        at,
-        passing: passing.len(),
-        communities: matched.iter().map(|c| c.to_string()).collect(),
-        reasons,
-        missing,
-        attestations: outcomes,
-    })
+        .collect()
 }
