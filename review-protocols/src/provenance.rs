@@ -31,7 +31,7 @@ use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::report::{DocumentKind, Outcome, Report};
 use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
 use guildmark_credentials::time::Timestamp;
-use guildmark_credentials::verify::party_id;
+use guildmark_credentials::verify::{party_id, Verification};
 use guildmark_credentials::{
     verify_shared_credentials, Contexts, KnownKeys, SharedCredential, VerifiedCredential,
     VerifyOptions,
@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attestation::VerifiedAttestation;
-use crate::evaluation::{evaluate_hashed, Evaluation, Standing, Verdict};
-use crate::protocol::Protocol;
+use crate::evaluation::{evaluate_hashed, Batch, Evaluation, Standing, Verdict};
+use crate::protocol::{Protocol, ProtocolHash};
 use crate::registration::BatchRegistration;
 
 /// The bundle's `type`.
@@ -256,10 +256,54 @@ pub fn verify_bundle(
     let mut report = Report::new(DocumentKind::Bundle, now);
     report.id = Some(bundle.serial.clone());
     report.types = vec![bundle.type_.clone()];
-    let done = |report: Report| BundleVerification {
-        report,
-        evaluation: None,
+    if !check_format(&mut report, bundle) {
+        return BundleVerification {
+            report,
+            evaluation: None,
+        };
+    }
+    check_assembled(&mut report, bundle, now);
+    let (items, citations) = items_to_check(&mut report, bundle);
+
+    // Each credential is canonicalized once: its ledger entry embeds these bytes, and
+    // without the proof they are what an eddsa-jcs-2022 proof signs.
+    let canonical: Vec<Canonical> = items
+        .iter()
+        .map(|item| Canonical::of(&item.logged.credential))
+        .collect();
+    let checkpoints = open_checkpoints(bundle, &items);
+    let (verifications, also_verified) =
+        verify_signatures(&items, &canonical, &checkpoints, contexts);
+    check_receipts(
+        &mut report,
+        bundle,
+        &items,
+        &canonical,
+        checkpoints,
+        also_verified,
+    );
+    let verified = check_signatures(&mut report, &items, verifications);
+
+    let checked = Checked {
+        bundle,
+        items: &items,
+        citations: &citations,
+        verified: &verified.credentials,
+        lists: &verified.lists,
     };
+    let evaluation = review(&mut report, &checked);
+    if let Some(evaluation) = &evaluation {
+        trust_check(&mut report, bundle, evaluation, trust);
+    }
+    for document in verified.reports {
+        report.nest(document);
+    }
+    BundleVerification { report, evaluation }
+}
+
+/// Whether the bundle is of the type and version this verifier reads; if not, nothing
+/// else is checked.
+fn check_format(report: &mut Report, bundle: &Bundle) -> bool {
     if bundle.type_ != BUNDLE_TYPE || bundle.version != BUNDLE_VERSION {
         report.fail(
             "format",
@@ -268,8 +312,14 @@ pub fn verify_bundle(
                 bundle.type_, bundle.version
             ),
         );
-        return done(report);
+        return false;
     }
+    true
+}
+
+/// Whether the bundle was assembled by `now` (within the clock skew): its verdict is as
+/// of then.
+fn check_assembled(report: &mut Report, bundle: &Bundle, now: Timestamp) {
     let at = bundle.assembled_at;
     if at > now.plus_seconds(CLOCK_SKEW_SECONDS) {
         report.fail(
@@ -282,9 +332,16 @@ pub fn verify_bundle(
             format!("assembled at {at}; the verdict is as of then"),
         );
     }
+}
 
-    // Every credential in one list, so that their signatures go in one batch. Badges are
-    // checked as of each citing attestation's ledger time, everything else as of assembly.
+/// Every credential in one list, so that their signatures go in one batch, and which
+/// attestation cites which badge. Badges are checked as of each citing attestation's
+/// ledger time, everything else as of assembly; a badge nobody cites fails `contents`.
+fn items_to_check<'b>(
+    report: &mut Report,
+    bundle: &'b Bundle,
+) -> (Vec<Item<'b>>, Vec<(usize, usize)>) {
+    let at = bundle.assembled_at;
     let mut items = vec![
         Item {
             role: Role::Batch,
@@ -311,8 +368,22 @@ pub fn verify_bundle(
             at,
         });
     }
-    // (attestation, badge) for every citation of a badge the bundle carries; each badge
-    // is checked once, as of the earliest ledger time of an attestation citing it.
+    let (citations, earliest) = badge_citations(bundle);
+    for (&b, &when) in &earliest {
+        items.push(Item {
+            role: Role::Badge(b),
+            logged: &bundle.badges[b],
+            at: when,
+        });
+    }
+    check_contents(report, bundle, &earliest);
+    (items, citations)
+}
+
+/// (attestation, badge) for every citation of a badge the bundle carries, and for each
+/// cited badge the earliest ledger time of an attestation citing it: each badge is
+/// checked once, as of then.
+fn badge_citations(bundle: &Bundle) -> (Vec<(usize, usize)>, BTreeMap<usize, Timestamp>) {
     let mut citations: Vec<(usize, usize)> = Vec::new();
     let mut earliest: BTreeMap<usize, Timestamp> = BTreeMap::new();
     for (a, attestation) in bundle.attestations.iter().enumerate() {
@@ -328,13 +399,12 @@ pub fn verify_bundle(
             }
         }
     }
-    for (&b, &when) in &earliest {
-        items.push(Item {
-            role: Role::Badge(b),
-            logged: &bundle.badges[b],
-            at: when,
-        });
-    }
+    (citations, earliest)
+}
+
+/// Whether every badge in the bundle is cited by an attestation (`earliest` holds the
+/// cited ones).
+fn check_contents(report: &mut Report, bundle: &Bundle, earliest: &BTreeMap<usize, Timestamp>) {
     let uncited: Vec<usize> = (0..bundle.badges.len())
         .filter(|b| !earliest.contains_key(b))
         .collect();
@@ -345,25 +415,26 @@ pub fn verify_bundle(
             format!("{} cited by no attestation", names.join(", ")),
         );
     }
+}
 
-    // Each credential is canonicalized once: its ledger entry embeds these bytes, and
-    // without the proof they are what an eddsa-jcs-2022 proof signs.
-    let canonical: Vec<Canonical> = items
-        .iter()
-        .map(|item| Canonical::of(&item.logged.credential))
-        .collect();
-    // The checkpoints' log signatures go in the credentials' batch.
-    let checkpoints = open_checkpoints(bundle, &items);
+/// Verifies every credential as of its item's time, with the checkpoints' log signatures
+/// in the same Ed25519 batch. Returns one verification per item and, in `checkpoints`'
+/// order, whether each checkpoint signature verified.
+fn verify_signatures(
+    items: &[Item<'_>],
+    canonical: &[Canonical],
+    checkpoints: &BTreeMap<&str, Result<UncheckedCheckpoint, String>>,
+    contexts: &Contexts,
+) -> (Vec<Verification>, Vec<bool>) {
     let also: Vec<Signed<'_>> = checkpoints
         .values()
         .filter_map(|c| c.as_ref().ok())
         .flat_map(UncheckedCheckpoint::signed)
         .collect();
-
     let keys = KnownKeys::default();
     let shared: Vec<SharedCredential<'_>> = items
         .iter()
-        .zip(&canonical)
+        .zip(canonical)
         .map(|(item, canonical)| {
             let mut options = VerifyOptions::new(item.at, contexts, &keys);
             // eddsa-jcs-2022 signs the JSON itself; the JSON-LD term check would cost a
@@ -376,16 +447,25 @@ pub fn verify_bundle(
             }
         })
         .collect();
-    let (verifications, also_verified) = verify_shared_credentials(&shared, &also);
-    check_receipts(
-        &mut report,
-        bundle,
-        &items,
-        &canonical,
-        checkpoints,
-        also_verified,
-    );
+    verify_shared_credentials(&shared, &also)
+}
 
+/// What the credential checks left: per item, its credential if it verified and its
+/// report; and the status lists read from the verified ones.
+struct Verified {
+    credentials: Vec<Option<VerifiedCredential>>,
+    reports: Vec<Report>,
+    lists: Vec<StatusListCredential>,
+}
+
+/// Whether every credential's proofs verified. Names each item's report after its role,
+/// leaving out the status checks (the bundle checks badge status itself, against its own
+/// lists), and reads the status lists.
+fn check_signatures(
+    report: &mut Report,
+    items: &[Item<'_>],
+    verifications: Vec<Verification>,
+) -> Verified {
     let mut failed_signatures = Vec::new();
     let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
     let mut reports: Vec<Report> = Vec::with_capacity(items.len());
@@ -394,7 +474,6 @@ pub fn verify_bundle(
         let mut document = verification.report;
         document.id = Some(item.role.name());
         if !matches!(item.role, Role::StatusList(_)) {
-            // The bundle checks badge status itself, against its own lists.
             document.checks.retain(|c| !c.check.starts_with("status"));
             document.verified = document.checks.iter().all(|c| c.outcome != Outcome::Failed);
         }
@@ -429,15 +508,33 @@ pub fn verify_bundle(
             ),
         );
     }
+    Verified {
+        credentials: verified,
+        reports,
+        lists,
+    }
+}
 
-    let evaluation = review(&mut report, bundle, &items, &citations, &verified, &lists);
-    if let Some(evaluation) = &evaluation {
-        trust_check(&mut report, bundle, evaluation, trust);
+/// The bundle with what its credential checks established, shared by the review's steps.
+struct Checked<'a> {
+    bundle: &'a Bundle,
+    items: &'a [Item<'a>],
+    /// (attestation, badge) for every citation of a badge the bundle carries.
+    citations: &'a [(usize, usize)],
+    /// Per item, its credential if it verified.
+    verified: &'a [Option<VerifiedCredential>],
+    /// The status lists that verified and could be read.
+    lists: &'a [StatusListCredential],
+}
+
+impl Checked<'_> {
+    /// The credential in `role`, if it verified.
+    fn of(&self, role: Role) -> Option<&VerifiedCredential> {
+        self.items
+            .iter()
+            .position(|i| i.role == role)
+            .and_then(|i| self.verified[i].as_ref())
     }
-    for document in reports {
-        report.nest(document);
-    }
-    BundleVerification { report, evaluation }
 }
 
 /// The badge ids an attestation cites.
@@ -451,21 +548,46 @@ fn cited_badges(attestation: &Value) -> impl Iterator<Item = &str> {
 
 /// The review itself: batch and serial, protocol, which badges qualify whom, and the
 /// verdict recomputed and compared with the node's.
-fn review(
-    report: &mut Report,
-    bundle: &Bundle,
-    items: &[Item<'_>],
-    citations: &[(usize, usize)],
-    verified: &[Option<VerifiedCredential>],
-    lists: &[StatusListCredential],
-) -> Option<Evaluation> {
-    let of = |role: Role| {
-        items
-            .iter()
-            .position(|i| i.role == role)
-            .and_then(|i| verified[i].as_ref())
-    };
-    let Some(batch_credential) = of(Role::Batch) else {
+fn review(report: &mut Report, checked: &Checked<'_>) -> Option<Evaluation> {
+    let bundle = checked.bundle;
+    let batch = review_batch(report, checked)?;
+    let (protocol, hash) = review_protocol(report, checked, &batch)?;
+    let attestations = review_attestations(report, checked);
+    let evaluation =
+        match evaluate_hashed(&protocol, hash, &batch, &attestations, bundle.assembled_at) {
+            Ok(e) => e,
+            Err(e) => {
+                report.fail("evaluation", e.to_string());
+                return None;
+            }
+        };
+    report_attestation_reviews(report, bundle, &evaluation);
+    for reason in &evaluation.reasons {
+        report.push(
+            format!("review: {}", reason.rule.as_str()),
+            reason.outcome,
+            reason.detail.clone(),
+        );
+    }
+    if let Some(stated) = &bundle.evaluation {
+        compare(report, &evaluation, stated);
+    } else {
+        report.unknown(
+            "verdict recomputed",
+            format!(
+                "{} from the measured values; the bundle states no verdict of the node's to compare",
+                evaluation.verdict
+            ),
+        );
+    }
+    report_verdict(report, &batch, &protocol, &evaluation);
+    Some(evaluation)
+}
+
+/// The batch registration: verified, readable, and listing the bundle's serial.
+fn review_batch(report: &mut Report, checked: &Checked<'_>) -> Option<Batch> {
+    let bundle = checked.bundle;
+    let Some(batch_credential) = checked.of(Role::Batch) else {
         report.fail("batch", "the batch registration did not verify");
         return None;
     };
@@ -494,7 +616,17 @@ fn review(
             format!("{} is not a unit of batch {}", bundle.serial, batch.id),
         ),
     }
-    let Some(protocol_credential) = of(Role::Protocol) else {
+    Some(batch)
+}
+
+/// The protocol credential: verified, readable, and the protocol the batch is registered
+/// under.
+fn review_protocol(
+    report: &mut Report,
+    checked: &Checked<'_>,
+    batch: &Batch,
+) -> Option<(Protocol, ProtocolHash)> {
+    let Some(protocol_credential) = checked.of(Role::Protocol) else {
         report.fail("protocol", "the protocol credential did not verify");
         return None;
     };
@@ -505,7 +637,6 @@ fn review(
             return None;
         }
     };
-
     if hash != batch.protocol {
         report.fail(
             "protocol",
@@ -526,10 +657,16 @@ fn review(
             protocol_credential.issuer()
         ),
     );
+    Some((protocol, hash))
+}
 
+/// The attestations that go into the evaluation: verified, their proofs made no later
+/// than the ledger logged them (within the clock skew), each with the badges its signer
+/// held then.
+fn review_attestations(report: &mut Report, checked: &Checked<'_>) -> Vec<VerifiedAttestation> {
     let mut attestations = Vec::new();
-    for (a, logged) in bundle.attestations.iter().enumerate() {
-        let Some(credential) = of(Role::Attestation(a)) else {
+    for (a, logged) in checked.bundle.attestations.iter().enumerate() {
+        let Some(credential) = checked.of(Role::Attestation(a)) else {
             report.fail(
                 format!("attestations[{a}]"),
                 "did not verify; it is left out of the evaluation",
@@ -546,31 +683,45 @@ fn review(
             );
             continue;
         }
-        let mut qualifying = Vec::new();
-        for &(_, b) in citations.iter().filter(|(cited_by, _)| *cited_by == a) {
-            let name = format!("badges[{b}] held by attestations[{a}]'s signer");
-            match held(logged, &bundle.badges[b], of(Role::Badge(b)), lists) {
-                Ok((why, at_signing)) => {
-                    report.pass(name, why);
-                    qualifying.push(at_signing);
-                }
-                Err((outcome, why)) => report.push(name, outcome, why),
-            }
-        }
+        let qualifying = qualifying_badges(report, checked, a, logged);
         match VerifiedAttestation::from_verified(credential, signed_at, &qualifying) {
             Ok(attestation) => attestations.push(attestation),
             Err(e) => report.fail(format!("attestations[{a}]"), e.to_string()),
         }
     }
+    attestations
+}
 
-    let evaluation =
-        match evaluate_hashed(&protocol, hash, &batch, &attestations, bundle.assembled_at) {
-            Ok(e) => e,
-            Err(e) => {
-                report.fail("evaluation", e.to_string());
-                return None;
+/// The badges attestation `a` cites that its signer held when it was logged, each as of
+/// then; every cited badge gets a check saying whether it was held.
+fn qualifying_badges(
+    report: &mut Report,
+    checked: &Checked<'_>,
+    a: usize,
+    logged: &Logged,
+) -> Vec<VerifiedCredential> {
+    let mut qualifying = Vec::new();
+    for &(_, b) in checked
+        .citations
+        .iter()
+        .filter(|(cited_by, _)| *cited_by == a)
+    {
+        let name = format!("badges[{b}] held by attestations[{a}]'s signer");
+        let badge = &checked.bundle.badges[b];
+        match held(logged, badge, checked.of(Role::Badge(b)), checked.lists) {
+            Ok((why, at_signing)) => {
+                report.pass(name, why);
+                qualifying.push(at_signing);
             }
-        };
+            Err((outcome, why)) => report.push(name, outcome, why),
+        }
+    }
+    qualifying
+}
+
+/// One check per judged attestation: passed when its pass counts, failed when it fails
+/// and the batch is rejected, unknown otherwise, with its findings.
+fn report_attestation_reviews(report: &mut Report, bundle: &Bundle, evaluation: &Evaluation) {
     for outcome in &evaluation.attestations {
         let position = bundle
             .attestations
@@ -608,24 +759,16 @@ fn review(
         };
         report.push(name, result, detail);
     }
-    for reason in &evaluation.reasons {
-        report.push(
-            format!("review: {}", reason.rule.as_str()),
-            reason.outcome,
-            reason.detail.clone(),
-        );
-    }
-    if let Some(stated) = &bundle.evaluation {
-        compare(report, &evaluation, stated);
-    } else {
-        report.unknown(
-            "verdict recomputed",
-            format!(
-                "{} from the measured values; the bundle states no verdict of the node's to compare",
-                evaluation.verdict
-            ),
-        );
-    }
+}
+
+/// The verdict as the `certified` check: passed, failed when rejected, unknown (with what
+/// is missing) while pending.
+fn report_verdict(
+    report: &mut Report,
+    batch: &Batch,
+    protocol: &Protocol,
+    evaluation: &Evaluation,
+) {
     match evaluation.verdict {
         Verdict::Certified => report.pass(
             "certified",
@@ -647,7 +790,6 @@ fn review(
             ),
         ),
     }
-    Some(evaluation)
 }
 
 /// Compares the recomputed evaluation with the node's.
@@ -706,20 +848,57 @@ fn held(
         Ok(v) => v,
         Err(why) => return failed(format!("as of {when}: {why}")),
     };
+    check_logged_before(attestation, badge)?;
+    let issuer = verified.issuer();
+    let standing = badge_status(&verified, lists)?;
+    let achievement = verified.document()["credentialSubject"]["achievement"]["name"]
+        .as_str()
+        .unwrap_or("an achievement");
+    let why = format!(
+        "{achievement} from {issuer}, valid at {when}, logged before the attestation{}",
+        if standing.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", standing.join(", "))
+        }
+    );
+    Ok((why, verified))
+}
+
+/// Whether the badge was logged before the attestation: an earlier entry when both are in
+/// the same log, and a ledger time no later than the attestation's.
+fn check_logged_before(attestation: &Logged, badge: &Logged) -> Result<(), (Outcome, String)> {
     let same_log =
         badge.receipt.checkpoint.lines().next() == attestation.receipt.checkpoint.lines().next();
     if same_log && badge.receipt.index >= attestation.receipt.index {
-        return failed(format!(
-            "the badge is entry {} of the ledger, not before the attestation (entry {})",
-            badge.receipt.index, attestation.receipt.index
+        return Err((
+            Outcome::Failed,
+            format!(
+                "the badge is entry {} of the ledger, not before the attestation (entry {})",
+                badge.receipt.index, attestation.receipt.index
+            ),
         ));
     }
-    if badge.time > when {
-        return failed(format!(
-            "the badge was logged at {}, after the attestation ({when})",
-            badge.time
+    if badge.time > attestation.time {
+        return Err((
+            Outcome::Failed,
+            format!(
+                "the badge was logged at {}, after the attestation ({})",
+                badge.time, attestation.time
+            ),
         ));
     }
+    Ok(())
+}
+
+/// The badge's standing in each of its status lists ("not revoked as of …"): failed when
+/// a bit is set or a list is not its issuer's, unknown when a list or an entry type is
+/// not one this verifier has.
+fn badge_status(
+    verified: &VerifiedCredential,
+    lists: &[StatusListCredential],
+) -> Result<Vec<String>, (Outcome, String)> {
+    let failed = |why: String| Err((Outcome::Failed, why));
     let issuer = verified.issuer();
     let statuses = match verified.document().get("credentialStatus") {
         None => Vec::new(),
@@ -772,18 +951,7 @@ fn held(
             Err(e) => return failed(e.to_string()),
         }
     }
-    let achievement = verified.document()["credentialSubject"]["achievement"]["name"]
-        .as_str()
-        .unwrap_or("an achievement");
-    let why = format!(
-        "{achievement} from {issuer}, valid at {when}, logged before the attestation{}",
-        if standing.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", standing.join(", "))
-        }
-    );
-    Ok((why, verified))
+    Ok(standing)
 }
 
 fn set_word(entry: &StatusEntry) -> &'static str {
