@@ -276,11 +276,6 @@ fn same_page(parts: &axum::http::request::Parts) -> Request {
 /// Handles every form but Verify.
 pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
     let page = same_page(&parts);
     let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
         Ok(bytes) => bytes,
@@ -289,54 +284,20 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
             return refused(&ui, page, Submission::default(), refusal).await;
         }
     };
-    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
-        Ok(fields) => fields,
-        Err(e) => {
-            let refusal = Refusal::form(400, format!("The form could not be read: {e}"));
-            return refused(&ui, page, Submission::default(), refusal).await;
-        }
+    let mut submission = match read_submission(&bytes) {
+        Ok(submission) => submission,
+        Err(refusal) => return refused(&ui, page, Submission::default(), refusal).await,
     };
-    let mut submission = Submission {
-        form: String::new(),
-        fields,
-        refusal: None,
-        notice: None,
-    };
-    submission.form = submission.get("form").unwrap_or_default().to_owned();
-    // Passwords are never sent back.
-    submission.fields.retain(|(name, _)| name != "password");
-    let session = session_cookie(&parts.headers);
-    let viewer = session.as_deref().and_then(|s| ui.node.viewer(s));
-
     if submission.form == "sign-in" {
-        let get = |name: &str| {
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .unwrap_or_default()
-                .into_iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .unwrap_or_default()
-        };
-        let (username, password) = (get("username"), get("password"));
-        if username.trim().is_empty() {
-            let refusal = Refusal::field("username", "Enter your username.");
-            return refused(&ui, page, submission, refusal).await;
-        }
-        return match ui.node.sign_in(username.trim(), &password, &address).await {
-            Ok(cookie) => {
-                let next = submission
-                    .get("next")
-                    // Only this node's pages: `//host` and `/\host` lead elsewhere.
-                    .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("/m/{}", username.trim()));
-                with_cookie(Redirect::to(&next).into_response(), &cookie)
-            }
-            Err(refusal) => refused(&ui, page, submission, refusal).await,
-        };
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        return sign_in(&ui, page, submission, &bytes, &address).await;
     }
-
-    let Some(viewer) = viewer else {
+    let session = session_cookie(&parts.headers).unwrap_or_default();
+    let Some(viewer) = ui.node.viewer(&session) else {
         let refusal = Refusal::form(
             401,
             "Your session has ended: sign in again, then repeat this.",
@@ -351,14 +312,13 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
         return refused(&ui, page, submission, refusal).await;
     }
     if submission.form == "sign-out" {
-        let cookie = ui.node.sign_out(session.as_deref().unwrap_or_default());
+        let cookie = ui.node.sign_out(&session);
         return with_cookie(Redirect::to("/").into_response(), &cookie);
     }
     let change = match read_change(&submission, &parts.uri) {
         Ok(change) => change,
         Err(refusal) => return refused(&ui, page, submission, refusal).await,
     };
-    let session = session.unwrap_or_default();
     match ui.node.change(&session, change).await {
         Ok(Outcome::Redirect(to)) => Redirect::to(&to).into_response(),
         Ok(Outcome::Notice(notice)) => {
@@ -366,6 +326,57 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
             render(&ui, page, submission).await
         }
         Err(refusal) => refused(&ui, page, submission, refusal).await,
+    }
+}
+
+/// A posted urlencoded form, without its password (never sent back to the page).
+fn read_submission(bytes: &[u8]) -> Result<Submission, Refusal> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| Refusal::form(400, format!("The form could not be read: {e}")))?;
+    let mut submission = Submission {
+        form: String::new(),
+        fields,
+        refusal: None,
+        notice: None,
+    };
+    submission.form = submission.get("form").unwrap_or_default().to_owned();
+    submission.fields.retain(|(name, _)| name != "password");
+    Ok(submission)
+}
+
+/// The sign-in form: on success, the session cookie and a redirect to where the visitor
+/// was going on this node (or their profile).
+async fn sign_in(
+    ui: &Ui,
+    page: Request,
+    submission: Submission,
+    bytes: &[u8],
+    address: &str,
+) -> Response {
+    let get = |name: &str| {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    };
+    let (username, password) = (get("username"), get("password"));
+    if username.trim().is_empty() {
+        let refusal = Refusal::field("username", "Enter your username.");
+        return refused(ui, page, submission, refusal).await;
+    }
+    match ui.node.sign_in(username.trim(), &password, address).await {
+        Ok(cookie) => {
+            let next = submission
+                .get("next")
+                // Only this node's pages: `//host` and `/\host` lead elsewhere.
+                .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("/m/{}", username.trim()));
+            with_cookie(Redirect::to(&next).into_response(), &cookie)
+        }
+        Err(refusal) => refused(ui, page, submission, refusal).await,
     }
 }
 
@@ -411,26 +422,9 @@ fn optional(submission: &Submission, name: &str) -> Option<String> {
 
 /// The change a submitted form asks for, with its fields checked for form.
 fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal> {
+    let community = || segment(uri, 2);
     Ok(match s.form.as_str() {
-        "issue-badge" => Change::IssueBadge(IssueBadge {
-            community: segment(uri, 2),
-            achievement: segment(uri, 4),
-            recipient: required(s, "recipient", "the recipient's username")?,
-            narrative: optional(s, "narrative"),
-            evidence_url: match optional(s, "evidence_url") {
-                Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-                    return Err(Refusal::field(
-                        "evidence_url",
-                        "Give an http:// or https:// link, or leave it empty.",
-                    ));
-                }
-                other => other,
-            },
-            valid_until: match optional(s, "valid_until") {
-                Some(date) => Some(valid_until(&date)?),
-                None => None,
-            },
-        }),
+        "issue-badge" => Change::IssueBadge(read_issue_badge(s, community(), segment(uri, 4))?),
         "endorse" => Change::Endorse(Endorse {
             target: required(s, "target", "what you endorse")?,
             comment: required(s, "comment", "what you want to say about it")?,
@@ -442,73 +436,17 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
                 _ => return Err(Refusal::form(400, "Choose revoke, suspend or reinstate.")),
             },
         }),
-        "define-achievement" => Change::DefineAchievement(DefineAchievement {
-            community: segment(uri, 2),
-            name: {
-                let name = required(s, "name", "a short name for its address")?;
-                if !name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                {
-                    return Err(Refusal::field("name", "Use lowercase letters, digits and hyphens only (it becomes part of the address)."));
-                }
-                name
-            },
-            title: required(s, "title", "a title")?,
-            description: required(s, "description", "a description")?,
-            criteria: required(s, "criteria", "how it is earned")?,
-            level: optional(s, "level"),
-            prerequisites: s.all("prerequisites"),
-        }),
+        "define-achievement" => Change::DefineAchievement(read_define_achievement(s, community())?),
         "set-member" => Change::SetMember(SetMember {
-            community: segment(uri, 2),
+            community: community(),
             username: required(s, "username", "the member's username")?,
-            roles: {
-                let roles = s
-                    .all("roles")
-                    .iter()
-                    .map(|r| r.parse::<Role>())
-                    .collect::<Result<BTreeSet<Role>, _>>()
-                    .map_err(|e| {
-                        Refusal::field("roles", format!("{}.", capitalised(&e.to_string())))
-                    })?;
-                if roles.is_empty() {
-                    return Err(Refusal::field("roles", "Tick at least one role."));
-                }
-                roles.into_iter().collect()
-            },
+            roles: read_roles(s)?,
         }),
         "publish-protocol" => Change::PublishProtocol(PublishProtocol {
-            community: segment(uri, 2),
+            community: community(),
             source: required(s, "source", "the protocol's TOML")?,
         }),
-        "register-batch" => Change::RegisterBatch(RegisterBatch {
-            community: segment(uri, 2),
-            product: required(s, "product", "the product")?,
-            protocol: required(s, "protocol", "the protocol")?,
-            lot_size: {
-                let text = required(s, "lot_size", "the lot size")?;
-                match text.parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => {
-                        return Err(Refusal::field(
-                            "lot_size",
-                            format!("{text:?} is not a whole number of units."),
-                        ))
-                    }
-                }
-            },
-            serials: {
-                let text = required(s, "serials", "the serial numbers")?;
-                text.split(['\n', ','])
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            },
-            production_date: required(s, "production_date", "the production date")?,
-            notes: optional(s, "notes"),
-        }),
+        "register-batch" => Change::RegisterBatch(read_register_batch(s, community())?),
         "attest" => read_attestation(s, segment(uri, 2))?,
         "create-token" => Change::CreateToken(required(s, "name", "a name for the token")?),
         "revoke-token" => Change::RevokeToken(required(s, "id", "the token")?),
@@ -518,6 +456,106 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
                 format!("This page has no form {other:?}."),
             ))
         }
+    })
+}
+
+/// The issue form of achievement `achievement` of `community`.
+fn read_issue_badge(
+    s: &Submission,
+    community: String,
+    achievement: String,
+) -> Result<IssueBadge, Refusal> {
+    let recipient = required(s, "recipient", "the recipient's username")?;
+    let evidence_url = optional(s, "evidence_url");
+    if evidence_url
+        .as_ref()
+        .is_some_and(|url| !(url.starts_with("https://") || url.starts_with("http://")))
+    {
+        return Err(Refusal::field(
+            "evidence_url",
+            "Give an http:// or https:// link, or leave it empty.",
+        ));
+    }
+    Ok(IssueBadge {
+        community,
+        achievement,
+        recipient,
+        narrative: optional(s, "narrative"),
+        evidence_url,
+        valid_until: optional(s, "valid_until")
+            .map(|date| valid_until(&date))
+            .transpose()?,
+    })
+}
+
+/// The form defining an achievement of `community`; its name becomes part of addresses.
+fn read_define_achievement(
+    s: &Submission,
+    community: String,
+) -> Result<DefineAchievement, Refusal> {
+    let name = required(s, "name", "a short name for its address")?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(Refusal::field(
+            "name",
+            "Use lowercase letters, digits and hyphens only (it becomes part of the address).",
+        ));
+    }
+    Ok(DefineAchievement {
+        community,
+        name,
+        title: required(s, "title", "a title")?,
+        description: required(s, "description", "a description")?,
+        criteria: required(s, "criteria", "how it is earned")?,
+        level: optional(s, "level"),
+        prerequisites: s.all("prerequisites"),
+    })
+}
+
+/// The ticked roles: at least one, each one the form offers.
+fn read_roles(s: &Submission) -> Result<Vec<Role>, Refusal> {
+    let roles = s
+        .all("roles")
+        .iter()
+        .map(|r| r.parse::<Role>())
+        .collect::<Result<BTreeSet<Role>, _>>()
+        .map_err(|e| Refusal::field("roles", format!("{}.", capitalised(&e.to_string()))))?;
+    if roles.is_empty() {
+        return Err(Refusal::field("roles", "Tick at least one role."));
+    }
+    Ok(roles.into_iter().collect())
+}
+
+/// The batch registration form of `community`: serials one per line or comma-separated.
+fn read_register_batch(s: &Submission, community: String) -> Result<RegisterBatch, Refusal> {
+    let product = required(s, "product", "the product")?;
+    let protocol = required(s, "protocol", "the protocol")?;
+    let lot = required(s, "lot_size", "the lot size")?;
+    let lot_size = match lot.parse::<u64>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            return Err(Refusal::field(
+                "lot_size",
+                format!("{lot:?} is not a whole number of units."),
+            ))
+        }
+    };
+    let serials = required(s, "serials", "the serial numbers")?
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(RegisterBatch {
+        community,
+        product,
+        protocol,
+        lot_size,
+        serials,
+        production_date: required(s, "production_date", "the production date")?,
+        notes: optional(s, "notes"),
     })
 }
 

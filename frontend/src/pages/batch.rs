@@ -268,55 +268,7 @@ pub fn AttestRoute() -> impl IntoView {
     let rows = suggested
         .iter()
         .enumerate()
-        .map(|(i, serial)| {
-            let serial_name = format!("sampled.{i}");
-            let serial_value = kept("attest", &serial_name, serial);
-            let serial_error = refusal_of("attest", &serial_name);
-            let serial_invalid = serial_error.is_some();
-            let cells = steps
-                .iter()
-                .map(|s| {
-                    let name = format!("r.{i}.{}", s.id);
-                    let id = format!("attest-{name}");
-                    let value = kept("attest", &name, "");
-                    let error = refusal_of("attest", &name);
-                    let invalid = error.is_some();
-                    let label = format!("{} — unit {}", s.title, i + 1);
-                    let input = match &s.kind {
-                        StepKind::Measurement { unit, limits } => view! {
-                            <span class="with-unit">
-                                <input id=id.clone() name=name.clone() value=value inputmode="decimal" size="7" required=true
-                                    aria-label=label aria-invalid=invalid.then_some("true")/>
-                                <span class="unit" title=limits.describe()>{unit.to_string()}</span>
-                            </span>
-                        }.into_any(),
-                        StepKind::Check => {
-                            let (pass, fail) = (value == "pass", value == "fail");
-                            view! {
-                                <select id=id.clone() name=name.clone() aria-label=label aria-invalid=invalid.then_some("true")>
-                                    <option value="" selected=!(pass || fail)>"—"</option>
-                                    <option value="pass" selected=pass>"passed"</option>
-                                    <option value="fail" selected=fail>"failed"</option>
-                                </select>
-                            }.into_any()
-                        }
-                        StepKind::Observation => view! {
-                            <input id=id.clone() name=name.clone() value=value aria-label=label/>
-                        }.into_any(),
-                    };
-                    view! { <td class:invalid=invalid>{input}{error.map(|e| view! { <p class="field-error">{e}</p> })}</td> }
-                })
-                .collect_view();
-            view! {
-                <tr>
-                    <th scope="row" class:invalid=serial_invalid>
-                        <input name=serial_name value=serial_value size="16" aria-label=format!("Serial number of unit {}", i + 1) required=true/>
-                        {serial_error.map(|e| view! { <p class="field-error">{e}</p> })}
-                    </th>
-                    {cells}
-                </tr>
-            }
-        })
+        .map(|(i, serial)| unit_row(i, serial, &steps))
         .collect_view();
     let s = page.summary.clone();
     view! {
@@ -342,6 +294,59 @@ pub fn AttestRoute() -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// Unit `i`'s row of the attestation form: its serial (suggested, or as typed) and an
+/// input per step.
+fn unit_row(i: usize, serial: &str, steps: &[Step]) -> impl IntoView {
+    let serial_name = format!("sampled.{i}");
+    let serial_value = kept("attest", &serial_name, serial);
+    let serial_error = refusal_of("attest", &serial_name);
+    let serial_invalid = serial_error.is_some();
+    let cells = steps.iter().map(|s| result_cell(i, s)).collect_view();
+    view! {
+        <tr>
+            <th scope="row" class:invalid=serial_invalid>
+                <input name=serial_name value=serial_value size="16" aria-label=format!("Serial number of unit {}", i + 1) required=true/>
+                {serial_error.map(|e| view! { <p class="field-error">{e}</p> })}
+            </th>
+            {cells}
+        </tr>
+    }
+}
+
+/// Step `s`'s input for unit `i` (a reading with its unit, passed/failed, or a note),
+/// keeping what was typed and showing its refusal.
+fn result_cell(i: usize, s: &Step) -> impl IntoView {
+    let name = format!("r.{i}.{}", s.id);
+    let id = format!("attest-{name}");
+    let value = kept("attest", &name, "");
+    let error = refusal_of("attest", &name);
+    let invalid = error.is_some();
+    let label = format!("{} — unit {}", s.title, i + 1);
+    let input = match &s.kind {
+        StepKind::Measurement { unit, limits } => view! {
+            <span class="with-unit">
+                <input id=id.clone() name=name.clone() value=value inputmode="decimal" size="7" required=true
+                    aria-label=label aria-invalid=invalid.then_some("true")/>
+                <span class="unit" title=limits.describe()>{unit.to_string()}</span>
+            </span>
+        }.into_any(),
+        StepKind::Check => {
+            let (pass, fail) = (value == "pass", value == "fail");
+            view! {
+                <select id=id.clone() name=name.clone() aria-label=label aria-invalid=invalid.then_some("true")>
+                    <option value="" selected=!(pass || fail)>"—"</option>
+                    <option value="pass" selected=pass>"passed"</option>
+                    <option value="fail" selected=fail>"failed"</option>
+                </select>
+            }.into_any()
+        }
+        StepKind::Observation => view! {
+            <input id=id.clone() name=name.clone() value=value aria-label=label/>
+        }.into_any(),
+    };
+    view! { <td class:invalid=invalid>{input}{error.map(|e| view! { <p class="field-error">{e}</p> })}</td> }
 }
 
 /// `/b/{uuid}/labels`: a printable sheet, one QR code per serial, each pointing at the

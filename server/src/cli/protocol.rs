@@ -2,7 +2,7 @@
 //! under it, offline.
 
 use anyhow::{bail, Context as _};
-use guildmark_credentials::{KnownKeys, Timestamp, VerifiedCredential, VerifyOptions};
+use guildmark_credentials::{Contexts, KnownKeys, Timestamp, VerifiedCredential, VerifyOptions};
 use guildmark_review_protocols::{evaluate, Batch, Protocol, Verdict, VerifiedAttestation};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -96,20 +96,22 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Ok(protocol) if args.json => {
-            println!("{}", serde_json::to_string_pretty(&protocol.to_json())?);
+            super::outln!("{}", serde_json::to_string_pretty(&protocol.to_json())?)?;
             Ok(ExitCode::SUCCESS)
         }
         Ok(protocol) => {
             let critical = protocol.steps.iter().filter(|s| s.critical).count();
             let r = &protocol.reviewers;
-            println!(
+            super::outln!(
                 "{} {} is valid: {}",
-                protocol.id, protocol.version, protocol.title
-            );
-            println!("hash: {}", protocol.hash());
-            println!("urn: {}", protocol.urn());
-            println!("steps: {} ({critical} critical)", protocol.steps.len());
-            println!(
+                protocol.id,
+                protocol.version,
+                protocol.title
+            )?;
+            super::outln!("hash: {}", protocol.hash())?;
+            super::outln!("urn: {}", protocol.urn())?;
+            super::outln!("steps: {} ({critical} critical)", protocol.steps.len())?;
+            super::outln!(
                 "reviewers: {} from at least {} communities{}, attestations valid for {} days",
                 r.quorum,
                 r.distinct_communities,
@@ -119,7 +121,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                     ""
                 },
                 r.max_age_days
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -144,34 +146,24 @@ fn signing_time(document: &Value) -> anyhow::Result<Timestamp> {
     Timestamp::parse(created).context("its proof's `created` is not a date-time")
 }
 
-fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
-    let protocol = match read_protocol(&args.protocol)? {
-        Ok(protocol) => protocol,
-        Err(errors) => bail!("the protocol is invalid:\n{errors}"),
-    };
-    let batch: Batch = serde_json::from_value(read_json(&args.batch)?)
-        .with_context(|| format!("{} is not a batch", args.batch.display()))?;
-    let contexts = input::load_contexts(args.contexts.as_ref())?;
-    let keys = KnownKeys::default();
-    let status_lists = args
-        .status_lists
-        .iter()
-        .map(|p| read_json(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let badges = args
-        .badges
-        .iter()
-        .map(|p| Ok((p, read_json(p)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let at = args.at.unwrap_or_else(input::now);
+/// What attestations are checked against: contexts, keys, the status lists and badges
+/// given, and the evaluation time.
+struct Evidence<'a> {
+    contexts: Contexts,
+    keys: KnownKeys,
+    status_lists: Vec<Value>,
+    badges: Vec<(&'a Path, Value)>,
+    at: Timestamp,
+}
 
-    let mut attestations = Vec::new();
-    let mut unverified = Vec::new();
-    for path in &args.attestations {
+impl Evidence<'_> {
+    /// The attestation in `path`, verified, with the given badges that verify as of its
+    /// signing; `Ok(Err(why))` when it does not verify (it is then not counted).
+    fn attestation(&self, path: &Path) -> anyhow::Result<Result<VerifiedAttestation, String>> {
         let document = read_json(path)?;
         let verification = guildmark_credentials::verify_credential(
             &document,
-            &VerifyOptions::new(at, &contexts, &keys),
+            &VerifyOptions::new(self.at, &self.contexts, &self.keys),
         );
         let Some(verified) = verification
             .credential
@@ -183,18 +175,35 @@ fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|c| format!("{}: {}", c.check, c.reason))
                 .collect();
-            unverified.push((path.display().to_string(), failed.join("; ")));
-            continue;
+            return Ok(Err(failed.join("; ")));
         };
         let signed_at = signing_time(&document)
             .with_context(|| format!("{}: cannot evaluate this attestation", path.display()))?;
+        let (held, refused) = self.badges_as_of(signed_at);
+        let mut attestation = VerifiedAttestation::from_verified(&verified, signed_at, &held)
+            .with_context(|| format!("{} is not a review attestation", path.display()))?;
+        for (id, file, why) in refused {
+            if attestation.claims().qualification.contains(&id) {
+                attestation.note_unproven(format!(
+                    "badge {id} ({file}) does not verify as of {signed_at}: {why}"
+                ));
+            }
+        }
+        Ok(Ok(attestation))
+    }
+
+    /// The given badges that verify as of `at`, and (id, file, why) of those that do not.
+    fn badges_as_of(
+        &self,
+        at: Timestamp,
+    ) -> (Vec<VerifiedCredential>, Vec<(String, String, String)>) {
         let options = VerifyOptions {
-            status_lists: &status_lists,
-            ..VerifyOptions::new(signed_at, &contexts, &keys)
+            status_lists: &self.status_lists,
+            ..VerifyOptions::new(at, &self.contexts, &self.keys)
         };
-        let mut held: Vec<VerifiedCredential> = Vec::new();
+        let mut held = Vec::new();
         let mut refused = Vec::new();
-        for (badge_path, badge) in &badges {
+        for (badge_path, badge) in &self.badges {
             let verification = guildmark_credentials::verify_credential(badge, &options);
             match verification
                 .credential
@@ -209,23 +218,48 @@ fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|c| c.reason.clone())
                         .collect();
-                    refused.push((id.to_owned(), badge_path.display(), failed.join("; ")));
+                    let file = badge_path.display().to_string();
+                    refused.push((id.to_owned(), file, failed.join("; ")));
                 }
             }
         }
-        let mut attestation = VerifiedAttestation::from_verified(&verified, signed_at, &held)
-            .with_context(|| format!("{} is not a review attestation", path.display()))?;
-        for (id, file, why) in refused {
-            if attestation.claims().qualification.contains(&id) {
-                attestation.note_unproven(format!(
-                    "badge {id} ({file}) does not verify as of {signed_at}: {why}"
-                ));
-            }
-        }
-        attestations.push(attestation);
+        (held, refused)
     }
+}
 
-    let evaluation = evaluate(&protocol, &batch, &attestations, at)?;
+fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let protocol = match read_protocol(&args.protocol)? {
+        Ok(protocol) => protocol,
+        Err(errors) => bail!("the protocol is invalid:\n{errors}"),
+    };
+    let batch: Batch = serde_json::from_value(read_json(&args.batch)?)
+        .with_context(|| format!("{} is not a batch", args.batch.display()))?;
+    let status_lists = args
+        .status_lists
+        .iter()
+        .map(|p| read_json(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let badges = args
+        .badges
+        .iter()
+        .map(|p| Ok((p.as_path(), read_json(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let evidence = Evidence {
+        contexts: input::load_contexts(args.contexts.as_ref())?,
+        keys: KnownKeys::default(),
+        status_lists,
+        badges,
+        at: args.at.unwrap_or_else(input::now),
+    };
+    let mut attestations = Vec::new();
+    let mut unverified = Vec::new();
+    for path in &args.attestations {
+        match evidence.attestation(path)? {
+            Ok(attestation) => attestations.push(attestation),
+            Err(why) => unverified.push((path.display().to_string(), why)),
+        }
+    }
+    let evaluation = evaluate(&protocol, &batch, &attestations, evidence.at)?;
     if args.json {
         let unverified: Vec<Value> = unverified
             .iter()
@@ -233,12 +267,12 @@ fn evaluate_batch(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             .collect();
         let mut out = serde_json::to_value(&evaluation)?;
         out["unverified"] = Value::Array(unverified);
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         for (file, why) in &unverified {
-            println!("not counted: {file} does not verify: {why}");
+            super::outln!("not counted: {file} does not verify: {why}")?;
         }
-        print!("{evaluation}");
+        super::out!("{evaluation}")?;
     }
     Ok(match evaluation.verdict {
         Verdict::Certified => ExitCode::SUCCESS,

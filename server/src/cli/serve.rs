@@ -16,7 +16,7 @@ use axum::Router;
 use crate::api::{self, AppState};
 use crate::keys;
 use crate::ledger::{Ledger, LedgerConfig};
-use crate::node::demo::DEMO_PASSWORD;
+use crate::node::demo::{DemoLogin, DEMO_PASSWORD};
 use crate::node::migrate::LAYOUT_VERSION;
 use crate::node::Node;
 use crate::problem::{problems_only, Problem};
@@ -148,10 +148,43 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    announce(&args.data, &ledger, address, &public_url, demo)?;
+    tracing::info!(%address, "serving");
+
+    let app = app(AppState {
+        ledger: ledger.clone(),
+        node: node.clone(),
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+    tracing::info!("shutting down: finishing pending ledger appends");
+    tokio::task::spawn_blocking(move || {
+        ledger.shutdown();
+        node.shutdown()
+    })
+    .await?
+    .context("flushing the node's records")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Prints what a person (or a script that pins the log key) needs: where the data is,
+/// the ledger's origin and verifier key, the addresses, and the demo's logins.
+fn announce(
+    data: &Path,
+    ledger: &Ledger,
+    address: SocketAddr,
+    public_url: &str,
+    demo: Option<Vec<DemoLogin>>,
+) -> std::io::Result<()> {
     let published = ledger.published();
-    // Printed for people and for scripts that pin the key.
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Guildmark node, data in {}", args.data.display())?;
+    writeln!(out, "Guildmark node, data in {}", data.display())?;
     writeln!(
         out,
         "ledger origin: {} ({} entries)",
@@ -180,30 +213,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         out,
         "API: {public_url}/api/v1/communities (OpenAPI at {public_url}/api/v1/openapi.json)"
     )?;
-    out.flush()?;
-    drop(out);
-    tracing::info!(%address, "serving");
-
-    let app = app(AppState {
-        ledger: ledger.clone(),
-        node: node.clone(),
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
-    tracing::info!("shutting down: finishing pending ledger appends");
-    tokio::task::spawn_blocking(move || {
-        ledger.shutdown();
-        node.shutdown()
-    })
-    .await?
-    .context("flushing the node's records")?;
-    tracing::info!("stopped");
-    Ok(())
+    out.flush()
 }
 
 /// The node's whole HTTP surface in one router: the JSON API and the ledger's static

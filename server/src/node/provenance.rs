@@ -48,13 +48,65 @@ impl Node {
     /// The bundle without the node's evaluation.
     pub(crate) fn assemble_bundle(&self, record: &BatchRecord, serial: &str) -> NodeResult<Bundle> {
         let protocol = self.protocol(&record.protocol)?;
-        // (kind, time, credential, ledger index) for each part, in bundle order.
-        type Part = (EntryKind, Timestamp, Value, u64);
-        let mut attestations: Vec<Part> = Vec::new();
-        let mut badges: Vec<Part> = Vec::new();
-        let mut badge_ids: Vec<String> = Vec::new();
-        let mut lists: Vec<Part> = Vec::new();
-        let mut list_urls: Vec<String> = Vec::new();
+        let parts = self.cited_parts(record)?;
+        let mut indexes = vec![record.ledger_index, protocol.ledger_index];
+        for (_, _, _, index) in parts
+            .attestations
+            .iter()
+            .chain(&parts.badges)
+            .chain(&parts.lists)
+        {
+            indexes.push(*index);
+        }
+        let mut receipts = self.ledger().receipts(&indexes)?.into_iter();
+        let mut logged = |(kind, time, credential, _): Part| -> NodeResult<Logged> {
+            Ok(Logged {
+                kind: kind_name(&kind),
+                time,
+                credential: Arc::new(credential),
+                receipt: receipts
+                    .next()
+                    .ok_or_else(|| StorageError::Missing("a receipt".into()))?,
+            })
+        };
+        let batch = logged((
+            EntryKind::Batch,
+            record.logged,
+            record.credential.clone(),
+            0,
+        ))?;
+        let protocol = logged((EntryKind::Protocol, protocol.logged, protocol.credential, 0))?;
+        let mut all = |parts: Vec<Part>| {
+            parts
+                .into_iter()
+                .map(&mut logged)
+                .collect::<NodeResult<Vec<_>>>()
+        };
+        let attestations = all(parts.attestations)?;
+        let badges = all(parts.badges)?;
+        let status_lists = all(parts.lists)?;
+        let issuers = self.issuer_names([&batch, &protocol].into_iter().chain(&badges))?;
+        Ok(Bundle {
+            type_: BUNDLE_TYPE.into(),
+            version: BUNDLE_VERSION,
+            serial: serial.to_owned(),
+            assembled_at: now(),
+            logs: vec![self.ledger().verifier_key().clone()],
+            issuers,
+            batch,
+            protocol,
+            attestations,
+            badges,
+            status_lists,
+            evaluation: None,
+        })
+    }
+
+    /// The batch's attestations, the badges they cite that this node issued (each
+    /// once), and the current status lists of those badges (each once), in bundle order.
+    fn cited_parts(&self, record: &BatchRecord) -> NodeResult<Parts> {
+        let mut parts = Parts::default();
+        let (mut badge_ids, mut list_urls) = (Vec::<String>::new(), Vec::<String>::new());
         for uuid in &record.attestations {
             let attestation = self.credential(uuid)?;
             for cited in attestation.credential["credentialSubject"]["qualification"]
@@ -79,83 +131,55 @@ impl Node {
                     }
                     let (index, time) = self.list_entry(&url)?;
                     list_urls.push(url);
-                    lists.push((EntryKind::StatusList, time, list, index));
+                    parts.lists.push((EntryKind::StatusList, time, list, index));
                 }
                 badge_ids.push(cited.to_owned());
-                badges.push((
+                let part = (
                     EntryKind::Credential,
                     badge.issued,
                     badge.credential,
                     badge.ledger_index,
-                ));
+                );
+                parts.badges.push(part);
             }
-            attestations.push((
+            parts.attestations.push((
                 EntryKind::Credential,
                 attestation.issued,
                 attestation.credential,
                 attestation.ledger_index,
             ));
         }
-        let mut indexes = vec![record.ledger_index, protocol.ledger_index];
-        for (_, _, _, index) in attestations.iter().chain(&badges).chain(&lists) {
-            indexes.push(*index);
-        }
-        let mut receipts = self.ledger().receipts(&indexes)?.into_iter();
-        let mut logged = |(kind, time, credential, _): Part| -> NodeResult<Logged> {
-            Ok(Logged {
-                kind: kind_name(&kind),
-                time,
-                credential: Arc::new(credential),
-                receipt: receipts
-                    .next()
-                    .ok_or_else(|| StorageError::Missing("a receipt".into()))?,
-            })
-        };
-        let batch = logged((
-            EntryKind::Batch,
-            record.logged,
-            record.credential.clone(),
-            0,
-        ))?;
-        let protocol = logged((EntryKind::Protocol, protocol.logged, protocol.credential, 0))?;
-        let attestations = attestations
-            .into_iter()
-            .map(&mut logged)
-            .collect::<NodeResult<Vec<_>>>()?;
-        let badges = badges
-            .into_iter()
-            .map(&mut logged)
-            .collect::<NodeResult<Vec<_>>>()?;
-        let status_lists = lists
-            .into_iter()
-            .map(&mut logged)
-            .collect::<NodeResult<Vec<_>>>()?;
+        Ok(parts)
+    }
 
+    /// The names of the communities on this node that issued `logged` (by issuer DID).
+    fn issuer_names<'a>(
+        &self,
+        logged: impl Iterator<Item = &'a Logged>,
+    ) -> NodeResult<Vec<Issuer>> {
         let mut issuers = BTreeMap::new();
-        for part in [&batch, &protocol].into_iter().chain(&badges) {
+        for part in logged {
             let did = issuer_of(&part.credential);
             if let Some((slug, _)) = self.community_of_issuer(did)? {
                 issuers.insert(did.to_owned(), self.community(&slug)?.name);
             }
         }
-        Ok(Bundle {
-            type_: BUNDLE_TYPE.into(),
-            version: BUNDLE_VERSION,
-            serial: serial.to_owned(),
-            assembled_at: now(),
-            logs: vec![self.ledger().verifier_key().clone()],
-            issuers: issuers
-                .into_iter()
-                .map(|(id, name)| Issuer { id, name })
-                .collect(),
-            batch,
-            protocol,
-            attestations,
-            badges,
-            status_lists,
-            evaluation: None,
-        })
+        Ok(issuers
+            .into_iter()
+            .map(|(id, name)| Issuer { id, name })
+            .collect())
     }
+}
+
+/// A logged part of a bundle before its receipt: kind, time, credential, ledger index.
+type Part = (EntryKind, Timestamp, Value, u64);
+
+/// The parts a batch's bundle cites, in bundle order.
+#[derive(Default)]
+struct Parts {
+    attestations: Vec<Part>,
+    badges: Vec<Part>,
+    lists: Vec<Part>,
 }
 
 /// An entry kind as the ledger writes it (`status-list`, …).
