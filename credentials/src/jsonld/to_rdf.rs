@@ -6,7 +6,8 @@
 //! coerced datatype on booleans, and json-ld-core's node map replaces (rather than
 //! merges) the types of a node that appears twice. Each of these would let a signature
 //! survive a change to the dropped data; the 1EdTech `complete.json` sample shows all
-//! three. Expansion before this step, and RDFC-1.0 after it, are still ssi's.
+//! three. Expansion before this step is json-ld's (the crate ssi wraps, used directly in
+//! `jsonld/mod.rs`); RDFC-1.0 after it is ours (`rdfc.rs`).
 //!
 //! Safe mode: anything the algorithm would silently skip (a relative IRI, a blank-node
 //! predicate, a malformed language tag) is an error instead.

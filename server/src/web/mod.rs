@@ -186,7 +186,11 @@ impl NodeView for WebNode {
         let run = || -> Result<CredentialPage, NodeError> {
             let record = self.node.credential(uuid)?;
             let c = &record.credential;
-            let (title, badge, facts) = self.credential_facts(&record)?;
+            let views::CredentialFacts {
+                title,
+                badge,
+                facts,
+            } = self.credential_facts(&record)?;
             let report: Report = self.node.verify_document(c.clone())?;
             let endorsements = match record.kind {
                 CredentialKind::Badge => self

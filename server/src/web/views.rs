@@ -385,7 +385,7 @@ impl WebNode {
     pub(super) fn credential_facts(
         &self,
         record: &CredentialRecord,
-    ) -> Result<(String, Option<BadgeView>, Vec<(String, String)>), NodeError> {
+    ) -> Result<CredentialFacts, NodeError> {
         let c = &record.credential;
         let subject = &c["credentialSubject"];
         let mut facts = Vec::new();
@@ -434,6 +434,20 @@ impl WebNode {
         fact("Valid until", text(&c["validUntil"]));
         fact("Logged", record.issued.to_string());
         fact("Credential id", text(&c["id"]));
-        Ok((title, badge, facts))
+        Ok(CredentialFacts {
+            title,
+            badge,
+            facts,
+        })
     }
+}
+
+/// What a credential page says about its credential, read from the credential itself.
+pub(super) struct CredentialFacts {
+    /// The page's heading.
+    pub(super) title: String,
+    /// The badge shown, for badge credentials.
+    pub(super) badge: Option<BadgeView>,
+    /// Labelled facts, in the order shown.
+    pub(super) facts: Vec<(String, String)>,
 }

@@ -290,39 +290,50 @@ async fn bad_input_gets_a_clear_problem_and_changes_nothing() {
     )
     .await
     .problem(422, "invalid-body");
-    api.post(
-        badges,
-        token,
-        json!({"recipient": "ada", "achievement": "juggling"}),
-    )
-    .await
-    .problem(404, "not-found");
-    api.post(
-        badges,
-        token,
-        json!({"recipient": "nobody", "achievement": "l1"}),
-    )
-    .await
-    .problem(404, "not-found");
+    // Each refusal names the request member at fault, so a client need not read prose.
+    let unknown = api
+        .post(
+            badges,
+            token,
+            json!({"recipient": "ada", "achievement": "juggling"}),
+        )
+        .await
+        .problem(404, "not-found");
+    assert_eq!(unknown["field"], "achievement", "{unknown:#}");
+    let nobody = api
+        .post(
+            badges,
+            token,
+            json!({"recipient": "nobody", "achievement": "l1"}),
+        )
+        .await
+        .problem(404, "not-found");
+    assert_eq!(nobody["field"], "recipient", "{nobody:#}");
     let outsider = api.account("outsider").await;
     let _ = outsider;
-    api.post(
-        badges,
-        token,
-        json!({"recipient": "outsider", "achievement": "l1"}),
-    )
-    .await
-    .problem(422, "invalid");
-    api.post(
-        badges,
-        token,
-        json!({"recipient": "ada", "achievement": "l1", "validFrom": "2020-01-01T00:00:00Z"}),
-    )
-    .await
-    .problem(422, "invalid");
-    api.post(badges, token, json!({"recipient": "ada", "achievement": "l1", "evidence": [{"url": "javascript:alert(1)"}]}))
+    let not_member = api
+        .post(
+            badges,
+            token,
+            json!({"recipient": "outsider", "achievement": "l1"}),
+        )
         .await
         .problem(422, "invalid");
+    assert_eq!(not_member["field"], "recipient", "{not_member:#}");
+    let backdated = api
+        .post(
+            badges,
+            token,
+            json!({"recipient": "ada", "achievement": "l1", "validFrom": "2020-01-01T00:00:00Z"}),
+        )
+        .await
+        .problem(422, "invalid");
+    assert_eq!(backdated["field"], "validFrom", "{backdated:#}");
+    let script = api
+        .post(badges, token, json!({"recipient": "ada", "achievement": "l1", "evidence": [{"url": "javascript:alert(1)"}]}))
+        .await
+        .problem(422, "invalid");
+    assert_eq!(script["field"], "evidence", "{script:#}");
     api.post(
         badges,
         token,
