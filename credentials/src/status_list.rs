@@ -17,8 +17,13 @@ use crate::validation::{is_url, type_values};
 
 /// The smallest list the spec allows, in entries.
 pub const MIN_ENTRIES: usize = 131_072;
-/// The largest decoded list this implementation accepts (bits), against GZIP bombs.
-pub const MAX_BITS: usize = 1 << 27;
+/// The largest decoded list this implementation accepts, in bits: 8,388,608 entries
+/// (1 MiB), 64 times the spec's minimum. A 16 KiB GZIP stream can decode to 16 MiB, so
+/// without a bound a handful of lists hold gigabytes.
+pub const MAX_BITS: usize = 1 << 23;
+/// The most decoded status-list bytes one verification holds in all (16 lists of the
+/// largest size; a node's own lists are 16 KiB): lists past it are not decoded.
+pub const MAX_DECODED_BYTES: usize = 16 << 20;
 
 /// Why a status entry, list or list credential is refused. Each variant maps to a
 /// Bitstring Status List error type, given by [`StatusListError::code`].

@@ -16,6 +16,7 @@ use crate::node::{
     parse_verdict, Attest, Change, DefineAchievement, Endorse, Entered, EnteredResult, IssueBadge,
     Outcome, PublishProtocol, Refusal, RegisterBatch, Role, SetMember, SetStanding, StandingChange,
 };
+use crate::same_origin;
 use crate::Ui;
 
 /// Pages whose forms post back to them.
@@ -201,6 +202,13 @@ pub fn Field(
     }
 }
 
+/// `text` escaped for the inside of a `<textarea>`: Leptos writes a textarea's children
+/// unescaped (it treats them like a script's), so a value holding `</textarea>` would end
+/// the element and the rest would become markup.
+pub fn textarea_text(text: &str) -> String {
+    html_escape::encode_text(text).into_owned()
+}
+
 /// A labelled multi-line input that keeps its value and shows its refusal.
 #[component]
 pub fn TextArea(
@@ -224,7 +232,7 @@ pub fn TextArea(
         <div class="field" class:invalid=invalid>
             <label for=id.clone()>{label}</label>
             <textarea id=id name=name rows=rows required=required
-                aria-invalid=invalid.then_some("true") aria-describedby=described>{value}</textarea>
+                aria-invalid=invalid.then_some("true") aria-describedby=described>{textarea_text(&value)}</textarea>
             <FieldNotes hint refusal error_id/>
         </div>
     }
@@ -277,6 +285,9 @@ fn same_page(parts: &axum::http::request::Parts) -> Request {
 pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let page = same_page(&parts);
+    if let Some(refusal) = refuse_cross_site(&ui, &parts) {
+        return refused(&ui, page, Submission::default(), refusal).await;
+    }
     let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -294,6 +305,14 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
+        let token = submission.get("signin").unwrap_or_default();
+        if !same_origin::sign_in_token_matches(&parts.headers, token) {
+            let refusal = Refusal::form(
+                403,
+                "This sign-in form has expired or was not sent from this node's sign-in page; try again.",
+            );
+            return refused(&ui, page, submission, refusal).await;
+        }
         return sign_in(&ui, page, submission, &bytes, &address).await;
     }
     let session = session_cookie(&parts.headers).unwrap_or_default();
@@ -327,6 +346,15 @@ pub async fn submit(State(ui): State<Ui>, request: Request) -> Response {
         }
         Err(refusal) => refused(&ui, page, submission, refusal).await,
     }
+}
+
+/// The refusal of a post sent from another site's page (see [`same_origin`]).
+fn refuse_cross_site(ui: &Ui, parts: &axum::http::request::Parts) -> Option<Refusal> {
+    let why = same_origin::cross_site(&parts.headers, &ui.node.public_url())?;
+    Some(Refusal::form(
+        403,
+        format!("This form was not sent from a page of this node ({why}); nothing was done. Open the page here and try again."),
+    ))
 }
 
 /// A posted urlencoded form, without its password (never sent back to the page).
@@ -370,8 +398,7 @@ async fn sign_in(
         Ok(cookie) => {
             let next = submission
                 .get("next")
-                // Only this node's pages: `//host` and `/\host` lead elsewhere.
-                .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+                .and_then(same_origin::local_path)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("/m/{}", username.trim()));
             with_cookie(Redirect::to(&next).into_response(), &cookie)
@@ -665,10 +692,25 @@ fn read_attestation(s: &Submission, batch: String) -> Result<Change, Refusal> {
     }))
 }
 
+/// What verifying the posted document gave, for the Verify page (`None`: nothing to
+/// verify). Verification runs in the handler, in the node's pool, before the page renders.
+#[derive(Clone)]
+pub struct Verified(pub Option<Result<guildmark_credentials::report::Report, String>>);
+
 /// The Verify page's form: a pasted document or an uploaded file.
 pub async fn verify(State(ui): State<Ui>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let page = same_page(&parts);
+    // Refused unread: the page echoes the document, so another site's post would
+    // otherwise show its own text inside this node's page.
+    if let Some(mut refusal) = refuse_cross_site(&ui, &parts) {
+        refusal.field = Some("document".into());
+        let submission = Submission {
+            form: "verify".into(),
+            ..Submission::default()
+        };
+        return refused(&ui, page, submission, refusal).await;
+    }
     let mut document = String::new();
     let multipart = parts
         .headers
@@ -703,6 +745,10 @@ pub async fn verify(State(ui): State<Ui>, request: Request) -> Response {
         Ok(())
     }
     .await;
+    let outcome = match &read {
+        Ok(()) if !document.trim().is_empty() => Some(ui.node.verify(&document).await),
+        _ => None,
+    };
     let mut submission = Submission {
         form: "verify".into(),
         fields: vec![("document".into(), document)],
@@ -710,7 +756,14 @@ pub async fn verify(State(ui): State<Ui>, request: Request) -> Response {
         notice: None,
     };
     match read {
-        Ok(()) => render(&ui, page, submission).await,
+        Ok(()) => {
+            let outcome = Verified(outcome);
+            crate::render_app(&ui, page, move || {
+                provide_context(submission.clone());
+                provide_context(outcome.clone());
+            })
+            .await
+        }
         Err(e) => {
             submission.refusal = Some(Refusal::field(
                 "document",

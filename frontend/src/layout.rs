@@ -111,10 +111,18 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// Headers every page gets: no scripts, frames or foreign resources at all.
+/// Headers every response gets (no sniffing, no framing), and every page: no scripts,
+/// frames or foreign resources at all. A response that sets its own (an upload served
+/// inert) keeps them.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     let is_html = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
@@ -137,10 +145,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             HeaderValue::from_static(
                 "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
         );
         headers.insert(
             header::REFERRER_POLICY,

@@ -12,6 +12,7 @@ mod layout;
 mod pages;
 mod qr;
 mod report;
+mod same_origin;
 mod skill_tree;
 
 pub mod node;
@@ -28,7 +29,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub use form::capitalised;
-pub use layout::{session_cookie, SESSION_COOKIE};
+pub use layout::{security_headers, session_cookie, SESSION_COOKIE};
 pub use node::{NodeView, SharedNode};
 
 /// The stylesheet, served at [`stylesheet_path`].
@@ -68,6 +69,7 @@ impl FromRef<Ui> for LeptosOptions {
 }
 
 /// The UI's routes: every page (GET), the forms posted to them, and the stylesheet.
+/// The node wraps them, with everything else it serves, in [`security_headers`].
 pub fn router(node: SharedNode) -> axum::Router {
     // Leptos spawns its async rendering on tokio (leptos_axum's default features did
     // this; they also bring websockets and file serving, which are not used here).
@@ -94,7 +96,6 @@ pub fn router(node: SharedNode) -> axum::Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .layer(axum::middleware::from_fn(layout::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(form::MAX_DOCUMENT))
         .with_state(ui)
 }
@@ -145,7 +146,11 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     layout::provide_viewer();
+    // leptos_meta writes the title into <head> as raw HTML; every page's title holds
+    // user text (a community's name, a batch's product), so all are escaped here.
+    let escaped = |title: String| html_escape::encode_text(&title).into_owned();
     view! {
+        <leptos_meta::Title formatter=escaped/>
         <Router>
             <layout::Header/>
             <main id="main">
@@ -197,4 +202,60 @@ async fn render_app(
         move || shell(options.clone()),
     );
     handler(request).await
+}
+
+#[cfg(test)]
+mod raw_html {
+    //! Leptos escapes text and attributes, except in a few places it writes raw: the
+    //! children of `<textarea>`, `<script>`, `<style>` and `<noscript>`, `inner_html`,
+    //! and leptos_meta's `<title>`. User text reaches those only through the escaping
+    //! made for them; this keeps a new page from adding another.
+
+    use std::path::Path;
+
+    fn sources(dir: &Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                found.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn user_text_reaches_raw_html_only_escaped() {
+        let mut files = Vec::new();
+        sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut offending = Vec::new();
+        for (path, text) in &files {
+            if path.ends_with("lib.rs") {
+                continue; // this test, and the title formatter that escapes every title
+            }
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                let raw_child = ["<script", "<style", "<noscript"]
+                    .iter()
+                    .any(|tag| line.contains(tag));
+                let textarea = line.contains("</textarea>") && !line.contains("{textarea_text(");
+                // QR codes are SVG drawn by the qrcode crate from a URL, never user markup.
+                let inner = line.contains("inner_html=")
+                    && !line.contains("inner_html=svg")
+                    && !line.contains("inner_html=qr");
+                let formatter = line.contains("formatter=");
+                if raw_child || textarea || inner || formatter {
+                    offending.push(format!("{path}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offending.is_empty(), "raw HTML sinks: {offending:#?}");
+        assert!(files.len() > 10, "read the sources: {}", files.len());
+    }
 }

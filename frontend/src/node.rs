@@ -789,8 +789,9 @@ pub trait NodeView: Send + Sync + 'static {
     fn device(&self, serial: &str) -> Result<DevicePage, Unavailable>;
     /// Published protocols.
     fn protocols(&self) -> Result<Vec<ProtocolSummary>, Unavailable>;
-    /// Verifies a pasted credential, presentation or provenance bundle.
-    fn verify(&self, document: &str) -> Result<Report, String>;
+    /// Verifies a pasted credential, presentation or provenance bundle (in the node's
+    /// bounded verification pool).
+    fn verify<'a>(&'a self, document: &'a str) -> Pending<'a, Result<Report, String>>;
     /// Ledger entries `[start, start + count)`, newest first, clipped to the log.
     fn ledger(&self, start: u64, count: u64) -> Result<LedgerPage, Unavailable>;
     /// One ledger entry with its inclusion proof.

@@ -29,7 +29,7 @@ use guildmark_credentials::note::VerifierKey;
 use guildmark_credentials::proof::batch::Signed;
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::report::{DocumentKind, Outcome, Report};
-use guildmark_credentials::status_list::{StatusEntry, StatusListCredential};
+use guildmark_credentials::status_list::{StatusEntry, StatusListCredential, MAX_DECODED_BYTES};
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::verify::{party_id, Verification};
 use guildmark_credentials::{
@@ -187,21 +187,10 @@ impl Trust {
         Ok(trust)
     }
 
-    /// The trust file's text.
+    /// The trust file's text, written by the TOML serializer (so no value can add a
+    /// line of its own).
     pub fn to_toml(&self) -> String {
-        // JSON string literals are TOML basic strings for these ASCII values.
-        let list = |items: &BTreeSet<String>| {
-            let quoted: Vec<String> = items
-                .iter()
-                .map(|i| format!("  {},\n", Value::String(i.clone())))
-                .collect();
-            format!("[\n{}]", quoted.concat())
-        };
-        format!(
-            "communities = {}\nlogs = {}\n",
-            list(&self.communities),
-            list(&self.logs)
-        )
+        toml::to_string(self).unwrap_or_default()
     }
 }
 
@@ -470,6 +459,7 @@ fn check_signatures(
     let mut verified: Vec<Option<VerifiedCredential>> = Vec::with_capacity(items.len());
     let mut reports: Vec<Report> = Vec::with_capacity(items.len());
     let mut lists: Vec<StatusListCredential> = Vec::new();
+    let mut decoded = 0usize;
     for (item, verification) in items.iter().zip(verifications) {
         let mut document = verification.report;
         document.id = Some(item.role.name());
@@ -481,9 +471,19 @@ fn check_signatures(
             None => failed_signatures.push(item.role.name()),
             Some(credential) => {
                 if let Role::StatusList(_) = item.role {
-                    match StatusListCredential::parse(credential.document()) {
-                        Ok(list) => lists.push(list),
-                        Err(e) => document.fail("status list", e.to_string()),
+                    if decoded >= MAX_DECODED_BYTES {
+                        document.fail(
+                            "status list",
+                            format!("not read: the bundle's status lists decode to more than {} MiB in all", MAX_DECODED_BYTES >> 20),
+                        );
+                    } else {
+                        match StatusListCredential::parse(credential.document()) {
+                            Ok(list) => {
+                                decoded += list.list.len() / 8;
+                                lists.push(list);
+                            }
+                            Err(e) => document.fail("status list", e.to_string()),
+                        }
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! mode 0600, created on first use, and never leave it (not in API responses, not in logs).
 
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use guildmark_credentials::{DidKeyError, KeyPair};
@@ -47,6 +47,28 @@ fn io<'p>(doing: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) ->
     }
 }
 
+/// Makes `dir` (and any missing parent) a directory only its owner can enter, fixing
+/// one that others could (returns the mode it had then). The node's data directory holds
+/// password hashes, token digests and keys.
+pub fn private_dir(dir: &Path) -> Result<Option<u32>, KeyFileError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io("creating", dir))?;
+    let mode = std::fs::metadata(dir)
+        .map_err(io("reading", dir))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))
+        .map_err(io("restricting", dir))?;
+    Ok(Some(mode))
+}
+
 /// Loads the key at `path`, creating it (and its directory) if it does not exist.
 ///
 /// Refuses a key file that others can read: a leaked issuer or log key lets anyone
@@ -70,9 +92,7 @@ pub fn load_or_create(path: &Path) -> Result<KeyPair, KeyFileError> {
         });
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(io("restricting", dir))?;
+        private_dir(dir)?;
     }
     let pair = KeyPair::generate(&mut rand_core::OsRng);
     let json = serde_json::to_string_pretty(&pair.to_key_file())

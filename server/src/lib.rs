@@ -10,6 +10,7 @@ pub mod cookie;
 pub mod durable;
 pub mod keys;
 pub mod ledger;
+pub mod listener;
 pub mod node;
 pub mod problem;
 pub mod web;

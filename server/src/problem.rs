@@ -172,7 +172,11 @@ impl From<crate::node::NodeError> for Problem {
             E::Forbidden { .. } => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
             }
-            E::RateLimited { retry_after } => Problem {
+            E::Busy { retry_after, .. } => Problem {
+                retry_after: Some(u32::try_from(retry_after).unwrap_or(u32::MAX)),
+                ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail)
+            },
+            E::RateLimited { retry_after, .. } => Problem {
                 retry_after: Some(u32::try_from(retry_after).unwrap_or(u32::MAX)),
                 ..Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -12,12 +12,14 @@ use crate::node::roles_text;
 pub fn SignInRoute() -> impl IntoView {
     let next = query("next").unwrap_or_default();
     let next = crate::form::kept("sign-in", "next", &next);
+    let token = crate::same_origin::provide_sign_in_token();
     view! {
         <Title text="Sign in — Guildmark"/>
         <h1>"Sign in"</h1>
         <form method="post" action="/signin" class="narrow">
             <input type="hidden" name="form" value="sign-in"/>
             <input type="hidden" name="next" value=next/>
+            <input type="hidden" name="signin" value=token/>
             <FormMessage form="sign-in"/>
             <Field form="sign-in" name="username" label="Username" required=true/>
             <div class="field">

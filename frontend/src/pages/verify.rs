@@ -4,8 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::form::{refusal_of, submission};
-use crate::layout::node;
+use crate::form::{refusal_of, submission, textarea_text, Verified};
 use crate::report::ReportView;
 
 /// `/verify`
@@ -21,11 +20,7 @@ pub fn VerifyRoute() -> impl IntoView {
         })
         .unwrap_or_default();
     let refusal = refusal_of("verify", "document");
-    let outcome = if document.trim().is_empty() {
-        None
-    } else {
-        Some(node().verify(&document))
-    };
+    let outcome = use_context::<Verified>().and_then(|v| v.0);
     let result = match outcome {
         Some(Ok(report)) => Some(view! { <ReportView report/> }.into_any()),
         Some(Err(why)) => Some(
@@ -43,7 +38,7 @@ pub fn VerifyRoute() -> impl IntoView {
         <form method="post" action="/verify" enctype="multipart/form-data">
             <div class="field" class:invalid=invalid>
                 <label for="verify-document">"Document (JSON)"</label>
-                <textarea id="verify-document" name="document" rows="12" spellcheck="false">{document.clone()}</textarea>
+                <textarea id="verify-document" name="document" rows="12" spellcheck="false">{textarea_text(&document)}</textarea>
                 {refusal.map(|r| view! { <p class="field-error">{r}</p> })}
             </div>
             <div class="field">

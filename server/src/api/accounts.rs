@@ -70,14 +70,15 @@ impl From<&Account> for AccountView {
 
 /// Create an account (the node's first becomes its operator).
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = Credentials,
-    responses((status = 201, body = AccountView), (status = 409, description = "username taken"), (status = 422, description = "bad username or password")))]
+    responses((status = 201, body = AccountView), (status = 409, description = "username taken"), (status = 422, description = "bad username or password"), (status = 429, description = "too many accounts created from this network"), (status = 503, description = "too many passwords being checked at once")))]
 async fn create_account(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     StrictJson(body): StrictJson<Credentials>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
     let account = state
         .node
-        .create_account(&body.username, &body.password)
+        .create_account(&body.username, &body.password, Some(&address))
         .await?;
     Ok((StatusCode::CREATED, Json(AccountView::from(&account))))
 }
@@ -94,7 +95,7 @@ pub struct SessionView {
 
 /// Log in: sets the HttpOnly, SameSite=Lax session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = Credentials,
-    responses((status = 200, body = SessionView), (status = 401, description = "wrong username or password"), (status = 429, description = "too many failed attempts")))]
+    responses((status = 200, body = SessionView), (status = 401, description = "wrong username or password"), (status = 429, description = "too many failed attempts"), (status = 503, description = "too many passwords being checked at once")))]
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,

@@ -310,7 +310,14 @@ fn trust_file(node: &Node) -> Result<String, Problem> {
     for community in node.communities()? {
         for epoch in &community.issuers {
             trust.communities.insert(epoch.did.clone());
-            names.push(format!("# {} = {}", epoch.did, community.name));
+            // A comment for people; a name cannot end it (stores made before names
+            // were refused with control characters may hold one).
+            let name: String = community
+                .name
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect();
+            names.push(format!("# {} = {name}", epoch.did));
         }
     }
     trust.logs.insert(node.ledger().verifier_key().to_string());

@@ -49,6 +49,16 @@ pub struct Args {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// Accounts that one client network (an IPv4 address, an IPv6 /64) may create per
+    /// hour through the API.
+    #[arg(long, value_name = "N", default_value_t = crate::node::throttle::SIGN_UPS)]
+    sign_ups_per_hour: usize,
+    /// Seconds a request's header may take to arrive (and a connection may idle).
+    #[arg(long, value_name = "SECS", default_value_t = crate::listener::HEADER_TIMEOUT.as_secs())]
+    header_timeout: u64,
+    /// Seconds a request's body may take to arrive.
+    #[arg(long, value_name = "SECS", default_value_t = crate::listener::BODY_TIMEOUT.as_secs())]
+    body_timeout: u64,
     /// On a node without communities, create a demo world (communities, members in
     /// every role, achievements, badges) and print how to log in.
     #[arg(long)]
@@ -118,8 +128,17 @@ pub fn open_ledger(
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data)
-        .with_context(|| format!("creating the data directory {}", args.data.display()))?;
+    for dir in [args.data.clone(), args.data.join("keys")] {
+        let opened = crate::keys::private_dir(&dir)
+            .with_context(|| format!("making {} private", dir.display()))?;
+        if let Some(mode) = opened {
+            tracing::warn!(
+                dir = %dir.display(),
+                was = format!("{mode:o}"),
+                "others could enter this directory; it is now 0700"
+            );
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -143,6 +162,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             "the node store was migrated"
         );
     }
+    node.throttle.limit_sign_ups(args.sign_ups_per_hour);
     let demo = if args.demo {
         node.seed_demo().await.context("creating the demo world")?
     } else {
@@ -155,13 +175,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         ledger: ledger.clone(),
         node: node.clone(),
     });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    let timeouts = crate::listener::Timeouts {
+        header: Duration::from_secs(args.header_timeout.max(1)),
+        body: Duration::from_secs(args.body_timeout.max(1)),
+    };
+    crate::listener::serve(listener, app, timeouts, shutdown_signal()).await;
     tracing::info!("shutting down: finishing pending ledger appends");
     tokio::task::spawn_blocking(move || {
         ledger.shutdown();
@@ -226,6 +244,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .fallback(move |request: Request| not_found(node.clone(), request))
         .layer(middleware::from_fn(problems_only))
+        .layer(middleware::from_fn(guildmark_frontend::security_headers))
         .layer(middleware::from_fn(log_requests))
 }
 

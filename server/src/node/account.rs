@@ -1,12 +1,6 @@
 //! Accounts: passwords (argon2id), cookie sessions with a CSRF token, revocable API
 //! tokens, login rate limits, and each account's holder did:key.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::Argon2;
 use base64::Engine as _;
 use guildmark_credentials::{KeyPair, Timestamp, VerifyOptions};
 use rand_core::RngCore as _;
@@ -23,12 +17,6 @@ pub const MIN_PASSWORD: usize = 10;
 pub const MAX_PASSWORD: usize = 1024;
 /// How long a session lasts.
 pub const SESSION_SECONDS: i64 = 7 * 24 * 3600;
-/// Failed logins allowed per account per window.
-pub const ACCOUNT_ATTEMPTS: usize = 5;
-/// Failed logins allowed per client address per window.
-pub const ADDRESS_ATTEMPTS: usize = 20;
-/// The rate-limit window.
-pub const ATTEMPT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// An account on this node.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,51 +103,6 @@ impl Caller {
     }
 }
 
-/// Failed-login counters per account and per address, in memory (a restart forgets
-/// them; the window is short).
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginLimiter {
-    fn check(&self, keys: &[(String, usize)]) -> NodeResult<()> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let mut wait = Duration::ZERO;
-        for (key, limit) in keys {
-            if let Some(times) = failures.get_mut(key) {
-                times.retain(|t| now.duration_since(*t) < ATTEMPT_WINDOW);
-                if times.len() >= *limit {
-                    let oldest = times[times.len() - limit];
-                    wait = wait.max(ATTEMPT_WINDOW - now.duration_since(oldest));
-                }
-            }
-        }
-        if wait > Duration::ZERO {
-            return Err(NodeError::RateLimited {
-                retry_after: wait.as_secs().max(1),
-            });
-        }
-        Ok(())
-    }
-
-    fn fail(&self, keys: &[(String, usize)]) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, _) in keys {
-            failures
-                .entry(key.clone())
-                .or_default()
-                .push(Instant::now());
-        }
-    }
-
-    fn succeed(&self, account_key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(account_key);
-    }
-}
-
 /// Checks a username's shape.
 pub fn check_username(name: &str) -> NodeResult<()> {
     check_name(name, "username").map_err(|e| e.at(Field::Username))
@@ -190,7 +133,29 @@ fn taken(username: &str) -> NodeError {
     .at(Field::Username)
 }
 
-fn check_password(password: &str) -> NodeResult<()> {
+/// Passwords refused whatever their length: the commonest long ones.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "123456789012",
+    "0987654321",
+    "qwertyuiop",
+    "1q2w3e4r5t",
+    "password123",
+    "password1234",
+    "passwordpassword",
+    "iloveyou123",
+    "qwerty12345",
+    "1qaz2wsx3edc",
+    "abcdefghij",
+    "letmeinplease",
+    "administrator",
+    "guildmark123",
+];
+
+/// Refuses a password that is short, too long, the username, one repeated character or
+/// block, a run of consecutive characters, or one of the commonest.
+fn check_password(username: &str, password: &str) -> NodeResult<()> {
     let length = password.chars().count();
     if length < MIN_PASSWORD {
         return Err(NodeError::invalid(
@@ -204,25 +169,39 @@ fn check_password(password: &str) -> NodeResult<()> {
             format!("the password must have at most {MAX_PASSWORD} bytes"),
         ));
     }
+    let weak = |why: &str| {
+        Err(NodeError::invalid(
+            Field::Password,
+            format!("the password is too easy to guess: {why}"),
+        ))
+    };
+    let lower = password.to_lowercase();
+    let name = username.to_lowercase();
+    if !name.is_empty() && lower.replace(&name, "").chars().count() < MIN_PASSWORD / 2 {
+        return weak("it is mostly the username");
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    let repeats = (1..=chars.len() / 2)
+        .any(|n| chars.len().is_multiple_of(n) && chars.chunks(n).all(|c| c == &chars[..n]));
+    if repeats {
+        return weak("it repeats one character or block");
+    }
+    let run = |step: i64| {
+        chars
+            .windows(2)
+            .all(|w| i64::from(u32::from(w[1])) - i64::from(u32::from(w[0])) == step)
+    };
+    if run(1) || run(-1) {
+        return weak("it is a run of consecutive characters");
+    }
+    if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return weak("it is among the most common passwords");
+    }
     Ok(())
 }
 
 fn hash_password(password: &str) -> NodeResult<String> {
-    let salt = SaltString::generate(&mut rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| NodeError::Keys(KeyError::Password(e)))
-}
-
-fn password_matches(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    super::password::hash(password).map_err(|e| NodeError::Keys(KeyError::Password(e)))
 }
 
 /// A random secret with a prefix saying what it is.
@@ -239,7 +218,9 @@ fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> NodeResult<T> {
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> NodeResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| NodeError::Storage(StorageError::Task(e)))
@@ -263,14 +244,27 @@ impl Node {
 
     /// Creates an account with a node-held holder key. The node's first account becomes
     /// its operator.
-    pub async fn create_account(&self, username: &str, password: &str) -> NodeResult<Account> {
+    /// Creates an account; `address` is the client's (`None`: the node itself, for
+    /// the demo), whose network may create [`SIGN_UPS`](super::throttle::SIGN_UPS) accounts an hour.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> NodeResult<Account> {
         check_username(username)?;
-        check_password(password)?;
+        check_password(username, password)?;
         if self.trees.accounts.contains_key(username)? {
             return Err(taken(username));
         }
+        if let Some(address) = address {
+            self.throttle.sign_up(address)?;
+        }
         let password = password.to_owned();
-        let phc = blocking(move || hash_password(&password)).await??;
+        let phc = self
+            .throttle
+            .hash(move || hash_password(&password))
+            .await??;
         let path = self.holder_key_path(username);
         let holder = blocking(move || keys::load_or_create(&path)).await??;
         let account = Account {
@@ -331,32 +325,29 @@ impl Node {
         password: &str,
         address: &str,
     ) -> NodeResult<(String, String)> {
-        let account_key = format!("account:{username}");
-        let limits = [
-            (account_key.clone(), ACCOUNT_ATTEMPTS),
-            (format!("address:{address}"), ADDRESS_ATTEMPTS),
-        ];
-        self.logins.check(&limits)?;
+        let attempt = self.throttle.begin_sign_in(username, address)?;
         let account = self.account(username)?;
         // Without an account, still spend the time of a hash, so timing does not tell
         // which usernames exist.
         let phc = account.as_ref().map(|a| a.password.clone());
         let candidate = password.to_owned();
-        let matches = blocking(move || {
-            static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let decoy = || {
-                DECOY
-                    .get_or_init(|| hash_password("decoy password").unwrap_or_default())
-                    .clone()
-            };
-            password_matches(&candidate, &phc.unwrap_or_else(decoy))
-        })
-        .await?;
+        let matches = self
+            .throttle
+            .hash(move || {
+                static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let decoy = || {
+                    DECOY
+                        .get_or_init(|| hash_password("decoy password").unwrap_or_default())
+                        .clone()
+                };
+                super::password::matches(&candidate, &phc.unwrap_or_else(decoy))
+            })
+            .await?;
         let Some(account) = account.filter(|_| matches) else {
-            self.logins.fail(&limits);
+            attempt.failed();
             return Err(AuthError::WrongPassword.into());
         };
-        self.logins.succeed(&account_key);
+        attempt.succeeded();
         let cookie = secret("gms_");
         let csrf = secret("");
         let session = Session {

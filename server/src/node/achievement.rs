@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::{check_name, Caller};
 use super::authz::Action;
-use super::community::{check_text, check_text_named, Community};
+use super::community::{check_line, check_text, check_text_named, Community};
 use super::error::{Field, Thing};
 use super::file::FileKind;
 use super::{key, now, read, scan, write, Node, NodeError, NodeResult};
@@ -186,7 +186,7 @@ impl Node {
 
     fn apply(&self, achievement: &mut Achievement, fields: AchievementFields) -> NodeResult<()> {
         if let Some(title) = fields.title {
-            check_text(&title, Field::Title, 1, 200)?;
+            check_line(&title, Field::Title, 1, 200)?;
             achievement.title = title;
         }
         if let Some(description) = fields.description {
@@ -226,11 +226,11 @@ impl Node {
             achievement.tags = tags;
         }
         if let Some(level) = fields.level {
-            check_text(&level, Field::Level, 1, 50)?;
+            check_line(&level, Field::Level, 1, 50)?;
             achievement.level = Some(level);
         }
         if let Some(protocol) = fields.protocol {
-            check_text(&protocol, Field::Protocol, 1, 200)?;
+            check_line(&protocol, Field::Protocol, 1, 200)?;
             achievement.protocol = Some(protocol);
         }
         if let Some(prerequisites) = fields.prerequisites {

@@ -233,6 +233,11 @@ impl Node {
     ) -> NodeResult<(CredentialRecord, BatchRecord)> {
         let id = credential["id"].as_str().unwrap_or_default().to_owned();
         let _guard = self.review_lock.lock().await;
+        let _ids = self.credential_ids.lock().await;
+        // Under the locks, for an uploaded attestation that chose its id: still free?
+        // (The node's own ids are new UUIDs.)
+        self.free_credential_uuid(&id, "attestation")?;
+        self.first_attestation_of(reviewer, &batch.uuid)?;
         let receipt = self
             .log(EntryKind::Credential, &credential, Some(&id), at)
             .await
@@ -257,6 +262,25 @@ impl Node {
         let mut batch = self.batch(&batch.uuid)?;
         self.refresh_verdict_locked(&mut batch).await?;
         Ok((record, batch))
+    }
+
+    /// Refuses a reviewer's second attestation of a batch: the ledger keeps the first for
+    /// good, and two would count one reviewer twice.
+    fn first_attestation_of(&self, reviewer: &Account, batch: &str) -> NodeResult<()> {
+        for uuid in &self.batch(batch)?.attestations {
+            let earlier = self.credential(uuid)?;
+            if earlier.account.as_deref() == Some(reviewer.username.as_str()) {
+                return Err(NodeError::conflict(
+                    Thing::Credential,
+                    format!(
+                        "{} already attested this batch ({}); an attestation cannot be replaced or repeated",
+                        reviewer.username,
+                        earlier.credential["id"].as_str().unwrap_or(uuid)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks an uploaded attestation: it verifies, is signed by the reviewer's own key,
@@ -287,18 +311,7 @@ impl Node {
                 ),
             });
         }
-        let id = credential["id"].as_str().unwrap_or_default();
-        let prefix = format!("{}/credentials/", self.public_url());
-        let fresh = id
-            .strip_prefix(&prefix)
-            .or_else(|| id.strip_prefix("urn:uuid:"))
-            .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
-        if !fresh {
-            return Err(NodeError::invalid(
-                Field::Credential,
-                format!("the attestation's id must be {prefix}<uuid> or urn:uuid:<uuid>"),
-            ));
-        }
+        self.free_credential_uuid(credential["id"].as_str().unwrap_or_default(), "attestation")?;
         let cited = credential["credentialSubject"]["qualification"]
             .as_array()
             .cloned()

@@ -141,6 +141,38 @@ impl Node {
         Ok(self.trees.credentials.contains_key(uuid.as_bytes())?)
     }
 
+    /// The record key for an uploaded credential's chosen `id`: it must be
+    /// `<public url>/credentials/<uuid>` or `urn:uuid:<uuid>`, and that UUID must name no
+    /// record yet. Records are keyed by the UUID, so an upload naming another
+    /// credential's UUID (under either form) would otherwise replace that record. Check
+    /// again under [`Node::credential_ids`] before logging: two uploads may race.
+    pub(crate) fn free_credential_uuid(&self, id: &str, what: &str) -> NodeResult<String> {
+        let prefix = format!("{}/credentials/", self.public_url());
+        let uuid = id
+            .strip_prefix(&prefix)
+            .or_else(|| id.strip_prefix("urn:uuid:"))
+            .filter(|u| {
+                // Only the canonical form: `A…` and `a…` would be two keys for one UUID.
+                uuid::Uuid::parse_str(u).is_ok_and(|p| p.hyphenated().to_string() == *u)
+            })
+            .ok_or_else(|| {
+                NodeError::invalid(
+                    Field::Credential,
+                    format!(
+                        "the {what}'s id must be {prefix}<uuid> or urn:uuid:<uuid>, with the UUID in lowercase hyphenated form"
+                    ),
+                )
+            })?;
+        if self.has_credential(uuid)? {
+            return Err(NodeError::conflict(
+                Thing::Credential,
+                format!("{id} names credential {uuid}, which this node already holds; give your {what} a new id"),
+            )
+            .at(Field::Credential));
+        }
+        Ok(uuid.to_owned())
+    }
+
     /// The ledger receipt of a record.
     pub fn receipt(&self, record: &CredentialRecord) -> NodeResult<Receipt> {
         Ok(self.ledger().receipt(record.ledger_index)?)

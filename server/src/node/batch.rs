@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::account::Caller;
 use super::authz::Action;
-use super::community::{check_text, Community};
+use super::community::{check_line, check_text, Community};
 use super::error::{Field, StorageError, Thing};
 use super::protocol::too_large;
 use super::{now, read, scan, write, Node, NodeError, NodeResult};
@@ -146,7 +146,7 @@ impl Node {
         uuid: &str,
         request: RegisterRequest,
     ) -> NodeResult<(BatchRegistration, Vec<String>)> {
-        check_text(&request.product, Field::Product, 1, 200)?;
+        check_line(&request.product, Field::Product, 1, 200)?;
         if let Some(notes) = &request.notes {
             check_text(notes, Field::Notes, 1, 5000)?;
         }

@@ -190,7 +190,7 @@ impl Node {
         let permit = self.permit_on_node(caller, Action::CreateCommunity)?;
         let founder = permit.account();
         check_name(slug, "community slug").map_err(|e| e.at(Field::Slug))?;
-        check_text(name, Field::Name, 1, 200)?;
+        check_line(name, Field::Name, 1, 200)?;
         check_text(description, Field::Description, 0, 5000)?;
         let taken = || {
             NodeError::conflict(
@@ -274,7 +274,7 @@ impl Node {
         self.permit(caller, slug, Action::UpdateCommunity)?;
         let mut community = self.community(slug)?;
         if let Some(name) = name {
-            check_text(name, Field::Name, 1, 200)?;
+            check_line(name, Field::Name, 1, 200)?;
             community.name = name.to_owned();
         }
         if let Some(description) = description {
@@ -442,6 +442,22 @@ impl Node {
 /// Checks a free-text field's length (in characters).
 pub fn check_text(text: &str, field: Field, min: usize, max: usize) -> NodeResult<()> {
     check_text_named(text, field, field.as_str(), min, max)
+}
+
+/// [`check_text`] for a one-line value (a name, a title): no line breaks or tabs
+/// either, since names go into titles, headers, labels and comment lines of files.
+pub fn check_line(text: &str, field: Field, min: usize, max: usize) -> NodeResult<()> {
+    check_text(text, field, min, max)?;
+    if text.chars().any(char::is_control) {
+        return Err(NodeError::invalid(
+            field,
+            format!(
+                "{} must be one line, without tabs or line breaks",
+                field.as_str()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// [`check_text`] for a value the message names otherwise than its field (one of several

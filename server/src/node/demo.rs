@@ -264,7 +264,7 @@ impl Node {
     async fn seed_people(&self) -> NodeResult<Cast> {
         let operator = match self.account("operator")? {
             Some(a) => a,
-            None => self.create_account("operator", DEMO_PASSWORD).await?,
+            None => self.create_account("operator", DEMO_PASSWORD, None).await?,
         };
         let operator = Caller::internal(operator);
         for (slug, name, description) in COMMUNITIES {
@@ -273,7 +273,7 @@ impl Node {
         }
         let mut cast = Cast::new();
         for (username, memberships) in PEOPLE {
-            let account = self.create_account(username, DEMO_PASSWORD).await?;
+            let account = self.create_account(username, DEMO_PASSWORD, None).await?;
             for (slug, roles) in memberships.iter() {
                 let roles = roles.iter().copied().collect();
                 self.set_member(Some(&operator), slug, username, roles)

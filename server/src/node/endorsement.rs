@@ -75,6 +75,7 @@ impl Node {
         let permit = self.permit_endorse(caller, target.as_deref())?;
         let endorser = permit.account();
         let at = now();
+        let uploaded = request.credential.is_some();
         let credential = match (request.credential, request.target) {
             (Some(_), Some(_)) => {
                 return Err(NodeError::invalid_request(
@@ -100,6 +101,14 @@ impl Node {
                 action: Action::Endorse,
                 detail: format!("only members holding {achievement} may endorse it or its badges"),
             });
+        }
+        let _ids = self.credential_ids.lock().await;
+        if uploaded {
+            // Again under the lock: another upload may have taken the id meanwhile.
+            self.free_credential_uuid(
+                credential["id"].as_str().unwrap_or_default(),
+                "endorsement",
+            )?;
         }
         let (record, receipt) = self
             .log_endorsement(endorser, target, credential, at)
@@ -203,20 +212,7 @@ impl Node {
                 detail: "the endorsement must be issued by your own holder did:key".into(),
             });
         }
-        let id = credential["id"].as_str().unwrap_or_default();
-        let prefix = format!("{}/credentials/", self.public_url());
-        let fresh = id
-            .strip_prefix(&prefix)
-            .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok())
-            || id
-                .strip_prefix("urn:uuid:")
-                .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
-        if !fresh {
-            return Err(NodeError::invalid(
-                Field::Credential,
-                format!("the endorsement's id must be {prefix}<uuid> or urn:uuid:<uuid>"),
-            ));
-        }
+        self.free_credential_uuid(credential["id"].as_str().unwrap_or_default(), "endorsement")?;
         Ok(credential)
     }
 

@@ -304,10 +304,21 @@ pub enum NodeError {
         /// Why, in words.
         detail: String,
     },
-    /// Too many failed attempts; retry after this many seconds.
-    #[error("too many failed login attempts; retry in {retry_after} s")]
+    /// Too many attempts; retry after this many seconds.
+    #[error("{detail}; retry in {retry_after} s")]
     RateLimited {
+        /// What was attempted too often.
+        detail: String,
         /// Seconds until the next attempt is allowed.
+        retry_after: u64,
+    },
+    /// The node cannot take this now (it is at a limit it keeps to stay up); retry
+    /// after this many seconds.
+    #[error("{detail}; retry in {retry_after} s")]
+    Busy {
+        /// What is at its limit.
+        detail: String,
+        /// Seconds until a retry may succeed.
         retry_after: u64,
     },
     /// Something is larger than the node accepts.

@@ -41,9 +41,14 @@ impl FileKind {
             FileKind::Pdf
         } else if let Ok(text) = std::str::from_utf8(bytes) {
             let head = text.trim_start_matches('\u{feff}').trim_start();
+            // The first KiB, cut where a character starts (slicing mid-character panics).
+            let mut end = head.len().min(1024);
+            while !head.is_char_boundary(end) {
+                end -= 1;
+            }
             let looks_svg = head.starts_with("<svg")
                 || ((head.starts_with("<?xml") || head.starts_with("<!--"))
-                    && head[..head.len().min(1024)].contains("<svg"));
+                    && head[..end].contains("<svg"));
             if looks_svg {
                 FileKind::Svg
             } else {
@@ -183,4 +188,18 @@ pub fn too_large_file() -> NodeError {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FileKind;
+
+    #[test]
+    fn sniffing_cuts_the_first_kib_between_characters() {
+        // 'é' straddles byte 1024: slicing there used to panic.
+        let text = format!("<?xml{}é<svg>", "a".repeat(1018));
+        assert_eq!(FileKind::sniff(text.as_bytes()), FileKind::Text);
+        let early = format!("<?xml{}<svg>", "é".repeat(100));
+        assert_eq!(FileKind::sniff(early.as_bytes()), FileKind::Svg);
+    }
 }

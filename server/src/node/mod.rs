@@ -20,10 +20,12 @@ pub mod endorsement;
 pub mod error;
 pub mod file;
 pub mod migrate;
+pub mod password;
 pub mod protocol;
 pub mod provenance;
 mod replay;
 pub mod status;
+pub mod throttle;
 pub mod verification;
 
 use std::path::{Path, PathBuf};
@@ -73,12 +75,17 @@ pub struct Node {
     contexts: Contexts,
     pub(crate) issuers: community::IssuerKeys,
     pub(crate) status: status::StatusLists,
-    pub(crate) logins: account::LoginLimiter,
+    pub(crate) throttle: throttle::Throttle,
     /// The store's layout version when it was opened (`None`: a new store).
     opened_layout: Option<u32>,
     /// Serialises review writes (registrations, attestations, verdicts): they are rare,
     /// and a verdict must be computed from a settled set of attestations.
     pub(crate) review_lock: tokio::sync::Mutex<()>,
+    /// Serialises uploads of credentials that chose their own ids, from the check that
+    /// the id is free to the record's write.
+    pub(crate) credential_ids: tokio::sync::Mutex<()>,
+    /// Where documents from anyone are verified.
+    verify_pool: verification::VerifyPool,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -121,8 +128,10 @@ impl Node {
             contexts: Contexts::bundled(),
             issuers: community::IssuerKeys::default(),
             status: status::StatusLists::default(),
-            logins: account::LoginLimiter::default(),
+            throttle: throttle::Throttle::default(),
             review_lock: tokio::sync::Mutex::new(()),
+            credential_ids: tokio::sync::Mutex::new(()),
+            verify_pool: verification::VerifyPool::default(),
             opened_layout: None,
         };
         node.opened_layout = node.migrate()?;

@@ -242,15 +242,18 @@ impl NodeView for WebNode {
             .collect())
     }
 
-    fn verify(&self, document: &str) -> Result<Report, String> {
-        if let Err(e) = guildmark_credentials::json::Json::parse(document.as_bytes()) {
-            return Err(format!("This is not well-formed JSON: {e}."));
-        }
-        let value: serde_json::Value = serde_json::from_str(document)
-            .map_err(|e| format!("This is not well-formed JSON: {e}."))?;
-        self.node
-            .verify_document(value)
-            .map_err(|e| capitalised(&e.to_string()))
+    fn verify<'a>(&'a self, document: &'a str) -> Pending<'a, Result<Report, String>> {
+        Box::pin(async move {
+            if let Err(e) = guildmark_credentials::json::Json::parse(document.as_bytes()) {
+                return Err(format!("This is not well-formed JSON: {e}."));
+            }
+            let value: serde_json::Value = serde_json::from_str(document)
+                .map_err(|e| format!("This is not well-formed JSON: {e}."))?;
+            self.node
+                .verify_untrusted(value)
+                .await
+                .map_err(|e| capitalised(&e.to_string()))
+        })
     }
 
     fn ledger(&self, start: u64, count: u64) -> Result<LedgerPage, Unavailable> {

@@ -152,6 +152,12 @@ impl Server {
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0", "--pool-window-ms", "1"])
+            // Every test client is 127.0.0.1; tests that check the default pass their own.
+            .args(if extra.contains(&"--sign-ups-per-hour") {
+                &[][..]
+            } else {
+                &["--sign-ups-per-hour", "100000"][..]
+            })
             .args(extra)
             .env("GUILDMARK_LOG", "warn")
             .stdout(Stdio::piped())
@@ -212,6 +218,23 @@ impl Server {
         self.child = again.child.take();
         self.url = std::mem::take(&mut again.url);
         self.banner = std::mem::take(&mut again.banner);
+    }
+
+    /// The node's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// The most memory the node's process has held so far (VmHWM), in MiB.
+    pub fn peak_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kib / 1024
     }
 
     /// The data directory.

@@ -52,6 +52,18 @@ impl Api {
         }
     }
 
+    /// A client whose connections come from `address` (another loopback address, such
+    /// as 127.0.0.2, is another client network to the node).
+    pub fn from_address(base: &str, address: &str) -> Api {
+        Api {
+            client: reqwest::Client::builder()
+                .local_address(address.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
     /// Sends a request with an optional Bearer token and JSON body.
     pub async fn call(
         &self,

@@ -11,3 +11,4 @@ mod node_authz;
 mod node_review;
 mod node_store;
 mod protocol;
+mod security;

@@ -561,25 +561,38 @@ async fn sessions_need_csrf_tokens_and_tokens_can_expire_or_be_revoked() {
         .await
         .problem(401, "unauthenticated");
 
-    // Five wrong passwords lock the account for a while, even with the right one after.
+    // Five wrong passwords from a stranger lock the account for a while, even with the
+    // right one after, from any network bo never signed in from ...
+    let stranger = Api::from_address(&api.base, "127.0.0.2");
     for _ in 0..5 {
-        api.post(
-            "/api/v1/session",
-            None,
-            json!({"username": "bo", "password": "not-the-password"}),
-        )
-        .await
-        .problem(401, "unauthenticated");
+        stranger
+            .post(
+                "/api/v1/session",
+                None,
+                json!({"username": "bo", "password": "not-the-password"}),
+            )
+            .await
+            .problem(401, "unauthenticated");
     }
-    let limited = api
-        .post(
-            "/api/v1/session",
-            None,
-            json!({"username": "bo", "password": "bo-password-1"}),
-        )
-        .await;
-    assert!(limited.headers.get("retry-after").is_some());
-    limited.problem(429, "rate-limited");
+    for network in ["127.0.0.2", "127.0.0.3"] {
+        let limited = Api::from_address(&api.base, network)
+            .post(
+                "/api/v1/session",
+                None,
+                json!({"username": "bo", "password": "bo-password-1"}),
+            )
+            .await;
+        assert!(limited.headers.get("retry-after").is_some());
+        limited.problem(429, "rate-limited");
+    }
+    // ... but bo still gets in from the network they signed in from before.
+    api.post(
+        "/api/v1/session",
+        None,
+        json!({"username": "bo", "password": "bo-password-1"}),
+    )
+    .await
+    .expect(200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -889,4 +902,54 @@ async fn members_bring_their_own_keys_and_endorse() {
     )
     .await
     .problem(422, "invalid");
+
+    // An endorsement whose chosen id names Bo's badge (as urn:uuid, a different id
+    // string with the same UUID) is refused; the badge stays Bo's badge.
+    let bo_uuid = bo["uuid"].as_str().unwrap();
+    for id in [
+        format!("urn:uuid:{bo_uuid}"),
+        target.to_owned(),
+        format!("urn:uuid:{}", bo_uuid.to_uppercase()),
+    ] {
+        let mut clobber = endorsement.clone();
+        clobber["id"] = id.clone().into();
+        let signed = guildmark(
+            dir.path(),
+            &["sign", "--key", "ada.key"],
+            Some(clobber.to_string().as_bytes()),
+        )
+        .expect(0);
+        let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
+        let refused = api
+            .post(
+                "/api/v1/endorsements",
+                Some(&ada),
+                json!({"credential": signed}),
+            )
+            .await;
+        assert!(
+            refused.status == 409 || refused.status == 422,
+            "{id}: {} {}",
+            refused.status,
+            refused.body
+        );
+        assert_eq!(
+            refused.body["field"], "credential",
+            "{id}: {}",
+            refused.body
+        );
+    }
+    let record = api
+        .get(&format!("/api/v1/credentials/{bo_uuid}"))
+        .await
+        .expect(200);
+    assert_eq!(record["kind"], "badge", "{record}");
+    let held = api.get("/api/v1/accounts/bo/badges").await.expect(200);
+    assert!(
+        held.as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["uuid"] == bo_uuid),
+        "{held}"
+    );
 }

@@ -224,16 +224,40 @@ async fn batches_are_reviewed_and_their_provenance_verifies_offline() {
         .problem(422, "invalid-body");
     assert_eq!(ledger_size(&api).await, before, "refusals logged nothing");
 
-    // Bo attests a second time: one person counts once, so the batch stays pending.
-    let second = api.post(&attest, Some(&bo), body.clone()).await.expect(201);
-    assert_eq!(second["verdict"], "pending");
-    assert_eq!(second["evaluation"]["passing"], 1);
+    // Bo attests a second time: refused (one person counts once, and the ledger keeps
+    // the first); nothing is logged and the batch stays pending on one attestation.
+    let before = ledger_size(&api).await;
+    let second = api
+        .post(&attest, Some(&bo), body.clone())
+        .await
+        .problem(409, "conflict");
+    assert!(
+        second["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already attested"),
+        "{second:#}"
+    );
     assert_eq!(
-        second["evaluation"]["attestations"]
+        ledger_size(&api).await,
+        before,
+        "the refusal logged nothing"
+    );
+    let still = api
+        .get(&format!(
+            "/api/v1/batches/{}",
+            pending["id"].as_str().unwrap().rsplit('/').next().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(still["verdict"], "pending");
+    assert_eq!(still["evaluation"]["passing"], 1);
+    assert_eq!(
+        still["evaluation"]["attestations"]
             .as_array()
             .unwrap()
             .len(),
-        2
+        1
     );
     // Felix (Saltmarsh) completes the quorum of two communities.
     let sampled = sample(&pending, 13);

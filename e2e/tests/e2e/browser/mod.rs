@@ -6,6 +6,7 @@
 //! into Verify fails. A screenshot of every page visited lands in `e2e/screenshots/`
 //! (ignored by git).
 
+mod attacks;
 mod forms;
 mod webdriver;
 
