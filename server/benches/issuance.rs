@@ -1,6 +1,7 @@
 //! Badge issuance end to end over HTTP: the real `guildmark serve` binary, 64 concurrent
 //! clients each issuing badges one after another (authenticate, check, sign, log, wait
-//! for the ledger's acknowledgement). Prints throughput and latency percentiles.
+//! for the ledger's acknowledgement). Prints throughput, latency percentiles, and the ledger's
+//! bytes on disk against its entries' own bytes, after the run and after a restart.
 //!
 //! `cargo bench -p guildmark-server --bench issuance` (GUILDMARK_BENCH_SECONDS, default
 //! 10; GUILDMARK_BENCH_CLIENTS, default 64; GUILDMARK_BENCH_POOL_MS, the ledger's pool
@@ -136,5 +137,89 @@ fn main() {
             latencies.last().unwrap().as_secs_f64() * 1e3,
         );
     });
+    // Disk use: the ledger's bytes on disk against its entries' own bytes.
+    let mut node = node;
+    let entries = runtime.block_on(entry_bytes(&reqwest::Client::new(), &node.base));
+    let after_run = allocated(&node.data().join("ledger"));
+    let blobs = node.data().join("ledger").join("blobs");
+    let blob_bytes = if blobs.exists() { allocated(&blobs) } else { 0 };
+    println!(
+        "  of which sled blobs {:.1} MiB",
+        blob_bytes as f64 / 1048576.0
+    );
+    node.restart(&["--pool-window-ms", &window]);
+    let after_restart = allocated(&node.data().join("ledger"));
+    println!(
+        "ledger disk use: {} entries' bytes {:.1} MiB; on disk {:.1} MiB after the run ({:.1}×), {:.1} MiB after a restart ({:.1}×)",
+        entries.1,
+        entries.0 as f64 / 1048576.0,
+        after_run as f64 / 1048576.0,
+        after_run as f64 / entries.0 as f64,
+        after_restart as f64 / 1048576.0,
+        after_restart as f64 / entries.0 as f64,
+    );
     drop(node);
+}
+
+/// Bytes the files under `dir` occupy on disk (allocated blocks).
+fn allocated(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                allocated(&e.path())
+            } else {
+                meta.blocks() * 512
+            }
+        })
+        .sum()
+}
+
+/// A tile index as a C2SP tile path: groups of three digits, all but the last `x`-prefixed.
+fn tile_path(n: u64) -> String {
+    let mut digits = n.to_string();
+    while !digits.len().is_multiple_of(3) {
+        digits.insert(0, '0');
+    }
+    let groups: Vec<&str> = (0..digits.len())
+        .step_by(3)
+        .map(|i| &digits[i..i + 3])
+        .collect();
+    let last = groups.len() - 1;
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            if i < last {
+                format!("x{g}")
+            } else {
+                (*g).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The bytes of every entry in the log (summed from its entry bundles) and how many.
+async fn entry_bytes(client: &reqwest::Client, base: &str) -> (u64, u64) {
+    let get =
+        |url: String| async move { client.get(url).send().await.unwrap().bytes().await.unwrap() };
+    let summary: Value =
+        serde_json::from_slice(&get(format!("{base}/api/v1/ledger")).await).unwrap();
+    let size = summary["size"].as_u64().unwrap();
+    let mut bytes = 0u64;
+    for bundle in 0..size.div_ceil(256) {
+        let width = (size - bundle * 256).min(256);
+        let path = if width == 256 {
+            tile_path(bundle)
+        } else {
+            format!("{}.p/{width}", tile_path(bundle))
+        };
+        let body = get(format!("{base}/tile/entries/{path}")).await;
+        bytes += body.len() as u64 - 2 * width;
+    }
+    (bytes, size)
 }

@@ -43,7 +43,7 @@ impl Default for Timeouts {
     }
 }
 /// Connections one client network (an IPv4 address, an IPv6 /64) may hold at once.
-pub const CONNECTIONS_PER_NETWORK: usize = 64;
+pub const CONNECTIONS_PER_NETWORK: usize = 128;
 /// How long open connections get to finish their requests after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 

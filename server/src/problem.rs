@@ -122,9 +122,25 @@ impl From<LedgerError> for Problem {
                     error.to_string(),
                 )
             },
-            LedgerError::Stopped | LedgerError::Storage(_) | LedgerError::Corrupt(_) => {
-                Problem::internal(error)
-            }
+            LedgerError::NoSpace(_) => Problem {
+                retry_after: Some(60),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "insufficient-storage",
+                    "Disk full",
+                    error.to_string(),
+                )
+            },
+            LedgerError::Stopped => Problem {
+                retry_after: Some(60),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "stopped",
+                    "Ledger stopped",
+                    "the ledger stopped after a storage failure; the node must be restarted",
+                )
+            },
+            LedgerError::Storage(_) | LedgerError::Corrupt(_) => Problem::internal(error),
         }
     }
 }
@@ -134,6 +150,12 @@ impl From<crate::node::NodeError> for Problem {
         use crate::node::NodeError as E;
         let detail = error.to_string();
         let field = error.field().map(|f| f.as_str());
+        if let E::Storage(crate::node::error::StorageError::Durable(
+            crate::durable::DurableError::NoSpace { .. },
+        )) = &error
+        {
+            return LedgerError::NoSpace(detail).into();
+        }
         let problem = match error {
             E::NotFound { .. } => Problem::not_found(detail),
             E::Invalid { .. } => Problem::new(

@@ -43,6 +43,42 @@ impl NodeProcess {
     }
 }
 
+impl NodeProcess {
+    /// The node's data directory.
+    #[allow(dead_code)] // not every bench looks at it
+    pub fn data(&self) -> std::path::PathBuf {
+        self._data.path().join("data")
+    }
+
+    /// Stops the node with SIGTERM and starts it again on the same data directory.
+    #[allow(dead_code)]
+    pub fn restart(&mut self, extra: &[&str]) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(self.data())
+            .args(extra)
+            .env("GUILDMARK_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the node again");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        self.base = lines
+            .by_ref()
+            .map(|l| l.unwrap())
+            .find_map(|l| {
+                l.strip_prefix("listening on ")
+                    .map(|r| r.split_whitespace().next().unwrap().to_owned())
+            })
+            .expect("the node's address");
+        std::thread::spawn(move || for _ in lines {});
+        self.child = child;
+    }
+}
+
 impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,4 +1,5 @@
-//! `guildmark ledger`: audit a ledger offline; `stress` appends for crash tests.
+//! `guildmark ledger`: audit a ledger offline, recover stores that do not open; `stress`
+//! appends for crash tests.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -33,6 +34,20 @@ enum Command {
         )]
         data: PathBuf,
     },
+    /// Bring back a stopped node's stores that do not open (e.g. after the disk filled
+    /// up): removes unfinished snapshots, and if sled still reports corruption, copies the
+    /// store to `<store>.broken-<time>` and rebuilds sled's index from its log. Then
+    /// audits the ledger as `check` does.
+    Recover {
+        /// The node's data directory.
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "guildmark-data",
+            env = "GUILDMARK_DATA"
+        )]
+        data: PathBuf,
+    },
     /// Append generated entries from concurrent writers until killed, printing each
     /// receipt as a JSON line (for crash tests and load).
     #[command(hide = true)]
@@ -55,6 +70,7 @@ enum Command {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Check { data } => check(data),
+        Command::Recover { data } => recover(data),
         Command::Stress {
             data,
             origin,
@@ -75,8 +91,16 @@ fn check(data: PathBuf) -> anyhow::Result<ExitCode> {
         data.display()
     );
     let key = keys::load_or_create(&key_path)?;
-    let origin =
-        Ledger::stored_origin(&dir)?.with_context(|| format!("no ledger in {}", dir.display()))?;
+    let origin = match Ledger::stored_origin(&dir) {
+        Ok(origin) => origin.with_context(|| format!("no ledger in {}", dir.display()))?,
+        Err(error) if error.to_string().contains("corrupt") => anyhow::bail!(
+            "the ledger in {} does not open: {error}
+run `guildmark ledger recover --data {}` (it keeps a copy of the store as it is)",
+            dir.display(),
+            data.display()
+        ),
+        Err(error) => return Err(error.into()),
+    };
     let verifier = VerifierKey::ed25519(&origin, *key.did_key().public_key())?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -108,6 +132,27 @@ fn check(data: PathBuf) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::from(1))
     }
+}
+
+fn recover(data: PathBuf) -> anyhow::Result<ExitCode> {
+    for store in ["ledger", "node"] {
+        let dir = data.join(store);
+        if !dir.join("db").exists() {
+            continue;
+        }
+        match crate::durable::recover(&dir)
+            .with_context(|| format!("recovering {}", dir.display()))?
+        {
+            crate::durable::Recovery::Opened => {
+                super::outln!("{store}: opens")?;
+            }
+            crate::durable::Recovery::Replayed { backup } => super::outln!(
+                "{store}: its snapshots did not read; rebuilt from its log (the store as it was is in {})",
+                backup.display()
+            )?,
+        }
+    }
+    check(data)
 }
 
 /// The entry a stress writer appends: deterministic from its id, so a checker can

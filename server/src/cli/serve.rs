@@ -181,15 +181,37 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
     crate::listener::serve(listener, app, timeouts, shutdown_signal()).await;
     tracing::info!("shutting down: finishing pending ledger appends");
-    tokio::task::spawn_blocking(move || {
+    let stopping = tokio::task::spawn_blocking(move || {
         ledger.shutdown();
         node.shutdown()
-    })
-    .await?
-    .context("flushing the node's records")?;
-    tracing::info!("stopped");
-    Ok(())
+    });
+    match tokio::time::timeout(SHUTDOWN_DEADLINE, stopping).await {
+        Ok(Ok(Ok(()))) => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+        // A store that failed (a full disk) can block forever in its destructors: leave
+        // without them. Every acknowledged write was durable when it was acknowledged.
+        Ok(Ok(Err(error))) => {
+            tracing::error!(%error, "the node's records could not be flushed; exiting");
+            std::process::exit(1)
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "shutting down failed; exiting");
+            std::process::exit(1)
+        }
+        Err(_) => {
+            tracing::error!(
+                seconds = SHUTDOWN_DEADLINE.as_secs(),
+                "the stores did not finish flushing in time; exiting without them (acknowledged writes were already durable)"
+            );
+            std::process::exit(1)
+        }
+    }
 }
+
+/// How long a stopping node waits for its stores to flush before it exits anyway.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Prints what a person (or a script that pins the log key) needs: where the data is,
 /// the ledger's origin and verifier key, the addresses, and the demo's logins.

@@ -57,6 +57,10 @@ pub enum LedgerError {
     /// The ledger stopped after a storage failure and must be reopened.
     #[error("the ledger stopped after a storage failure and must be restarted")]
     Stopped,
+    /// The disk is too full to write more; nothing was written, and writes resume when
+    /// space is freed.
+    #[error("the node's disk is full: {0}")]
+    NoSpace(String),
     /// A read beyond the tree, or of something that does not exist.
     #[error("{0}")]
     NotFound(String),

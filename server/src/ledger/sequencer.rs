@@ -164,6 +164,18 @@ impl State {
         if accepted.is_empty() {
             return Ok(());
         }
+        // Refused before anything is written while the disk is too full: the ledger
+        // goes on, and takes appends again once space is freed.
+        let bytes: usize = accepted.iter().map(|p| p.entry.len() + 64).sum();
+        if let Err(e) = self.store.room(bytes as u64 * 2) {
+            for pending in accepted {
+                let _ = pending.reply.send(Err(e.clone()));
+            }
+            return match e {
+                LedgerError::NoSpace(_) => Ok(()),
+                other => Err(other),
+            };
+        }
 
         // Integrate: new leaves, new tiles, new root.
         let start = self.frontier.size();

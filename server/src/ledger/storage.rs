@@ -5,12 +5,22 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `b` ‖ bundle index (u64 BE) | a full entry bundle: 256 entries, each a u16 BE length and the bytes (the tlog-tiles `tile/entries` format) |
+//! | `b` ‖ bundle index (u64 BE) | empty: full bundle `i` is in the file `bundles/<i as 16 hex digits>`, 256 entries, each a u16 BE length and the bytes (the tlog-tiles `tile/entries` format); in stores written before, the bundle itself |
 //! | `p` ‖ bundle index (u64 BE) ‖ first (u8) | a chunk of the partial bundle: the entries one batch added, from position `first` |
 //! | `t` ‖ level (u8) ‖ tile index (u64 BE) | the tile's hashes, 32 bytes each (partial or full) |
 //! | `k` ‖ SHA-256(lookup key) | entry index (u64 BE) |
-//! | `c` | the latest signed checkpoint note |
+//! | `l` | the latest signed checkpoint note |
 //! | `m/version`, `m/origin` | layout version and the log's origin |
+//!
+//! The checkpoint is rewritten by every batch, so its key sorts among the small lookup
+//! values: under `c` (layout 2) it shared a sled leaf with the newest full bundles, and
+//! every tenth batch rewrote that whole multi-megabyte leaf (about 4× the entries' bytes
+//! on disk). Layout 2 is migrated on open.
+//!
+//! Full bundles live in files of their own, written (and fsynced) before the sled batch
+//! that marks them: in sled, a leaf holds up to 17 values whatever their size, so full
+//! bundles shared multi-megabyte leaves that sled rewrote whole as they filled (3× the
+//! entries' bytes on disk under load; `benches/issuance.rs` prints the ratio).
 //!
 //! Entries are stored 256 to a value, not one per key: sled 0.34's memory grows with its
 //! number of keys regardless of `cache_capacity` (sled issue #986), which one key per
@@ -35,7 +45,11 @@ use super::LedgerError;
 use crate::durable::{DurableDb, DurableError};
 
 /// Layout version, checked on open.
-const VERSION: &[u8] = b"2";
+const VERSION: &[u8] = b"3";
+/// The layout before the checkpoint moved from `c` to [`CHECKPOINT`].
+const VERSION_2: &[u8] = b"2";
+/// The key of the latest checkpoint note.
+const CHECKPOINT: &[u8] = b"l";
 
 /// Entries per bundle.
 pub(crate) const BUNDLE: u64 = 256;
@@ -52,12 +66,16 @@ pub(crate) struct Store {
 #[derive(Default)]
 pub(crate) struct Batch {
     inner: sled::Batch,
+    /// Full bundles, written to their files before the sled batch is applied.
+    files: Vec<(u64, Vec<u8>)>,
 }
 
 impl Batch {
-    /// Writes full bundle `index`.
+    /// Writes full bundle `index`: to its file, with an empty `b` key marking it in the
+    /// same atomic sled batch.
     pub fn bundle(&mut self, index: u64, bundle: &[u8]) {
-        self.inner.insert(bundle_key(index).to_vec(), bundle);
+        self.inner.insert(bundle_key(index).to_vec(), &[][..]);
+        self.files.push((index, bundle.to_vec()));
     }
 
     /// Writes a chunk of partial bundle `index`, its entries from position `first`.
@@ -81,7 +99,7 @@ impl Batch {
     }
 
     pub fn checkpoint(&mut self, note: &str) {
-        self.inner.insert(b"c".to_vec(), note.as_bytes());
+        self.inner.insert(CHECKPOINT.to_vec(), note.as_bytes());
     }
 }
 
@@ -166,7 +184,10 @@ impl Store {
                     .map_err(|e| storage("writing the ledger metadata", e))?;
                 store.make_durable()?;
             }
-            Some(version) if version.as_ref() == VERSION => {
+            Some(version) if version.as_ref() == VERSION || version.as_ref() == VERSION_2 => {
+                if version.as_ref() == VERSION_2 {
+                    store.migrate_from_2()?;
+                }
                 let stored = store.get(b"m/origin")?.unwrap_or_default();
                 if stored.as_ref() != origin.as_bytes() {
                     return Err(LedgerError::Corrupt(format!(
@@ -183,6 +204,22 @@ impl Store {
             }
         }
         Ok(Arc::new(store))
+    }
+
+    /// Layout 2 → 3: the checkpoint moves from `c` to [`CHECKPOINT`], atomically.
+    fn migrate_from_2(&self) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        if let Some(note) = self.get(b"c")? {
+            batch.insert(CHECKPOINT.to_vec(), note);
+            batch.remove(b"c".to_vec());
+        }
+        batch.insert(b"m/version".to_vec(), VERSION);
+        self.tree
+            .apply_batch(batch)
+            .map_err(|e| storage("migrating the ledger's layout", e))?;
+        self.make_durable()?;
+        tracing::info!("the ledger's layout was migrated from version 2 to 3");
+        Ok(())
     }
 
     /// The origin of the ledger in `dir`, if one exists there.
@@ -211,6 +248,15 @@ impl Store {
     /// a gap ends it). `None` if nothing of it is stored.
     pub fn bundle(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerError> {
         if let Some(full) = self.get(&bundle_key(index))? {
+            if full.is_empty() {
+                let path = self.bundle_file(index);
+                return std::fs::read(&path).map(Some).map_err(|e| {
+                    LedgerError::Corrupt(format!(
+                        "entry bundle {index} is recorded in {} but does not read: {e}",
+                        path.display()
+                    ))
+                });
+            }
             return Ok(Some(full.to_vec()));
         }
         let mut bundle = Vec::new();
@@ -313,7 +359,7 @@ impl Store {
 
     /// The latest stored checkpoint note.
     pub fn checkpoint(&self) -> Result<Option<String>, LedgerError> {
-        self.get(b"c")?
+        self.get(CHECKPOINT)?
             .map(|v| {
                 String::from_utf8(v.to_vec())
                     .map_err(|_| LedgerError::Corrupt("the stored checkpoint is not UTF-8".into()))
@@ -353,10 +399,46 @@ impl Store {
     pub fn commit(&self, batch: Batch) -> Result<(), LedgerError> {
         #[cfg(test)]
         self.faults.before_write()?;
+        for (index, bundle) in &batch.files {
+            self.write_bundle_file(*index, bundle)?;
+        }
         self.tree
             .apply_batch(batch.inner)
             .map_err(|e| storage("writing a batch", e))?;
         self.make_durable()
+    }
+
+    /// Where full bundle `index` is kept.
+    fn bundle_file(&self, index: u64) -> std::path::PathBuf {
+        self.durable
+            .dir()
+            .join("bundles")
+            .join(format!("{index:016x}"))
+    }
+
+    /// Writes full bundle `index` to its file durably (a temporary file, fsynced, renamed,
+    /// the directory fsynced). A file whose sled marker never committed (a crash between
+    /// the two) is never read, and is replaced when that bundle fills again.
+    fn write_bundle_file(&self, index: u64, bundle: &[u8]) -> Result<(), LedgerError> {
+        use std::io::Write as _;
+        let path = self.bundle_file(index);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let fail = |doing: &str, e: std::io::Error| {
+            LedgerError::Storage(format!("{doing} {}: {e}", path.display()))
+        };
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory of", e))?;
+        let temporary = path.with_extension("tmp");
+        let mut file = std::fs::File::create(&temporary).map_err(|e| fail("creating", e))?;
+        file.write_all(bundle)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| fail("writing", e))?;
+        std::fs::rename(&temporary, &path).map_err(|e| fail("renaming into", e))?;
+        crate::durable::sync_dir(dir).map_err(durable_error)?;
+        if created {
+            crate::durable::sync_dir(self.durable.dir()).map_err(durable_error)?;
+        }
+        Ok(())
     }
 
     /// Makes everything written so far durable (see the module docs).
@@ -364,6 +446,12 @@ impl Store {
         #[cfg(test)]
         self.faults.before_sync()?;
         self.durable.flush().map_err(durable_error)
+    }
+
+    /// Whether a batch of about `bytes` can be written without eating into the reserve
+    /// of free space (see [`crate::durable`]).
+    pub fn room(&self, bytes: u64) -> Result<(), LedgerError> {
+        self.durable.room(bytes).map_err(durable_error)
     }
 
     /// Bytes the store occupies on disk.
@@ -377,6 +465,7 @@ impl Store {
 
 fn durable_error(error: DurableError) -> LedgerError {
     match error {
+        e @ DurableError::NoSpace { .. } => LedgerError::NoSpace(e.to_string()),
         DurableError::InUse(dir) => LedgerError::Storage(format!(
             "the ledger in {} is in use by another process (is the node running?)",
             dir.display()

@@ -260,6 +260,7 @@ impl Node {
         if let Some(address) = address {
             self.throttle.sign_up(address)?;
         }
+        self.room(64 * 1024)?; // the account, its holder key file and indexes
         let password = password.to_owned();
         let phc = self
             .throttle

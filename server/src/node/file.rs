@@ -138,6 +138,7 @@ impl Node {
         if let Some(existing) = read(&self.trees.files, sha256.as_bytes())? {
             return Ok(existing);
         }
+        self.room(bytes.len() as u64 * 2)?;
         let file = StoredFile {
             sha256: sha256.clone(),
             kind: FileKind::sniff(bytes),

@@ -170,6 +170,12 @@ impl Node {
         Ok(())
     }
 
+    /// Whether about `bytes` more can be written to the node's records and leave the
+    /// disk's reserve free (writes that go through the ledger are checked there).
+    pub(crate) fn room(&self, bytes: u64) -> NodeResult<()> {
+        Ok(self.db.room(bytes)?)
+    }
+
     /// Makes the node's records durable now (for rare, important writes: accounts,
     /// communities, memberships).
     pub(crate) async fn flush(&self) -> NodeResult<()> {

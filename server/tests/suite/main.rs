@@ -4,6 +4,7 @@
 mod api_ledger;
 mod cli;
 mod common;
+mod disk_full;
 mod http;
 mod ledger;
 mod node_api;

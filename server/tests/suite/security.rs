@@ -386,8 +386,8 @@ async fn slow_and_numerous_connections_are_cut() {
         let took = closed_within(&mut body, Duration::from_secs(8)).expect("closed");
         assert!(took < Duration::from_secs(5), "{took:?}");
 
-        // One network holds at most 64 connections; others still get in.
-        let held: Vec<_> = (0..64).map(|_| connect_from(&url, "127.0.0.7")).collect();
+        // One network holds at most 128 connections; others still get in.
+        let held: Vec<_> = (0..128).map(|_| connect_from(&url, "127.0.0.7")).collect();
         let mut over = connect_from(&url, "127.0.0.7");
         let took = closed_within(&mut over, Duration::from_millis(1500)).expect("refused");
         assert!(took < Duration::from_secs(1), "{took:?}");
@@ -491,7 +491,7 @@ async fn passwords_cost_a_bounded_amount() {
         .map(|i| {
             let flood = flood.clone();
             tokio::spawn(async move {
-                // Past 64 connections from one network the node closes new ones at once.
+                // Past 128 connections from one network the node closes new ones at once.
                 let sent = flood
                     .client
                     .post(format!("{}/api/v1/session", flood.base))
