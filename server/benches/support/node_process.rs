@@ -44,6 +44,12 @@ impl NodeProcess {
 }
 
 impl NodeProcess {
+    /// The node's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The node's data directory.
     #[allow(dead_code)] // not every bench looks at it
     pub fn data(&self) -> std::path::PathBuf {
