@@ -53,26 +53,7 @@ fn main() {
         let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
         let (status, _) = post(&client, format!("{base}/api/v1/accounts"), None, json!({"username": "admin", "password": "bench-password"})).await;
         assert_eq!(status, 201);
-        let response = client
-            .post(format!("{base}/api/v1/session"))
-            .json(&json!({"username": "admin", "password": "bench-password"}))
-            .send()
-            .await
-            .unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-        let session: Value = response.json().await.unwrap();
-        let token: Value = client
-            .post(format!("{base}/api/v1/me/tokens"))
-            .header("cookie", cookie)
-            .header("x-csrf-token", session["csrfToken"].as_str().unwrap())
-            .json(&json!({"name": "bench"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["token"].as_str().unwrap().to_owned();
+        let token = node_process::token(&client, &base, "admin", "bench-password").await;
         let (status, _) = post(&client, format!("{base}/api/v1/communities"), Some(&token), json!({"slug": "forge", "name": "Forge"})).await;
         assert_eq!(status, 201);
         let (status, _) = post(&client, format!("{base}/api/v1/communities/forge/achievements"), Some(&token),

@@ -46,6 +46,12 @@ pub enum JsonLdError {
         /// The processor's message.
         detail: String,
     },
+    /// The document names more blank nodes than one canonicalization takes.
+    #[error("the document uses more than {max} blank node identifiers (`_:…`); at most {max} are processed")]
+    TooManyBlankNodes {
+        /// The limit, [`MAX_BLANK_IDS`].
+        max: usize,
+    },
     /// Conversion of the expanded document to RDF failed.
     #[error("conversion to RDF failed: {detail}")]
     Rdf {
@@ -341,6 +347,34 @@ impl Loader for RecordingLoader<'_> {
     }
 }
 
+/// The most blank node identifiers (strings starting `_:`) a document may use. A graph
+/// of blank nodes linked densely is what makes canonicalization expensive, and only
+/// written identifiers can link one node from many places; expansion and conversion to
+/// RDF then cost time in proportion to them before canonicalization's own work bound
+/// applies (a graph of 10,000 such references took 256 ms to refuse; `benches/hostile.rs`
+/// in the server). Credentials use none or a few.
+pub const MAX_BLANK_IDS: usize = 1024;
+
+/// Whether `value` uses more than `max` blank node identifiers (counting stops there).
+fn more_blank_ids_than(value: &serde_json::Value, max: usize) -> bool {
+    let mut count = 0usize;
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::String(text) if text.starts_with("_:") => {
+                count += 1;
+                if count > max {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Expands `document` strictly and returns its RDFC-1.0 canonical N-Quads.
 ///
 /// Strict means: the base IRI is null, an undefined term or type, an invalid IRI or a
@@ -353,6 +387,9 @@ pub fn canonical_nquads(
         contexts,
         missing: RefCell::new(None),
     };
+    if more_blank_ids_than(document, MAX_BLANK_IDS) {
+        return Err(JsonLdError::TooManyBlankNodes { max: MAX_BLANK_IDS });
+    }
     let mut document = document.clone();
     unwrap_wrapped_contexts(&mut document);
     check_inline_iris(&document)?;
@@ -533,6 +570,34 @@ pub fn check_terms(document: &serde_json::Value, contexts: &Contexts) -> Result<
 #[cfg(test)]
 mod regression {
     use super::*;
+
+    /// The probe's poison graph: 100 blank nodes, each linked to every other, refused
+    /// for its blank node identifiers before any expansion; a few dozen are processed.
+    #[test]
+    fn densely_linked_blank_nodes_are_refused_before_expansion() {
+        let graph = |n: usize| {
+            let nodes: Vec<serde_json::Value> = (0..n)
+                .map(|i| {
+                    let others: Vec<serde_json::Value> = (0..n)
+                        .filter(|j| *j != i)
+                        .map(|j| serde_json::json!({"@id": format!("_:n{j}")}))
+                        .collect();
+                    serde_json::json!({"@id": format!("_:n{i}"), "https://schema.org/knows": others})
+                })
+                .collect();
+            serde_json::json!({"@graph": nodes})
+        };
+        let contexts = Contexts::bundled();
+        let refused = canonical_nquads(&graph(100), &contexts).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                JsonLdError::TooManyBlankNodes { max: MAX_BLANK_IDS }
+            ),
+            "{refused}"
+        );
+        assert!(canonical_nquads(&graph(3), &contexts).is_ok());
+    }
 
     /// Found by cargo-fuzz: iref accepts `%FF` in a path and then panics (in pct-str)
     /// decoding it while hashing the IRI during expansion.

@@ -12,46 +12,50 @@ pub struct NodeProcess {
     _data: tempfile::TempDir,
 }
 
+/// Starts `guildmark serve` on `data` with `extra` arguments; the child and its URL.
+fn spawn(data: &std::path::Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("GUILDMARK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the node");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("listening on ")
+                .map(|r| r.split_whitespace().next().unwrap().to_owned())
+        })
+        .expect("the node's address");
+    // Keep draining stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, base)
+}
+
 impl NodeProcess {
     /// Starts `guildmark serve` with `extra` arguments (e.g. `--demo`).
     pub fn start(extra: &[&str]) -> NodeProcess {
         let data = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path().join("data"))
-            .args(extra)
-            .env("GUILDMARK_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the node");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = lines
-            .by_ref()
-            .map(|l| l.unwrap())
-            .find_map(|l| {
-                l.strip_prefix("listening on ")
-                    .map(|r| r.split_whitespace().next().unwrap().to_owned())
-            })
-            .expect("the node's address");
-        // Keep draining stdout so the node never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base) = spawn(&data.path().join("data"), extra);
         NodeProcess {
             child,
             base,
             _data: data,
         }
     }
-}
 
-impl NodeProcess {
     /// The node's process id.
-    #[allow(dead_code)]
+    #[allow(dead_code)] // not every bench looks at it
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The node's data directory.
-    #[allow(dead_code)] // not every bench looks at it
+    #[allow(dead_code)]
     pub fn data(&self) -> std::path::PathBuf {
         self._data.path().join("data")
     }
@@ -63,26 +67,41 @@ impl NodeProcess {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guildmark"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(self.data())
-            .args(extra)
-            .env("GUILDMARK_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the node again");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        self.base = lines
-            .by_ref()
-            .map(|l| l.unwrap())
-            .find_map(|l| {
-                l.strip_prefix("listening on ")
-                    .map(|r| r.split_whitespace().next().unwrap().to_owned())
-            })
-            .expect("the node's address");
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base) = spawn(&self.data(), extra);
         self.child = child;
+        self.base = base;
     }
+}
+
+/// An API token for an account (session, then a token made with the session's CSRF).
+#[allow(dead_code)]
+pub async fn token(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let session: serde_json::Value = response.json().await.unwrap();
+    let token: serde_json::Value = client
+        .post(format!("{base}/api/v1/me/tokens"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", session["csrfToken"].as_str().unwrap())
+        .json(&serde_json::json!({"name": "bench"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["token"].as_str().unwrap().to_owned()
 }
 
 impl Drop for NodeProcess {
