@@ -500,13 +500,37 @@ fn check_inline_iris(value: &serde_json::Value) -> Result<(), JsonLdError> {
             if key == "@context" {
                 check_definitions(v)?;
             }
-            check_percent_encoding(key)?;
+            // Keys and types are terms: relative to @vocab they become IRIs whether or
+            // not they hold a colon (found by the canonical_nquads fuzz target).
+            check_term_percent_encoding(key)?;
+            if key == "type" || key == "@type" {
+                match v {
+                    Value::String(t) => check_term_percent_encoding(t)?,
+                    Value::Array(ts) => ts
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .try_for_each(check_term_percent_encoding)?,
+                    _ => {}
+                }
+            }
             check_inline_iris(v)
         }),
         Value::Array(items) => items.iter().try_for_each(check_inline_iris),
         Value::String(s) => check_percent_encoding(s),
         _ => Ok(()),
     }
+}
+
+/// [`check_percent_encoding`] for a term (a key or a type), which becomes an IRI even
+/// without a colon.
+fn check_term_percent_encoding(term: &str) -> Result<(), JsonLdError> {
+    if !term.contains('%') {
+        return Ok(());
+    }
+    if term.contains(':') {
+        return check_percent_encoding(term);
+    }
+    check_percent_encoding(&format!("https://vocabulary.invalid/{term}"))
 }
 
 /// Refuses an IRI whose percent-encoded bytes are not UTF-8 (e.g. `https://x/%FF`).
@@ -615,5 +639,29 @@ mod regression {
             matches!(result, Ok(Err(JsonLdError::Expansion { .. }))),
             "{result:?}"
         );
+    }
+
+    /// Found by the canonical_nquads fuzz target (`crash-0b59eb63…`): the same panic
+    /// through a type term without a colon, which @vocab turns into an IRI.
+    #[test]
+    fn percent_encoded_non_utf8_type_term_is_an_error_not_a_panic() {
+        let crash = include_bytes!("../../tests/fuzz-regressions/canonical_nquads-0b59eb63.json");
+        let doc: serde_json::Value = serde_json::from_slice(crash).unwrap();
+        // Refused before expansion: the processor's panic (caught, it reads "the JSON-LD
+        // processor failed") is never reached.
+        let result = canonical_nquads(&doc, &Contexts::bundled());
+        assert!(
+            matches!(&result, Err(JsonLdError::Expansion { detail }) if detail.contains("not UTF-8")),
+            "{result:?}"
+        );
+        // A literal with a percent sign is no IRI and stays accepted.
+        let literal = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "name": "100%dedicated",
+            "credentialSubject": {"id": "did:example:subject"}
+        });
+        canonical_nquads(&literal, &Contexts::bundled()).unwrap();
     }
 }
