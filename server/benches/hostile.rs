@@ -55,6 +55,11 @@ fn poison_graph(n: usize) -> Value {
     })
 }
 
+/// Sends `request` and reads its answer as JSON.
+async fn json(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn main() {
     let node = NodeProcess::start(&["--demo"]);
     let base = node.base.clone();
@@ -73,15 +78,11 @@ fn main() {
             let size = document.to_string().len();
             let before = peak_mib(pid);
             let started = Instant::now();
-            let report: Value = client
+            let report = json(
+                client
                 .post(format!("{base}/api/v1/verify"))
-                .json(&document)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .json(&document),
+            ).await;
             let took = started.elapsed();
             let text = report.to_string();
             let refused = text.contains("work limit") || text.contains("blank node identifiers");
@@ -94,14 +95,10 @@ fn main() {
         }
 
         // Thirty status lists of 16 MiB (16 KiB compressed) in a bundle, through Verify.
-        let mut bundle: Value = client
-            .get(format!("{base}/api/v1/devices/MPPT20-2026-0007/bundle"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mut bundle = json(
+            client
+            .get(format!("{base}/api/v1/devices/MPPT20-2026-0007/bundle")),
+        ).await;
         let dir = tempfile::tempdir().unwrap();
         let bin = env!("CARGO_BIN_EXE_guildmark");
         let keygen = std::process::Command::new(bin)
@@ -162,18 +159,14 @@ fn main() {
 
         // A 100,000-unit batch's labels: one sheet, and the batch page.
         let api = node_process::token(&client, &base, "jun", "guildmark-demo").await;
-        let protocols: Value = client.get(format!("{base}/api/v1/protocols")).send().await.unwrap().json().await.unwrap();
-        let batch: Value = client
+        let protocols = json(client.get(format!("{base}/api/v1/protocols"))).await;
+        let batch = json(
+            client
             .post(format!("{base}/api/v1/communities/kestrel/batches"))
             .bearer_auth(&api)
             .json(&json!({"product": "MPPT20", "protocol": protocols[0]["hash"], "lotSize": 100000,
-                          "serials": ["HUGE-000001..100000"], "productionDate": "2026-11-02"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+                          "serials": ["HUGE-000001..100000"], "productionDate": "2026-11-02"})),
+        ).await;
         let uuid = batch["id"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
         for path in [format!("/b/{uuid}/labels?sheet=417"), format!("/b/{uuid}")] {
             let before = peak_mib(pid);

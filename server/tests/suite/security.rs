@@ -51,6 +51,25 @@ fn inert(what: &str, html: &str) {
     }
 }
 
+/// Registers a batch in the demo's Kestrel community as jun (its producer), under the
+/// node's first protocol, with `fields` added to the request; its UUID.
+async fn register_batch(api: &Api, jun: &str, mut fields: Value) -> String {
+    let protocol = api.get("/api/v1/protocols").await.expect(200)[0]["hash"].clone();
+    fields["protocol"] = protocol;
+    fields["productionDate"] = "2026-11-02".into();
+    let batch = api
+        .post("/api/v1/communities/kestrel/batches", Some(jun), fields)
+        .await
+        .expect(201);
+    batch["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_text_stays_text_on_every_page() {
     let server = Server::start(&["--demo", "--public-url", PUBLIC]);
@@ -84,20 +103,12 @@ async fn user_text_stays_text_on_every_page() {
     )
     .await
     .expect(201);
-    let protocol = api.get("/api/v1/protocols").await.expect(200)[0]["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let batch = api
-        .post(
-            "/api/v1/communities/kestrel/batches",
-            Some(&jun),
-            json!({"product": REDIRECT, "protocol": protocol, "lotSize": 3,
-                   "serials": ["X<b>-1..3"], "productionDate": "2026-11-02", "notes": SCRIPT}),
-        )
-        .await
-        .expect(201);
-    let uuid = batch["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let uuid = register_batch(
+        &api,
+        &jun,
+        json!({"product": REDIRECT, "lotSize": 3, "serials": ["X<b>-1..3"], "notes": SCRIPT}),
+    )
+    .await;
     let tomas = api.token("tomas", PASSWORD).await; // kestrel assessor
     let badge = api
         .post(
@@ -546,20 +557,12 @@ async fn large_batches_print_their_labels_sheet_by_sheet() {
     let server = Server::start(&["--demo", "--public-url", PUBLIC]);
     let api = Api::new(&server.url);
     let jun = api.token("jun", PASSWORD).await;
-    let protocol = api.get("/api/v1/protocols").await.expect(200)[0]["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let batch = api
-        .post(
-            "/api/v1/communities/kestrel/batches",
-            Some(&jun),
-            json!({"product": "MPPT20", "protocol": protocol, "lotSize": 1210,
-                   "serials": ["BIG-0001..1210"], "productionDate": "2026-11-02"}),
-        )
-        .await
-        .expect(201);
-    let uuid = batch["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let uuid = register_batch(
+        &api,
+        &jun,
+        json!({"product": "MPPT20", "lotSize": 1210, "serials": ["BIG-0001..1210"]}),
+    )
+    .await;
     let labels = |html: &str| html.matches(r#"<figure class="label">"#).count();
     let (status, first) = page(&format!("{}/b/{uuid}/labels", server.url)).await;
     assert_eq!((status, labels(&first)), (200, 240));
