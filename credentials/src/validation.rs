@@ -147,7 +147,7 @@ pub enum DataModelError {
 
 /// Whether `text` is a URL (an absolute IRI, RFC 3987): a scheme followed by `:`.
 pub fn is_url(text: &str) -> bool {
-    plain_ascii_iri(text) || json_ld::iref::Iri::new(text).is_ok()
+    plain_ascii_iri(text) || oxiri::Iri::parse(text).is_ok()
 }
 
 /// Whether `text` has the shape nearly every credential URL has, checked in one pass:
@@ -633,7 +633,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn full_parser(text: &str) -> bool {
-        json_ld::iref::Iri::new(text).is_ok()
+        oxiri::Iri::parse(text).is_ok()
     }
 
     #[test]

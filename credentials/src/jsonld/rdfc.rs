@@ -10,34 +10,72 @@
 //! Canonicalization is exponential for graphs of many indistinguishable blank nodes
 //! ("poison graphs"), so the work is bounded and exceeding the bound is an error.
 
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use sha2::{Digest, Sha256, Sha384};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::JsonLdError;
 
 /// An RDF term.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Term {
+pub enum Term {
     /// An absolute IRI.
     Iri(String),
     /// A blank node, by label (without `_:`).
     Blank(String),
-    /// A literal; `language` is set only for `rdf:langString`.
+    /// A literal.
     Literal {
+        /// The lexical form.
         value: String,
+        /// The datatype IRI: `xsd:string` for a plain literal, `rdf:langString` for a
+        /// language-tagged one.
         datatype: String,
+        /// The language tag, set only for `rdf:langString`.
         language: Option<String>,
     },
 }
 
-/// An RDF quad; `graph` is `None` for the default graph.
+/// An RDF quad.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Quad {
+pub struct Quad {
+    /// An IRI or a blank node.
     pub subject: Term,
+    /// The predicate IRI.
     pub predicate: String,
+    /// An IRI, a blank node or a literal.
     pub object: Term,
+    /// The graph name: an IRI or a blank node, `None` for the default graph.
     pub graph: Option<Term>,
+}
+
+/// The hash function canonicalization runs with (RDFC-1.0's `hashAlgorithm` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashAlgorithm {
+    /// SHA-256, RDFC-1.0's default and what `eddsa-rdfc-2022` uses.
+    #[default]
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+impl HashAlgorithm {
+    /// The lowercase hexadecimal digest of `bytes`.
+    fn hex(self, bytes: &[u8]) -> String {
+        match self {
+            HashAlgorithm::Sha256 => to_hex(&Sha256::digest(bytes)),
+            HashAlgorithm::Sha384 => to_hex(&Sha384::digest(bytes)),
+        }
+    }
+}
+
+/// A canonicalized dataset: RDFC-1.0's result and its issued identifiers map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    /// The canonical N-Quads document: one line per distinct quad, sorted.
+    pub nquads: String,
+    /// Each input blank node label paired with its canonical label (`c14nN`), in the
+    /// order the labels were issued.
+    pub issued: Vec<(String, String)>,
 }
 
 const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
@@ -62,9 +100,19 @@ fn too_complex() -> JsonLdError {
     }
 }
 
-/// Canonicalizes `quads` and returns the canonical N-Quads document.
-pub(crate) fn canonicalize(quads: &[Quad]) -> Result<String, JsonLdError> {
-    let mut state = State::new(quads);
+/// Canonicalizes `quads` with SHA-256 and returns the canonical N-Quads document.
+///
+/// Fails when the blank nodes are too symmetric to label within the work bound.
+pub fn canonicalize(quads: &[Quad]) -> Result<String, JsonLdError> {
+    canonicalize_with(quads, HashAlgorithm::Sha256).map(|c| c.nquads)
+}
+
+/// Canonicalizes `quads` with `hash` and returns the canonical N-Quads document and the
+/// issued identifiers map.
+///
+/// Fails when the blank nodes are too symmetric to label within the work bound.
+pub fn canonicalize_with(quads: &[Quad], hash: HashAlgorithm) -> Result<Canonical, JsonLdError> {
+    let mut state = State::new(quads, hash);
     state.label()?;
     let mut lines: Vec<String> = quads
         .iter()
@@ -77,7 +125,10 @@ pub(crate) fn canonicalize(quads: &[Quad]) -> Result<String, JsonLdError> {
     lines.sort();
     // A dataset is a set: an identical quad produced twice is written once.
     lines.dedup();
-    Ok(lines.concat())
+    Ok(Canonical {
+        nquads: lines.concat(),
+        issued: state.canonical_issuer.issued,
+    })
 }
 
 /// Issues identifiers with a prefix and a counter, remembering the order of issue.
@@ -124,13 +175,23 @@ struct State<'q> {
     remaining_permutations: usize,
     /// What is left of [`MAX_WORK`].
     remaining_work: usize,
+    /// RDFC-1.0's hash function, SHA-256 unless asked otherwise.
+    hash: HashAlgorithm,
 }
 
 impl<'q> State<'q> {
-    fn new(quads: &'q [Quad]) -> Self {
+    fn new(quads: &'q [Quad], hash: HashAlgorithm) -> Self {
         let mut blank_to_quads: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        // A dataset is a set: a quad given twice must be hashed once, or the duplicate
+        // changes first-degree hashes and so the labels. Only quads with a blank node
+        // are hashed, so only they are checked.
+        let mut seen: HashSet<&Quad> = HashSet::new();
         for (i, quad) in quads.iter().enumerate() {
-            for label in blank_labels(quad) {
+            let mut labels = blank_labels(quad).peekable();
+            if labels.peek().is_none() || !seen.insert(quad) {
+                continue;
+            }
+            for label in labels {
                 let entry = blank_to_quads.entry(label.to_owned()).or_default();
                 if entry.last() != Some(&i) {
                     entry.push(i);
@@ -146,6 +207,7 @@ impl<'q> State<'q> {
             remaining_deep_iterations: 0,
             remaining_permutations: MAX_PERMUTATIONS,
             remaining_work: MAX_WORK,
+            hash,
         }
     }
 
@@ -221,7 +283,7 @@ impl<'q> State<'q> {
             })
             .collect();
         lines.sort();
-        let hash = hex_sha256(lines.concat().as_bytes());
+        let hash = self.hash.hex(lines.concat().as_bytes());
         self.first_degree.insert(reference.to_owned(), hash.clone());
         hash
     }
@@ -245,7 +307,7 @@ impl<'q> State<'q> {
             let _ = write!(input, "<{}>", quad.predicate);
         }
         input.push_str(&identifier);
-        hex_sha256(input.as_bytes())
+        self.hash.hex(input.as_bytes())
     }
 
     /// §4.8 Hash N-Degree Quads: returns the hash and the issuer that produced it.
@@ -328,7 +390,7 @@ impl<'q> State<'q> {
                 issuer = chosen;
             }
         }
-        Ok((hex_sha256(data.as_bytes()), issuer))
+        Ok((self.hash.hex(data.as_bytes()), issuer))
     }
 }
 
@@ -382,9 +444,8 @@ fn blank_labels(quad: &Quad) -> impl Iterator<Item = &str> {
         })
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
+fn to_hex(digest: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * digest.len());
     for b in digest {
         let _ = write!(out, "{b:02x}");
     }
@@ -506,6 +567,31 @@ mod tests {
         let b = canonicalize(&cycle(["q", "p", "o", "n"])).unwrap();
         assert_eq!(a, b);
         assert!(a.contains("_:c14n0"));
+    }
+
+    #[test]
+    fn a_duplicated_quad_changes_no_label() {
+        // A dataset is a set: a quad given twice must hash as if given once (RDFC-1.0
+        // §4.4.3 step 2 maps each blank node to the quads of the *dataset*). Otherwise the
+        // duplicate changes first-degree hashes, hence the order labels are issued in.
+        for predicate in ["http://example.com/p", "http://example.com/q", "urn:x"] {
+            let edge = |s: &str, o: &str| Quad {
+                subject: blank(s),
+                predicate: predicate.into(),
+                object: blank(o),
+                graph: None,
+            };
+            let once = vec![edge("a", "b"), edge("b", "c")];
+            let mut twice = once.clone();
+            twice.push(edge("a", "b"));
+            for hash in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+                assert_eq!(
+                    canonicalize_with(&once, hash).unwrap(),
+                    canonicalize_with(&twice, hash).unwrap(),
+                    "{predicate} {hash:?}"
+                );
+            }
+        }
     }
 
     fn clique(n: usize) -> Vec<Quad> {

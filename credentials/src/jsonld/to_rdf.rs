@@ -67,8 +67,37 @@ enum Subject {
     Reverse(Value),
 }
 
+/// How a literal's base direction is represented in RDF (JSON-LD 1.1 API `rdfDirection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdfDirection {
+    /// As a datatype `https://www.w3.org/ns/i18n#{language}_{direction}`.
+    I18nDatatype,
+    /// As a blank node with `rdf:value`, `rdf:language` and `rdf:direction`.
+    CompoundLiteral,
+}
+
+/// How [`to_rdf`] converts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RdfOptions {
+    /// Refuse what standard conversion would silently skip (a relative IRI, a
+    /// blank-node predicate, a malformed language tag) rather than skip it.
+    pub safe: bool,
+    /// `None`: `@direction` is not represented (the default, as in jsonld.js).
+    pub rdf_direction: Option<RdfDirection>,
+}
+
+/// `Ok(Some)` for what converted, `Ok(None)` to skip it (standard mode), the error in
+/// safe mode.
+fn keep<T>(options: &RdfOptions, result: Result<T, JsonLdError>) -> Result<Option<T>, JsonLdError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if options.safe => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Converts an expanded JSON-LD document to RDF quads.
-pub(super) fn to_rdf(expanded: &[Value]) -> Result<Vec<Quad>, JsonLdError> {
+pub fn to_rdf(expanded: &[Value], options: &RdfOptions) -> Result<Vec<Quad>, JsonLdError> {
     let mut issuer = BlankIssuer::default();
     let mut map = NodeMap::new();
     map.insert(DEFAULT_GRAPH.into(), BTreeMap::new());
@@ -83,7 +112,7 @@ pub(super) fn to_rdf(expanded: &[Value]) -> Result<Vec<Quad>, JsonLdError> {
             &mut issuer,
         )?;
     }
-    deserialize(&map, &mut issuer)
+    deserialize(&map, &mut issuer, options)
 }
 
 /// Appends `value` to `node[property]`, unless an equal value is there and `dedupe`.
@@ -170,7 +199,11 @@ fn generate(
         return Ok(());
     }
 
-    // A node object.
+    // A node object. One whose `@id` expanded to null (a reserved `@…` form) names
+    // nothing and is dropped (safe expansion refuses it before this).
+    if element.get("@id").is_some_and(Value::is_null) {
+        return Ok(());
+    }
     let id = match element.get("@id").and_then(Value::as_str) {
         Some(id) if is_blank(id) => issuer.issue(Some(id)),
         Some(id) => id.to_owned(),
@@ -312,17 +345,26 @@ fn is_language_tag(tag: &str) -> bool {
 
 /// JSON-LD 1.1 API §8.3, Deserialize JSON-LD to RDF (no generalized RDF; `rdfDirection`
 /// null, so `@direction` is not represented, as in jsonld.js and pyld).
-fn deserialize(map: &NodeMap, issuer: &mut BlankIssuer) -> Result<Vec<Quad>, JsonLdError> {
+fn deserialize(
+    map: &NodeMap,
+    issuer: &mut BlankIssuer,
+    options: &RdfOptions,
+) -> Result<Vec<Quad>, JsonLdError> {
     let mut quads = Vec::new();
     let rdf_type = format!("{RDF}type");
     for (graph_name, graph) in map {
         let graph_label = if graph_name == DEFAULT_GRAPH {
             None
         } else {
-            Some(node_id(graph_name)?)
+            match keep(options, node_id(graph_name))? {
+                Some(label) => Some(label),
+                None => continue,
+            }
         };
         for (subject, node) in graph {
-            let subject = node_id(subject)?;
+            let Some(subject) = keep(options, node_id(subject))? else {
+                continue;
+            };
             let mut properties: Vec<(&String, &Value)> = node.iter().collect();
             properties.sort_by(|a, b| a.0.cmp(b.0));
             for (property, values) in properties {
@@ -335,7 +377,10 @@ fn deserialize(map: &NodeMap, issuer: &mut BlankIssuer) -> Result<Vec<Quad>, Jso
                         quads.push(Quad {
                             subject: subject.clone(),
                             predicate: rdf_type.clone(),
-                            object: node_id(t)?,
+                            object: match keep(options, node_id(t))? {
+                                Some(object) => object,
+                                None => continue,
+                            },
                             graph: graph_label.clone(),
                         });
                     }
@@ -345,14 +390,19 @@ fn deserialize(map: &NodeMap, issuer: &mut BlankIssuer) -> Result<Vec<Quad>, Jso
                     continue;
                 }
                 if is_blank(property) {
+                    if !options.safe {
+                        continue;
+                    }
                     return Err(data_loss(format!(
                         "the blank node {property} is used as a property (generalized RDF)"
                     )));
                 }
-                let predicate = iri(property)?;
+                let Some(predicate) = keep(options, iri(property))? else {
+                    continue;
+                };
                 for item in values {
                     let mut list_quads = Vec::new();
-                    if let Some(object) = object_to_rdf(item, &mut list_quads, issuer)? {
+                    if let Some(object) = object_to_rdf(item, &mut list_quads, issuer, options)? {
                         quads.push(Quad {
                             subject: subject.clone(),
                             predicate: predicate.clone(),
@@ -384,6 +434,7 @@ fn object_to_rdf(
     item: &Value,
     triples: &mut Vec<Triple>,
     issuer: &mut BlankIssuer,
+    options: &RdfOptions,
 ) -> Result<Option<Term>, JsonLdError> {
     let Some(object) = item.as_object() else {
         return Err(data_loss(
@@ -391,7 +442,13 @@ fn object_to_rdf(
         ));
     };
     if let Some(members) = object.get("@list") {
-        return list_to_rdf(crate::validation::as_items(members), triples, issuer).map(Some);
+        return list_to_rdf(
+            crate::validation::as_items(members),
+            triples,
+            issuer,
+            options,
+        )
+        .map(Some);
     }
     let Some(value) = object.get("@value") else {
         // A node reference.
@@ -399,7 +456,7 @@ fn object_to_rdf(
             .get("@id")
             .and_then(Value::as_str)
             .ok_or_else(|| data_loss("a node reference without @id"))?;
-        return node_id(id).map(Some);
+        return keep(options, node_id(id));
     };
     let mut datatype = object
         .get("@type")
@@ -430,11 +487,44 @@ fn object_to_rdf(
             _ => return Err(data_loss("a @value that is not a scalar")),
         }
     };
+    let direction = object.get("@direction").and_then(Value::as_str);
+    if let (Some(direction), Some(mode), None) = (direction, options.rdf_direction, &datatype) {
+        let language = language.unwrap_or_default().to_lowercase();
+        let string = |value: String| Term::Literal {
+            value,
+            datatype: format!("{XSD}string"),
+            language: None,
+        };
+        return Ok(Some(match mode {
+            RdfDirection::I18nDatatype => Term::Literal {
+                value: lexical,
+                datatype: format!("https://www.w3.org/ns/i18n#{language}_{direction}"),
+                language: None,
+            },
+            RdfDirection::CompoundLiteral => {
+                let node = node_id(&issuer.issue(None))?;
+                triples.push((node.clone(), format!("{RDF}value"), string(lexical)));
+                if !language.is_empty() {
+                    triples.push((node.clone(), format!("{RDF}language"), string(language)));
+                }
+                triples.push((
+                    node.clone(),
+                    format!("{RDF}direction"),
+                    string(direction.to_owned()),
+                ));
+                node
+            }
+        }));
+    }
     let (datatype, language) = match (datatype, language) {
-        (Some(datatype), _) => (iri(&datatype)?, None),
+        (Some(datatype), _) => match keep(options, iri(&datatype))? {
+            Some(datatype) => (datatype, None),
+            None => return Ok(None),
+        },
         (None, Some(language)) if is_language_tag(language) => {
             (format!("{RDF}langString"), Some(language.to_owned()))
         }
+        (None, Some(_)) if !options.safe => return Ok(None),
         (None, Some(language)) => {
             return Err(data_loss(format!(
                 "{language:?} is not a well-formed language tag"
@@ -454,6 +544,7 @@ fn list_to_rdf(
     members: &[Value],
     triples: &mut Vec<Triple>,
     issuer: &mut BlankIssuer,
+    options: &RdfOptions,
 ) -> Result<Term, JsonLdError> {
     let nil = Term::Iri(format!("{RDF}nil"));
     if members.is_empty() {
@@ -466,7 +557,7 @@ fn list_to_rdf(
         .collect::<Result<_, _>>()?;
     for (i, member) in members.iter().enumerate() {
         let mut embedded = Vec::new();
-        if let Some(object) = object_to_rdf(member, &mut embedded, issuer)? {
+        if let Some(object) = object_to_rdf(member, &mut embedded, issuer, options)? {
             triples.push((nodes[i].clone(), first.clone(), object));
         }
         let next = nodes.get(i + 1).cloned().unwrap_or_else(|| nil.clone());

@@ -6,8 +6,10 @@
 mod common;
 mod mutations;
 mod open_badges;
+mod rdf_canon;
 mod status_list;
 mod testdata;
 mod tlog;
 mod vc_data_model;
 mod vc_di_eddsa;
+mod w3c_suites;
