@@ -40,12 +40,23 @@ pub struct Args {
     /// /api/v1/trust). Without it the trust check is unknown.
     #[arg(long, value_name = "FILE")]
     trust: Option<PathBuf>,
-    /// The document to verify (default: standard input).
+    /// The documents to verify (default: standard input). With several, each gets one
+    /// line (verified, failed or unreadable) and a summary follows; `--trust` then
+    /// applies to the bundles among them.
     #[arg(value_name = "INPUT")]
-    input: Option<PathBuf>,
+    inputs: Vec<PathBuf>,
 }
 
-/// Verifies and prints the report.
+/// What every document of one run is checked against.
+struct Setup {
+    contexts: Contexts,
+    keys: KnownKeys,
+    status_lists: Vec<Value>,
+    trust: Option<Trust>,
+    at: Timestamp,
+}
+
+/// Verifies and prints the report (one document) or one line per document.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let contexts = input::load_contexts(args.contexts.as_ref())?;
     let mut keys = KnownKeys::default();
@@ -59,28 +70,144 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} is not valid JSON", path.display()))?;
         status_lists.push(list);
     }
-    let name = input::input_name(args.input.as_deref());
-    let bytes = input::read_document(args.input.as_deref())?;
-    if let Some(bundle) = bundle_of(&bytes, &name)? {
-        return verify_bundle(&args, &bundle, &contexts);
+    let trust = match &args.trust {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let trust = Trust::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a trust file: {e}", path.display()))?;
+            Some(trust)
+        }
+    };
+    let setup = Setup {
+        contexts,
+        keys,
+        status_lists,
+        trust,
+        at: args.at.unwrap_or_else(input::now),
+    };
+    if args.inputs.len() > 1 {
+        return verify_many(&args, &setup);
     }
-    if args.trust.is_some() {
+    let path = args.inputs.first().map(PathBuf::as_path);
+    let name = input::input_name(path);
+    let bytes = input::read_document(path)?;
+    if args.trust.is_some() && bundle_of(&bytes, &name)?.is_none() {
         anyhow::bail!("--trust applies to provenance bundles, and {name} is not one");
     }
+    let (report, evaluation) = verify_document(&args, &setup, &bytes, &name)?;
+    let json = match (args.json, evaluation) {
+        (false, _) => None,
+        (true, Some(evaluation)) => {
+            Some(serde_json::json!({"report": report, "evaluation": evaluation}))
+        }
+        (true, None) => Some(serde_json::to_value(&report)?),
+    };
+    finish(&report, json)
+}
+
+/// Verifies one document: its report, and for a bundle the review evaluation.
+fn verify_document(
+    args: &Args,
+    setup: &Setup,
+    bytes: &[u8],
+    name: &str,
+) -> anyhow::Result<(Report, Option<Value>)> {
+    if let Some(bundle) = bundle_of(bytes, name)? {
+        let verification =
+            provenance::verify_bundle(&bundle, setup.trust.as_ref(), &setup.contexts, setup.at);
+        let evaluation = serde_json::to_value(&verification.evaluation)?;
+        return Ok((verification.report, Some(evaluation)));
+    }
     let options = VerifyOptions {
-        status_lists: &status_lists,
+        status_lists: &setup.status_lists,
         domain: args.domain.as_deref(),
         challenge: args.challenge.as_deref(),
-        ..VerifyOptions::new(args.at.unwrap_or_else(input::now), &contexts, &keys)
+        ..VerifyOptions::new(setup.at, &setup.contexts, &setup.keys)
     };
-    let verification = guildmark_credentials::verify_text(&bytes, &options)
-        .map_err(|e| input::json_error(&name, e))?;
-    let report = verification.report;
-    let json = args
-        .json
-        .then(|| serde_json::to_value(&report))
-        .transpose()?;
-    finish(&report, json)
+    let verification = guildmark_credentials::verify_text(bytes, &options)
+        .map_err(|e| input::json_error(name, e))?;
+    Ok((verification.report, None))
+}
+
+/// Several documents in one run: a line each, then a summary; exit 1 if any was not
+/// verified (failed or unreadable).
+fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let (mut verified, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut documents = Vec::new();
+    for path in &args.inputs {
+        let name = input::input_name(Some(path));
+        let outcome = input::read_document(Some(path))
+            .and_then(|bytes| verify_document(args, setup, &bytes, &name));
+        match outcome {
+            Ok((report, _)) if report.verified => {
+                verified += 1;
+                if !args.json {
+                    super::outln!("verified    {name}")?;
+                }
+                documents
+                    .push(serde_json::json!({"file": name, "verified": true, "report": report}));
+            }
+            Ok((report, _)) => {
+                failed += 1;
+                if !args.json {
+                    super::outln!("failed      {name}: {}", first_failure(&report))?;
+                }
+                documents
+                    .push(serde_json::json!({"file": name, "verified": false, "report": report}));
+            }
+            Err(e) => {
+                unreadable += 1;
+                if !args.json {
+                    super::outln!("unreadable  {name}: {e:#}")?;
+                }
+                documents.push(
+                    serde_json::json!({"file": name, "verified": false, "error": format!("{e:#}")}),
+                );
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let total = args.inputs.len();
+    let per_document = elapsed / u32::try_from(total).unwrap_or(u32::MAX);
+    if args.json {
+        let summary = serde_json::json!({
+            "documents": total, "verified": verified, "failed": failed, "unreadable": unreadable,
+            "seconds": elapsed.as_secs_f64(),
+        });
+        let out = serde_json::json!({"documents": documents, "summary": summary});
+        super::outln!("{}", serde_json::to_string_pretty(&out)?)?;
+    } else {
+        super::outln!(
+            "{total} documents: {verified} verified, {failed} failed, {unreadable} unreadable ({:.1} ms, {:.3} ms per document)",
+            elapsed.as_secs_f64() * 1e3,
+            per_document.as_secs_f64() * 1e3
+        )?;
+    }
+    Ok(if verified == total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The first failed check of a report (or of a document inside it), as `check: reason`.
+fn first_failure(report: &Report) -> String {
+    let own = report
+        .checks
+        .iter()
+        .find(|c| c.outcome == guildmark_credentials::Outcome::Failed)
+        .map(|c| format!("{}: {}", c.check, c.reason));
+    own.or_else(|| {
+        report
+            .documents
+            .iter()
+            .find(|d| !d.verified)
+            .map(first_failure)
+    })
+    .unwrap_or_else(|| "not verified".into())
 }
 
 /// Prints the report (as `json` when given) and turns it into the exit code.
@@ -107,26 +234,4 @@ fn bundle_of(bytes: &[u8], name: &str) -> anyhow::Result<Option<Bundle>> {
     let bundle = serde_json::from_value(value)
         .with_context(|| format!("{name} is not a well-formed provenance bundle"))?;
     Ok(Some(bundle))
-}
-
-fn verify_bundle(args: &Args, bundle: &Bundle, contexts: &Contexts) -> anyhow::Result<ExitCode> {
-    let trust = match &args.trust {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let trust = Trust::parse(&text)
-                .map_err(|e| anyhow::anyhow!("{} is not a trust file: {e}", path.display()))?;
-            Some(trust)
-        }
-    };
-    let at = args.at.unwrap_or_else(input::now);
-    let verification = provenance::verify_bundle(bundle, trust.as_ref(), contexts, at);
-    let json = args.json.then(|| {
-        serde_json::json!({
-            "report": verification.report,
-            "evaluation": verification.evaluation,
-        })
-    });
-    finish(&verification.report, json)
 }

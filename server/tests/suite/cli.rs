@@ -145,6 +145,91 @@ fn sign_then_verify_with_stdin_proof_sets_and_tampering() {
     .expect(1);
 }
 
+/// `guildmark verify a b c`: one line per document, a summary, exit 1 if any failed or
+/// could not be read; `--json` gives the same as one object.
+#[test]
+fn verify_takes_many_documents_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = guildmark(dir.path(), &["keygen", "--out", "issuer.key"], None).expect(0);
+    let issuer = issuer.stdout.trim().to_owned();
+    for (file, name) in [("ada.json", "Ada"), ("bo.json", "Bo")] {
+        let credential = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": issuer,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:x", "name": name}
+        })
+        .to_string();
+        let signed = guildmark(
+            dir.path(),
+            &["sign", "--key", "issuer.key", "--suite", "eddsa-rdfc-2022"],
+            Some(credential.as_bytes()),
+        )
+        .expect(0);
+        std::fs::write(dir.path().join(file), &signed.stdout).unwrap();
+    }
+    let at = ["verify", "--at", "2026-06-01T00:00:00Z"];
+    let good = guildmark(
+        dir.path(),
+        &[&at[..], &["ada.json", "bo.json"]].concat(),
+        None,
+    )
+    .expect(0);
+    assert!(
+        good.stdout
+            .contains("verified    ada.json\nverified    bo.json\n"),
+        "{}",
+        good.stdout
+    );
+    assert!(
+        good.stdout
+            .contains("2 documents: 2 verified, 0 failed, 0 unreadable"),
+        "{}",
+        good.stdout
+    );
+
+    let tampered = std::fs::read_to_string(dir.path().join("bo.json"))
+        .unwrap()
+        .replace("\"Bo\"", "\"Eve\"");
+    std::fs::write(dir.path().join("eve.json"), tampered).unwrap();
+    let files = ["ada.json", "eve.json", "missing.json"];
+    let mixed = guildmark(dir.path(), &[&at[..], &files[..]].concat(), None).expect(1);
+    let lines: Vec<&str> = mixed.stdout.lines().collect();
+    assert_eq!(lines[0], "verified    ada.json", "{}", mixed.stdout);
+    assert!(
+        lines[1].starts_with("failed      eve.json: proof: ") && lines[1].contains("the signature does not verify"),
+        "{}",
+        mixed.stdout
+    );
+    assert!(
+        lines[2].starts_with("unreadable  missing.json: reading missing.json"),
+        "{}",
+        mixed.stdout
+    );
+    assert!(
+        lines[3].starts_with("3 documents: 1 verified, 1 failed, 1 unreadable"),
+        "{}",
+        mixed.stdout
+    );
+
+    let as_json = guildmark(
+        dir.path(),
+        &[&at[..], &["--json"], &files[..]].concat(),
+        None,
+    )
+    .expect(1);
+    let out = json(&as_json.stdout);
+    assert_eq!(out["summary"]["verified"], 1);
+    assert_eq!(out["summary"]["failed"], 1);
+    assert_eq!(out["summary"]["unreadable"], 1);
+    assert_eq!(out["documents"][1]["report"]["verified"], false);
+    assert!(out["documents"][2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("missing.json"));
+}
+
 #[test]
 fn sign_refuses_a_nonconforming_credential_unless_told() {
     let dir = tempfile::tempdir().unwrap();
