@@ -3,6 +3,8 @@
 //   node db.mjs verify IN.json   IN: [{name, credential}] → [{name, verified, errors}]
 //   node db.mjs sign N OUT.json  N random credentials, random keys, both cryptosuites
 //   node db.mjs status IN.json   IN: [status list credentials] → [{id, purpose, set: [index…]}]
+//   node db.mjs bench IN.json    IN: [{name, credential}] (eddsa-rdfc-2022), timed: verify each,
+//                                then sign each again → {n, verified, verifyMs, signMs} per badge
 //
 // Documents are loaded offline only: the JSON-LD contexts from GUILDMARK_CONTEXTS_DIR
 // (an index.json mapping URL → file, e.g. testdata/contexts), Guildmark's own
@@ -183,6 +185,44 @@ async function status(file) {
   console.log(JSON.stringify(out));
 }
 
+// eddsa-rdfc-2022 verify and sign, timed per badge over every input (after a warm-up of
+// 64), for scripts/bench-rdfc's side-by-side figures.
+async function bench(file) {
+  const items = JSON.parse(fs.readFileSync(file));
+  const suite = new DataIntegrityProof({cryptosuite: rdfc});
+  const verifyOne = credential =>
+    vc.verifyCredential({credential, suite, documentLoader, checkStatus});
+  for(const {credential} of items.slice(0, 64)) {
+    await verifyOne(credential);
+  }
+  let verified = 0;
+  let start = performance.now();
+  for(const {credential} of items) {
+    if((await verifyOne(credential)).verified) {
+      verified++;
+    }
+  }
+  const verifyMs = (performance.now() - start) / items.length;
+  const key = await Ed25519Multikey.generate();
+  key.controller = `did:key:${key.publicKeyMultibase}`;
+  key.id = `${key.controller}#${key.publicKeyMultibase}`;
+  const signer = new DataIntegrityProof({signer: key.signer(), cryptosuite: rdfc});
+  const unsigned = items.map(({credential}) => {
+    const copy = structuredClone(credential);
+    delete copy.proof;
+    return copy;
+  });
+  for(const credential of unsigned.slice(0, 64)) {
+    await vc.issue({credential: structuredClone(credential), suite: signer, documentLoader});
+  }
+  start = performance.now();
+  for(const credential of unsigned) {
+    await vc.issue({credential, suite: signer, documentLoader});
+  }
+  const signMs = (performance.now() - start) / unsigned.length;
+  console.log(JSON.stringify({n: items.length, verified, verifyMs, signMs}));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if(mode === 'verify') {
   await verify(args[0]);
@@ -190,7 +230,9 @@ if(mode === 'verify') {
   await sign(Number(args[0]), args[1]);
 } else if(mode === 'status') {
   await status(args[0]);
+} else if(mode === 'bench') {
+  await bench(args[0]);
 } else {
-  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json');
+  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json | bench IN.json');
   process.exit(2);
 }

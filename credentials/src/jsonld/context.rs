@@ -8,12 +8,12 @@
 //! not once per credential.
 
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::iri;
 use super::Contexts;
+use super::FastMap;
 
 /// A JSON-LD error: its code (JSON-LD 1.1 API §9.3, e.g. `invalid term definition`)
 /// and what was wrong.
@@ -222,7 +222,7 @@ pub(crate) struct ActiveContext {
     /// Lower case.
     pub language: Option<String>,
     pub direction: Option<Direction>,
-    pub terms: HashMap<Arc<str>, Arc<TermDefinition>>,
+    pub terms: FastMap<Arc<str>, Arc<TermDefinition>>,
     /// The context before a non-propagated (type-scoped) context was applied.
     pub previous: Option<Arc<ActiveContext>>,
 }
@@ -237,7 +237,7 @@ impl ActiveContext {
             vocab: None,
             language: None,
             direction: None,
-            terms: HashMap::new(),
+            terms: FastMap::default(),
             previous: None,
         }
     }
@@ -593,7 +593,7 @@ impl Processor<'_> {
                 )
             }
         };
-        let mut defined: HashMap<String, bool> = HashMap::new();
+        let mut defined: FastMap<String, bool> = FastMap::default();
         let mut term_definitions = TermDefiner {
             processor: self,
             local: definition,
@@ -627,7 +627,7 @@ impl Processor<'_> {
 struct TermDefiner<'a, 'c> {
     processor: &'a Processor<'c>,
     local: &'a Map<String, Value>,
-    defined: &'a mut HashMap<String, bool>,
+    defined: &'a mut FastMap<String, bool>,
     base_url: Option<&'a str>,
     protected: bool,
     override_protected: bool,

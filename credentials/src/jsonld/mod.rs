@@ -20,6 +20,11 @@ mod rdfc;
 mod to_rdf;
 
 use std::collections::HashMap;
+
+/// A hash map with foldhash: several times faster than SipHash on short keys (term
+/// lookups were 7 % of an rdfc verification), and seeded per map, so a document cannot
+/// choose colliding keys.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use context::{ActiveContext, Failure, Flags, Processor, Source};
@@ -142,7 +147,7 @@ pub struct Contexts {
 struct Shared {
     /// Active contexts by (context applied to, what was applied, how): a credential's
     /// contexts are processed once, then every document reuses them.
-    processed: Mutex<HashMap<(u64, Source, Flags), Arc<ActiveContext>>>,
+    processed: Mutex<FastMap<(u64, Source, Flags), Arc<ActiveContext>>>,
     /// The empty context documents start from (no base IRI), one id for all.
     initial: Arc<ActiveContext>,
     /// Outcomes of [`check_terms`] by SHA-256 of the document's JSON.
@@ -535,7 +540,7 @@ pub fn canonical_nquads(
         safe: true,
         rdf_direction: None,
     };
-    rdfc::canonicalize(&to_rdf(&expanded, &options)?)
+    rdfc::canonicalize(&to_rdf(expanded, &options)?)
 }
 
 /// Whether the top-level `@context` holds a `{"@context": X}` item.

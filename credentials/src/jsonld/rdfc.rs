@@ -11,7 +11,9 @@
 //! ("poison graphs"), so the work is bounded and exceeding the bound is an error.
 
 use sha2::{Digest, Sha256, Sha384};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use super::FastMap as HashMap;
 use std::fmt::Write as _;
 
 use super::JsonLdError;
@@ -117,8 +119,8 @@ pub fn canonicalize_with(quads: &[Quad], hash: HashAlgorithm) -> Result<Canonica
     let mut lines: Vec<String> = quads
         .iter()
         .map(|q| {
-            serialize_quad(q, &|b| {
-                state.canonical.get(b).map_or(b, String::as_str).to_owned()
+            serialize_quad(q, &|b, out| {
+                out.push_str(state.canonical.get(b).map_or(b, String::as_str))
             })
         })
         .collect();
@@ -144,7 +146,7 @@ impl Issuer {
         Issuer {
             prefix,
             issued: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
@@ -185,7 +187,7 @@ impl<'q> State<'q> {
         // A dataset is a set: a quad given twice must be hashed once, or the duplicate
         // changes first-degree hashes and so the labels. Only quads with a blank node
         // are hashed, so only they are checked.
-        let mut seen: HashSet<&Quad> = HashSet::new();
+        let mut seen: HashSet<&Quad, foldhash::fast::RandomState> = HashSet::default();
         for (i, quad) in quads.iter().enumerate() {
             let mut labels = blank_labels(quad).peekable();
             if labels.peek().is_none() || !seen.insert(quad) {
@@ -201,9 +203,9 @@ impl<'q> State<'q> {
         State {
             quads,
             blank_to_quads,
-            canonical: HashMap::new(),
+            canonical: HashMap::default(),
             canonical_issuer: Issuer::new("c14n"),
-            first_degree: HashMap::new(),
+            first_degree: HashMap::default(),
             remaining_deep_iterations: 0,
             remaining_permutations: MAX_PERMUTATIONS,
             remaining_work: MAX_WORK,
@@ -277,8 +279,8 @@ impl<'q> State<'q> {
         let mut lines: Vec<String> = self.blank_to_quads[reference]
             .iter()
             .map(|&i| {
-                serialize_quad(&self.quads[i], &|b| {
-                    if b == reference { "a" } else { "z" }.to_owned()
+                serialize_quad(&self.quads[i], &|b, out| {
+                    out.push_str(if b == reference { "a" } else { "z" })
                 })
             })
             .collect();
@@ -453,7 +455,10 @@ fn to_hex(digest: &[u8]) -> String {
 }
 
 /// One canonical N-Quads line, blank nodes relabelled by `label`.
-fn serialize_quad(quad: &Quad, label: &dyn Fn(&str) -> String) -> String {
+/// Writes a blank node's label (without `_:`) to the output.
+type Label<'a> = &'a dyn Fn(&str, &mut String);
+
+fn serialize_quad(quad: &Quad, label: Label<'_>) -> String {
     let mut out = String::with_capacity(128);
     write_term(&mut out, &quad.subject, label);
     out.push_str(" <");
@@ -468,7 +473,7 @@ fn serialize_quad(quad: &Quad, label: &dyn Fn(&str) -> String) -> String {
     out
 }
 
-fn write_term(out: &mut String, term: &Term, label: &dyn Fn(&str) -> String) {
+fn write_term(out: &mut String, term: &Term, label: Label<'_>) {
     match term {
         Term::Iri(iri) => {
             out.push('<');
@@ -477,7 +482,7 @@ fn write_term(out: &mut String, term: &Term, label: &dyn Fn(&str) -> String) {
         }
         Term::Blank(b) => {
             out.push_str("_:");
-            out.push_str(&label(b));
+            label(b, out);
         }
         Term::Literal {
             value,
@@ -504,35 +509,62 @@ fn write_term(out: &mut String, term: &Term, label: &dyn Fn(&str) -> String) {
 }
 
 /// rdf-canonize's literal escaping: ECHAR for `\b \t \n \f \r " \\`, UCHAR (`\u00XX`)
-/// for the other control characters and DEL.
+/// for the other control characters and DEL. Runs without anything to escape are
+/// copied whole (most literals have none).
 fn escape_literal(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{0}'..='\u{1f}' | '\u{7f}' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escaped = match b {
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x00..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&value[start..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04X}", b);
+        } else {
+            out.push_str(escaped);
         }
+        start = i + 1;
     }
+    out.push_str(&value[start..]);
 }
 
-/// rdf-canonize's IRI escaping: UCHAR for controls, space and `<>"{}|^`\`.
+/// rdf-canonize's IRI escaping: UCHAR for controls, space and `<>"{}|^`\`. Runs
+/// without anything to escape are copied whole.
 fn escape_iri(out: &mut String, iri: &str) {
-    for c in iri.chars() {
-        match c {
-            '\u{0}'..='\u{20}' | '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    /// The bytes that are escaped, as a table: this runs for every IRI of every quad
+    /// each time a quad is hashed.
+    const ESCAPED: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b <= 0x20 {
+            table[b] = true;
+            b += 1;
+        }
+        let others = b"<>\"{}|^`\\";
+        let mut i = 0;
+        while i < others.len() {
+            table[others[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    let mut start = 0;
+    for (i, &b) in iri.as_bytes().iter().enumerate() {
+        if ESCAPED[b as usize] {
+            out.push_str(&iri[start..i]);
+            let _ = write!(out, "\\u{:04X}", b);
+            start = i + 1;
         }
     }
+    out.push_str(&iri[start..]);
 }
 
 #[cfg(test)]

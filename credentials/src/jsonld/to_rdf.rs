@@ -13,7 +13,9 @@
 //! predicate, a malformed language tag) is an error instead.
 
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::FastMap as HashMap;
 
 use super::rdfc::{Quad, Term};
 use super::JsonLdError;
@@ -97,7 +99,7 @@ fn keep<T>(options: &RdfOptions, result: Result<T, JsonLdError>) -> Result<Optio
 }
 
 /// Converts an expanded JSON-LD document to RDF quads.
-pub fn to_rdf(expanded: &[Value], options: &RdfOptions) -> Result<Vec<Quad>, JsonLdError> {
+pub fn to_rdf(expanded: Vec<Value>, options: &RdfOptions) -> Result<Vec<Quad>, JsonLdError> {
     let mut issuer = BlankIssuer::default();
     let mut map = NodeMap::new();
     map.insert(DEFAULT_GRAPH.into(), BTreeMap::new());
@@ -129,7 +131,7 @@ fn append(node: &mut Map<String, Value>, property: &str, value: Value, dedupe: b
 
 /// JSON-LD 1.1 API §7.2.2, the Node Map Generation algorithm.
 fn generate(
-    element: &Value,
+    element: Value,
     map: &mut NodeMap,
     graph: &str,
     subject: &Subject,
@@ -137,7 +139,7 @@ fn generate(
     mut list: Option<&mut Vec<Value>>,
     issuer: &mut BlankIssuer,
 ) -> Result<(), JsonLdError> {
-    let element = match element {
+    let mut element = match element {
         Value::Array(items) => {
             for item in items {
                 generate(
@@ -156,7 +158,6 @@ fn generate(
         // Expanded documents hold only arrays and objects at this level.
         _ => return Ok(()),
     };
-    let mut element = element.clone();
     // Step 3: relabel blank node types.
     if let Some(types) = element.get_mut("@type") {
         relabel_all(types, issuer);
@@ -175,7 +176,7 @@ fn generate(
         return Ok(());
     }
 
-    if let Some(items) = element.get("@list") {
+    if let Some(items) = element.remove("@list") {
         let mut members = Vec::new();
         generate(
             items,
@@ -242,49 +243,35 @@ fn generate(
             }
         }
     }
-    if let Some(Value::Object(reverse)) = element.get("@reverse") {
+    if let Some(Value::Object(reverse)) = element.remove("@reverse") {
         let referenced = Subject::Reverse(reference());
         for (p, values) in reverse {
-            for value in crate::validation::as_items(values) {
-                generate(value, map, graph, &referenced, Some(p), None, issuer)?;
-            }
+            generate(values, map, graph, &referenced, Some(&p), None, issuer)?;
         }
     }
-    if let Some(inner) = element.get("@graph") {
+    if let Some(inner) = element.remove("@graph") {
         map.entry(id.clone()).or_default();
         generate(inner, map, &id, &Subject::None, None, None, issuer)?;
     }
-    if let Some(included) = element.get("@included") {
+    if let Some(included) = element.remove("@included") {
         generate(included, map, graph, &Subject::None, None, None, issuer)?;
     }
-    let mut properties: Vec<(&String, &Value)> = element
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "@id" | "@type" | "@index" | "@reverse" | "@graph" | "@included"
-            )
-        })
+    let mut properties: Vec<(String, Value)> = element
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "@id" | "@type" | "@index"))
         .collect();
-    properties.sort_by(|a, b| a.0.cmp(b.0));
+    properties.sort_by(|a, b| a.0.cmp(&b.0));
+    let subject = Subject::Node(id.clone());
     for (p, value) in properties {
-        let p = if is_blank(p) {
-            issuer.issue(Some(p))
+        let p = if is_blank(&p) {
+            issuer.issue(Some(&p))
         } else {
-            p.clone()
+            p
         };
         node_mut(map, graph, &id)
             .entry(p.clone())
             .or_insert_with(|| Value::Array(Vec::new()));
-        generate(
-            value,
-            map,
-            graph,
-            &Subject::Node(id.clone()),
-            Some(&p),
-            None,
-            issuer,
-        )?;
+        generate(value, map, graph, &subject, Some(&p), None, issuer)?;
     }
     Ok(())
 }

@@ -274,7 +274,7 @@ fn run_to_rdf(case: &Case<'_>, contexts: &Contexts) -> Result<(), String> {
         },
     };
     let result =
-        expand(&input, contexts, &options).and_then(|expanded| to_rdf(&expanded, &rdf_options));
+        expand(&input, contexts, &options).and_then(|expanded| to_rdf(expanded, &rdf_options));
     let types = case.entry["@type"].as_array().unwrap();
     if case.is_negative() {
         let expected = case.entry["expectErrorCode"].as_str().unwrap();
