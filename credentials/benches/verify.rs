@@ -282,6 +282,20 @@ fn rdfc_benches(
                 .is_ok());
         })
     });
+    let keys = KnownKeys::default();
+    let full = VerifyOptions::new(at, &contexts, &keys);
+    let mut next = 0usize;
+    group.bench_function(
+        "full report of a 2 KB badge (1,024 distinct, in turn)",
+        |b| {
+            b.iter(|| {
+                next = (next + 1) % DISTINCT;
+                let verification =
+                    guildmark_credentials::verify_text(&signed[next], &full).unwrap();
+                assert!(verification.report.verified);
+            })
+        },
+    );
     let unsigned: Vec<Value> = signed
         .iter()
         .map(|b| {

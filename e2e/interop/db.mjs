@@ -3,6 +3,8 @@
 //   node db.mjs verify IN.json   IN: [{name, credential}] → [{name, verified, errors}]
 //   node db.mjs sign N OUT.json  N random credentials, random keys, both cryptosuites
 //   node db.mjs status IN.json   IN: [status list credentials] → [{id, purpose, set: [index…]}]
+//   node db.mjs canonize IN.json IN: [{name, document}] → [{name, nquads} | {name, error}]:
+//                                RDFC-1.0 canonical N-Quads through jsonld.js in safe mode
 //   node db.mjs bench IN.json    IN: [{name, credential}] (eddsa-rdfc-2022), timed: verify each,
 //                                then sign each again → {n, verified, verifyMs, signMs} per badge
 //
@@ -23,6 +25,7 @@ import {
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {BitstringStatusList} from '@digitalbazaar/vc-bitstring-status-list';
+import jsonld from 'jsonld';
 
 const contextsDir = process.env.GUILDMARK_CONTEXTS_DIR;
 const guildmarkContext = process.env.GUILDMARK_CONTEXT_FILE;
@@ -185,6 +188,22 @@ async function status(file) {
   console.log(JSON.stringify(out));
 }
 
+async function canonize(file) {
+  const items = JSON.parse(fs.readFileSync(file));
+  const out = [];
+  for(const {name, document} of items) {
+    try {
+      const nquads = await jsonld.canonize(document, {
+        algorithm: 'RDFC-1.0', format: 'application/n-quads', documentLoader, safe: true
+      });
+      out.push({name, nquads});
+    } catch(e) {
+      out.push({name, error: String(e.message || e)});
+    }
+  }
+  console.log(JSON.stringify(out));
+}
+
 // eddsa-rdfc-2022 verify and sign, timed per badge over every input (after a warm-up of
 // 64), for scripts/bench-rdfc's side-by-side figures.
 async function bench(file) {
@@ -230,9 +249,11 @@ if(mode === 'verify') {
   await sign(Number(args[0]), args[1]);
 } else if(mode === 'status') {
   await status(args[0]);
+} else if(mode === 'canonize') {
+  await canonize(args[0]);
 } else if(mode === 'bench') {
   await bench(args[0]);
 } else {
-  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json | bench IN.json');
+  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json | canonize IN.json | bench IN.json');
   process.exit(2);
 }

@@ -138,8 +138,7 @@ impl Loaded {
 #[derive(Clone, Default)]
 pub struct Contexts {
     registered: HashMap<String, Arc<Loaded>>,
-    /// Processed contexts and term-check outcomes, shared by clones; replaced when a
-    /// context is registered.
+    /// Processed contexts, shared by clones; replaced when a context is registered.
     shared: Arc<Shared>,
 }
 
@@ -150,8 +149,6 @@ struct Shared {
     processed: Mutex<FastMap<(u64, Source, Flags), Arc<ActiveContext>>>,
     /// The empty context documents start from (no base IRI), one id for all.
     initial: Arc<ActiveContext>,
-    /// Outcomes of [`check_terms`] by SHA-256 of the document's JSON.
-    terms: Mutex<TermsMemo>,
 }
 
 impl Default for Shared {
@@ -159,16 +156,9 @@ impl Default for Shared {
         Shared {
             processed: Mutex::default(),
             initial: Arc::new(ActiveContext::initial(None)),
-            terms: Mutex::default(),
         }
     }
 }
-
-/// Term-check outcomes by SHA-256 of a document's JSON.
-type TermsMemo = HashMap<[u8; 32], Result<(), JsonLdError>>;
-
-/// How many term-check outcomes [`Contexts`] remembers before starting afresh.
-const TERMS_MEMO: usize = 4096;
 
 /// How many processed contexts [`Contexts`] keeps before starting afresh (a few dozen
 /// cover every credential type; the bound is for documents with many inline contexts).
@@ -519,6 +509,15 @@ pub fn canonical_nquads(
     document: &serde_json::Value,
     contexts: &Contexts,
 ) -> Result<String, JsonLdError> {
+    rdfc::canonicalize(&safe_quads(document, contexts)?)
+}
+
+/// `document` as RDF, in safe mode throughout: strict expansion, then toRdf refusing what
+/// it would drop.
+fn safe_quads(
+    document: &serde_json::Value,
+    contexts: &Contexts,
+) -> Result<Vec<dataset::Quad>, JsonLdError> {
     if more_blank_ids_than(document, MAX_BLANK_IDS) {
         return Err(JsonLdError::TooManyBlankNodes { max: MAX_BLANK_IDS });
     }
@@ -540,7 +539,7 @@ pub fn canonical_nquads(
         safe: true,
         rdf_direction: None,
     };
-    rdfc::canonicalize(&to_rdf(expanded, &options)?)
+    to_rdf(expanded, &options)
 }
 
 /// Whether the top-level `@context` holds a `{"@context": X}` item.
@@ -584,30 +583,11 @@ fn unwrap_wrapped_contexts(document: &mut serde_json::Value) {
     }
 }
 
-/// Checks that every term and type of `document` is defined by its contexts, without
-/// computing a canonical form.
+/// Checks that every term and type of `document` is defined by its contexts (safe-mode
+/// expansion) and that nothing would be dropped converting it to RDF, without computing
+/// a canonical form.
 pub fn check_terms(document: &serde_json::Value, contexts: &Contexts) -> Result<(), JsonLdError> {
-    use sha2::Digest as _;
-    let key: [u8; 32] =
-        sha2::Sha256::digest(serde_json::to_vec(document).unwrap_or_default()).into();
-    let memo = || {
-        contexts
-            .shared
-            .terms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    };
-    let known = memo().get(&key).cloned();
-    if let Some(outcome) = known {
-        return outcome;
-    }
-    let outcome = canonical_nquads(document, contexts).map(|_| ());
-    let mut terms = memo();
-    if terms.len() >= TERMS_MEMO {
-        terms.clear();
-    }
-    terms.insert(key, outcome.clone());
-    outcome
+    safe_quads(document, contexts).map(|_| ())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn interop_dir() -> PathBuf {
 }
 
 /// `node db.mjs ARGS`, after `npm ci` when the packages are missing.
-fn db(args: &[&str]) -> Value {
+pub(crate) fn db(args: &[&str]) -> Value {
     let dir = interop_dir();
     if !dir.join("node_modules/@digitalbazaar/vc").exists() {
         let status = Command::new("npm")

@@ -10,6 +10,7 @@ mod common;
 mod http;
 
 mod browser;
+mod canonical_db;
 mod hostile;
 mod interop_db;
 mod interop_tlog;

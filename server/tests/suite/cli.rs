@@ -198,7 +198,8 @@ fn verify_takes_many_documents_in_one_run() {
     let lines: Vec<&str> = mixed.stdout.lines().collect();
     assert_eq!(lines[0], "verified    ada.json", "{}", mixed.stdout);
     assert!(
-        lines[1].starts_with("failed      eve.json: proof: ") && lines[1].contains("the signature does not verify"),
+        lines[1].starts_with("failed      eve.json: proof: ")
+            && lines[1].contains("the signature does not verify"),
         "{}",
         mixed.stdout
     );
