@@ -318,6 +318,46 @@ fn rdfc_benches(
     });
     group.finish();
 
+    // Where the time goes: each phase of canonicalizing the document, cumulatively.
+    let mut group = c.benchmark_group("eddsa-rdfc-2022 phases");
+    let documents: Vec<Value> = unsigned.clone();
+    let safe = guildmark_credentials::jsonld::ExpandOptions {
+        safe: true,
+        ..Default::default()
+    };
+    let rdf = guildmark_credentials::jsonld::RdfOptions {
+        safe: true,
+        rdf_direction: None,
+    };
+    let mut next = 0usize;
+    group.bench_function("parse the badge's JSON", |b| {
+        b.iter(|| {
+            next = (next + 1) % DISTINCT;
+            serde_json::from_slice::<Value>(&signed[next]).unwrap()
+        })
+    });
+    group.bench_function("expand (safe mode)", |b| {
+        b.iter(|| {
+            next = (next + 1) % DISTINCT;
+            guildmark_credentials::jsonld::expand(&documents[next], &contexts, &safe).unwrap()
+        })
+    });
+    group.bench_function("expand + toRdf", |b| {
+        b.iter(|| {
+            next = (next + 1) % DISTINCT;
+            let expanded =
+                guildmark_credentials::jsonld::expand(&documents[next], &contexts, &safe).unwrap();
+            guildmark_credentials::jsonld::to_rdf(expanded, &rdf).unwrap()
+        })
+    });
+    group.bench_function("expand + toRdf + RDFC-1.0 (canonical N-Quads)", |b| {
+        b.iter(|| {
+            next = (next + 1) % DISTINCT;
+            guildmark_credentials::jsonld::canonical_nquads(&documents[next], &contexts).unwrap()
+        })
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("eddsa-rdfc-2022 batch of 64");
     group.throughput(Throughput::Elements(64));
     let mut start = 0usize;

@@ -661,4 +661,38 @@ mod regression {
         });
         canonical_nquads(&literal, &Contexts::bundled()).unwrap();
     }
+
+    /// Safe mode: what standard expansion would silently drop is an error naming the
+    /// JSON path, for a property and for a type.
+    #[test]
+    fn safe_mode_names_the_path_of_an_undefined_property_or_type() {
+        let contexts = Contexts::bundled();
+        let context = serde_json::json!({"name": "https://schema.org/name", "Person": "https://schema.org/Person"});
+        let property = serde_json::json!({
+            "@context": context,
+            "@id": "https://example.com/p",
+            "name": "x",
+            "knows": [{"name": "y", "nickname": "z"}]
+        });
+        let error = canonical_nquads(&property, &contexts).unwrap_err();
+        assert!(
+            matches!(&error, JsonLdError::Expansion { code: "invalid property", path, .. } if path == "$.knows"),
+            "{error}"
+        );
+        let nested = serde_json::json!({"@context": context, "name": "x", "@reverse": {}, "@type": ["Person", "Robot"]});
+        let error = canonical_nquads(&nested, &contexts).unwrap_err();
+        assert!(
+            matches!(&error, JsonLdError::Expansion { code: "invalid type value", path, .. } if path == "$.@type[1]"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("\"Robot\""), "{error}");
+        // Standard mode drops both, as the JSON-LD algorithms say.
+        let standard = expand(&property, &contexts, &ExpandOptions::default()).unwrap();
+        assert_eq!(
+            standard,
+            vec![
+                serde_json::json!({"@id": "https://example.com/p", "https://schema.org/name": [{"@value": "x"}]})
+            ]
+        );
+    }
 }
