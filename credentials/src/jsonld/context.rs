@@ -8,6 +8,7 @@
 //! not once per credential.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -249,14 +250,14 @@ impl ActiveContext {
 
     /// IRI expansion (§5.2) outside context processing. `None` is null (a reserved
     /// keyword form, or a term mapped to null).
-    pub(crate) fn expand_iri(
-        &self,
-        value: &str,
+    pub(crate) fn expand_iri<'s>(
+        &'s self,
+        value: &'s str,
         document_relative: bool,
         vocab: bool,
-    ) -> Option<String> {
+    ) -> Option<Cow<'s, str>> {
         if is_keyword(value) {
-            return Some(value.to_owned());
+            return Some(Cow::Borrowed(value));
         }
         if looks_like_keyword(value) {
             return None;
@@ -264,14 +265,26 @@ impl ActiveContext {
         if let Some(definition) = self.term(value) {
             if let Some(iri) = &definition.iri {
                 if is_keyword(iri) {
-                    return Some(iri.clone());
+                    return Some(Cow::Borrowed(iri));
                 }
             }
             if vocab {
-                return definition.iri.clone();
+                return definition.iri.as_deref().map(Cow::Borrowed);
             }
         }
         self.expand_unmapped(value, document_relative, vocab)
+            .map(Cow::Owned)
+    }
+
+    /// Whether `key` is `keyword` or an alias of it (what [`Self::expand_iri`] would
+    /// say, without allocating).
+    pub(crate) fn is_alias_of(&self, key: &str, keyword: &str) -> bool {
+        key == keyword
+            || (!key.starts_with('@')
+                && self
+                    .term(key)
+                    .and_then(|d| d.iri.as_deref())
+                    .is_some_and(|iri| iri == keyword))
     }
 
     /// §5.2 steps 6–9: `value` is not a term (or not used as one).
@@ -544,7 +557,7 @@ impl Processor<'_> {
                                 || v.is_empty()
                                 || iri::is_reference(&v) =>
                         {
-                            result.vocab = Some(v)
+                            result.vocab = Some(v.into_owned())
                         }
                         _ => {
                             return fail(
@@ -877,7 +890,9 @@ impl TermDefiner<'_, '_> {
                     // defined (jsonld.js does the same).
                     let expanded = result.expand_iri(term, false, true);
                     match expanded {
-                        Some(iri) if iri::is_absolute(&iri) => definition.iri = Some(iri),
+                        Some(iri) if iri::is_absolute(&iri) => {
+                            definition.iri = Some(iri.into_owned())
+                        }
                         _ => {
                             return fail(
                                 "invalid IRI mapping",

@@ -6,6 +6,7 @@
 //! a type that is not an absolute IRI, expansion fails instead, naming the JSON path.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::context::{fail, is_keyword, ActiveContext, Container, Failure, Flags, Processor};
@@ -220,10 +221,10 @@ impl Expander<'_> {
             if !from_map {
                 let mut value_or_id_only = false;
                 for key in element.keys() {
-                    match active.expand_iri(key, false, true).as_deref() {
-                        Some("@value") => value_or_id_only = true,
-                        Some("@id") if element.len() == 1 => value_or_id_only = true,
-                        _ => {}
+                    if active.is_alias_of(key, "@value")
+                        || (element.len() == 1 && active.is_alias_of(key, "@id"))
+                    {
+                        value_or_id_only = true;
                     }
                 }
                 if !value_or_id_only {
@@ -262,7 +263,7 @@ impl Expander<'_> {
         let type_keys: Vec<&String> = keys
             .iter()
             .copied()
-            .filter(|k| active.expand_iri(k, false, true).as_deref() == Some("@type"))
+            .filter(|k| active.is_alias_of(k, "@type"))
             .collect();
         for key in &type_keys {
             let mut terms: Vec<&str> = as_slice(&element[key.as_str()])
@@ -367,7 +368,7 @@ impl Expander<'_> {
                 }
                 if nested
                     .keys()
-                    .any(|k| nested_active.expand_iri(k, false, true).as_deref() == Some("@value"))
+                    .any(|k| nested_active.is_alias_of(k, "@value"))
                 {
                     return fail_at(
                         &nested_path,
@@ -499,7 +500,7 @@ impl Expander<'_> {
                 // then dropped from RDF, which safe mode refuses.
                 let iri = active
                     .expand_iri(id, true, false)
-                    .map_or(Value::Null, Value::String);
+                    .map_or(Value::Null, |i| Value::String(i.into_owned()));
                 if self.safe && iri.is_null() {
                     return fail_at(
                         path,
@@ -555,7 +556,7 @@ impl Expander<'_> {
                             );
                         }
                     }
-                    types.push(expanded.map_or(Value::Null, Value::String));
+                    types.push(expanded.map_or(Value::Null, |e| Value::String(e.into_owned())));
                 }
                 let mut expanded = if value.is_array() {
                     Value::Array(types)
@@ -900,10 +901,10 @@ impl Expander<'_> {
                         continue;
                     };
                     let mut values = vec![re_expanded];
-                    if let Some(existing) = object.remove(&expanded_index_key) {
+                    if let Some(existing) = object.remove(expanded_index_key.as_ref()) {
                         values.extend(into_vec(existing));
                     }
-                    object.insert(expanded_index_key, Value::Array(values));
+                    object.insert(expanded_index_key.into_owned(), Value::Array(values));
                     if object.contains_key("@value") {
                         return fail_at(
                             &index_path,
@@ -916,10 +917,12 @@ impl Expander<'_> {
                     object.insert("@index".into(), Value::String(index.clone()));
                 } else if container.has(Container::ID) && !object.contains_key("@id") && !none {
                     if let Some(id) = active.expand_iri(index, true, false) {
-                        object.insert("@id".into(), Value::String(id));
+                        object.insert("@id".into(), Value::String(id.into_owned()));
                     }
                 } else if container.has(Container::TYPE) && !none {
-                    let mut types = vec![expanded_index.clone().map_or(Value::Null, Value::String)];
+                    let mut types = vec![expanded_index
+                        .clone()
+                        .map_or(Value::Null, |e| Value::String(e.into_owned()))];
                     if let Some(existing) = object.remove("@type") {
                         types.extend(into_vec(existing));
                     }
@@ -1020,8 +1023,12 @@ pub(crate) fn value_expansion(
     let type_mapping = definition.and_then(|d| d.type_mapping.as_deref());
     if let Value::String(s) = value {
         match type_mapping {
-            Some("@id") => return id_object(active.expand_iri(s, true, false)),
-            Some("@vocab") => return id_object(active.expand_iri(s, true, true)),
+            Some("@id") => {
+                return id_object(active.expand_iri(s, true, false).map(Cow::into_owned))
+            }
+            Some("@vocab") => {
+                return id_object(active.expand_iri(s, true, true).map(Cow::into_owned))
+            }
             _ => {}
         }
     }

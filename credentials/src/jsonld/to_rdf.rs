@@ -21,8 +21,16 @@ use super::rdfc::{Quad, Term};
 use super::JsonLdError;
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 const DEFAULT_GRAPH: &str = "@default";
+const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
+const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
+const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
+const RDF_LANGSTRING: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const RDF_FIRST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first";
+const RDF_REST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest";
+const RDF_NIL: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil";
 
 /// graph name → subject → node object, ordered so that output order is deterministic.
 type NodeMap = BTreeMap<String, BTreeMap<String, Map<String, Value>>>;
@@ -289,14 +297,18 @@ fn relabel_all(types: &mut Value, issuer: &mut BlankIssuer) {
 }
 
 fn node_mut<'a>(map: &'a mut NodeMap, graph: &str, id: &str) -> &'a mut Map<String, Value> {
-    map.entry(graph.to_owned())
-        .or_default()
-        .entry(id.to_owned())
-        .or_insert_with(|| {
-            let mut node = Map::new();
-            node.insert("@id".into(), Value::String(id.to_owned()));
-            node
-        })
+    // Looked up before inserting: this runs for every property of every node, and
+    // `entry` would allocate both keys each time.
+    if !map.contains_key(graph) {
+        map.insert(graph.to_owned(), BTreeMap::new());
+    }
+    let nodes = map.get_mut(graph).expect("inserted above");
+    if !nodes.contains_key(id) {
+        let mut node = Map::new();
+        node.insert("@id".into(), Value::String(id.to_owned()));
+        nodes.insert(id.to_owned(), node);
+    }
+    nodes.get_mut(id).expect("inserted above")
 }
 
 /// A subject, object or graph identifier: an absolute IRI or a blank node.
@@ -338,7 +350,7 @@ fn deserialize(
     options: &RdfOptions,
 ) -> Result<Vec<Quad>, JsonLdError> {
     let mut quads = Vec::new();
-    let rdf_type = format!("{RDF}type");
+    let rdf_type = RDF_TYPE.to_owned();
     for (graph_name, graph) in map {
         let graph_label = if graph_name == DEFAULT_GRAPH {
             None
@@ -456,15 +468,15 @@ fn object_to_rdf(
     } else {
         match value {
             Value::Bool(b) => {
-                datatype.get_or_insert_with(|| format!("{XSD}boolean"));
+                datatype.get_or_insert_with(|| XSD_BOOLEAN.to_owned());
                 b.to_string()
             }
             Value::Number(n) => {
-                let double_type = format!("{XSD}double");
+                let double_type = XSD_DOUBLE.to_owned();
                 let typed_double = datatype.as_deref() == Some(double_type.as_str());
                 let (text, integer) = number_literal(n, typed_double);
                 if integer {
-                    datatype.get_or_insert_with(|| format!("{XSD}integer"));
+                    datatype.get_or_insert_with(|| XSD_INTEGER.to_owned());
                 } else {
                     datatype.get_or_insert(double_type);
                 }
@@ -479,7 +491,7 @@ fn object_to_rdf(
         let language = language.unwrap_or_default().to_lowercase();
         let string = |value: String| Term::Literal {
             value,
-            datatype: format!("{XSD}string"),
+            datatype: XSD_STRING.to_owned(),
             language: None,
         };
         return Ok(Some(match mode {
@@ -509,7 +521,7 @@ fn object_to_rdf(
             None => return Ok(None),
         },
         (None, Some(language)) if is_language_tag(language) => {
-            (format!("{RDF}langString"), Some(language.to_owned()))
+            (RDF_LANGSTRING.to_owned(), Some(language.to_owned()))
         }
         (None, Some(_)) if !options.safe => return Ok(None),
         (None, Some(language)) => {
@@ -517,7 +529,7 @@ fn object_to_rdf(
                 "{language:?} is not a well-formed language tag"
             )))
         }
-        (None, None) => (format!("{XSD}string"), None),
+        (None, None) => (XSD_STRING.to_owned(), None),
     };
     Ok(Some(Term::Literal {
         value: lexical,
@@ -533,11 +545,11 @@ fn list_to_rdf(
     issuer: &mut BlankIssuer,
     options: &RdfOptions,
 ) -> Result<Term, JsonLdError> {
-    let nil = Term::Iri(format!("{RDF}nil"));
+    let nil = Term::Iri(RDF_NIL.to_owned());
     if members.is_empty() {
         return Ok(nil);
     }
-    let (first, rest) = (format!("{RDF}first"), format!("{RDF}rest"));
+    let (first, rest) = (RDF_FIRST.to_owned(), RDF_REST.to_owned());
     let nodes: Vec<Term> = members
         .iter()
         .map(|_| node_id(&issuer.issue(None)))
