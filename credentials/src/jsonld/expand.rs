@@ -62,6 +62,17 @@ fn fail_at<T>(
     at(path, fail(code, detail))
 }
 
+/// What the entries of one node object expand against (§5.1 step 13's inputs).
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    active: &'a Arc<ActiveContext>,
+    /// The context before type-scoped contexts applied, for `@type` values.
+    type_scoped: &'a Arc<ActiveContext>,
+    active_property: Option<&'a str>,
+    /// The node's last type, expanded (`@json` makes `@value` a JSON literal).
+    input_type: Option<&'a str>,
+}
+
 /// Expansion of one document.
 pub(crate) struct Expander<'c> {
     pub processor: Processor<'c>,
@@ -298,43 +309,27 @@ impl Expander<'_> {
             .and_then(|t| active.expand_iri(t, false, true));
         let mut result = Map::new();
         let mut nests: Vec<String> = Vec::new();
-        self.expand_entries(
-            &active,
-            &type_scoped,
+        let frame = Frame {
+            active: &active,
+            type_scoped: &type_scoped,
             active_property,
-            element,
-            &keys,
-            input_type.as_deref(),
-            &mut result,
-            &mut nests,
-            path,
-        )?;
-        self.expand_nests(
-            &active,
-            &type_scoped,
-            active_property,
-            element,
-            nests,
-            input_type.as_deref(),
-            &mut result,
-            path,
-        )?;
+            input_type: input_type.as_deref(),
+        };
+        self.expand_entries(frame, element, &keys, &mut result, &mut nests, path)?;
+        self.expand_nests(frame, element, nests, &mut result, path)?;
         self.finish_object(active_property, result, path)
     }
 
     /// Step 14: the entries of nested objects, as if they were the element's own.
-    #[allow(clippy::too_many_arguments)]
     fn expand_nests(
         &self,
-        active: &Arc<ActiveContext>,
-        type_scoped: &Arc<ActiveContext>,
-        active_property: Option<&str>,
+        frame: Frame<'_>,
         element: &Map<String, Value>,
         mut nests: Vec<String>,
-        input_type: Option<&str>,
         result: &mut Map<String, Value>,
         path: &Path<'_>,
     ) -> Result<(), Located> {
+        let active = frame.active;
         nests.sort_unstable();
         for nesting_key in nests {
             let nest_path = Path::Key(path, &nesting_key);
@@ -379,46 +374,35 @@ impl Expander<'_> {
                 let mut keys: Vec<&String> = nested.keys().collect();
                 keys.sort_unstable();
                 let mut inner_nests = Vec::new();
+                let nested_frame = Frame {
+                    active: &nested_active,
+                    ..frame
+                };
                 self.expand_entries(
-                    &nested_active,
-                    type_scoped,
-                    active_property,
+                    nested_frame,
                     nested,
                     &keys,
-                    input_type,
                     result,
                     &mut inner_nests,
                     &nested_path,
                 )?;
-                self.expand_nests(
-                    &nested_active,
-                    type_scoped,
-                    active_property,
-                    nested,
-                    inner_nests,
-                    input_type,
-                    result,
-                    &nested_path,
-                )?;
+                self.expand_nests(nested_frame, nested, inner_nests, result, &nested_path)?;
             }
         }
         Ok(())
     }
 
     /// Step 13: each entry of `element` into `result`.
-    #[allow(clippy::too_many_arguments)]
     fn expand_entries(
         &self,
-        active: &Arc<ActiveContext>,
-        type_scoped: &Arc<ActiveContext>,
-        active_property: Option<&str>,
+        frame: Frame<'_>,
         element: &Map<String, Value>,
         keys: &[&String],
-        input_type: Option<&str>,
         result: &mut Map<String, Value>,
         nests: &mut Vec<String>,
         path: &Path<'_>,
     ) -> Result<(), Located> {
+        let active = frame.active;
         for &key in keys {
             if key == "@context" {
                 continue;
@@ -444,13 +428,10 @@ impl Expander<'_> {
             };
             if is_keyword(&expanded_property) {
                 self.expand_keyword(
-                    active,
-                    type_scoped,
-                    active_property,
+                    frame,
                     key,
                     &expanded_property,
                     value,
-                    input_type,
                     result,
                     nests,
                     &key_path,
@@ -466,17 +447,20 @@ impl Expander<'_> {
     #[allow(clippy::too_many_arguments)]
     fn expand_keyword(
         &self,
-        active: &Arc<ActiveContext>,
-        type_scoped: &Arc<ActiveContext>,
-        active_property: Option<&str>,
+        frame: Frame<'_>,
         key: &str,
         keyword: &str,
         value: &Value,
-        input_type: Option<&str>,
         result: &mut Map<String, Value>,
         nests: &mut Vec<String>,
         path: &Path<'_>,
     ) -> Result<(), Located> {
+        let Frame {
+            active,
+            type_scoped,
+            active_property,
+            input_type,
+        } = frame;
         if active_property == Some("@reverse") {
             return fail_at(
                 path,

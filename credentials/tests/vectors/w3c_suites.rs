@@ -6,7 +6,7 @@
 use crate::common::vectors;
 use guildmark_credentials::jsonld::dataset::{canonicalize, parse_nquads};
 use guildmark_credentials::jsonld::{
-    expand, to_rdf, Contexts, ExpandOptions, RdfDirection, RdfOptions,
+    expand, to_rdf, Contexts, ExpandOptions, JsonLdError, RdfDirection, RdfOptions,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -152,6 +152,23 @@ fn options(case: &Case<'_>, input: &str) -> Result<ExpandOptions, String> {
     })
 }
 
+/// A negative test's outcome: passed when `result` is the expected error.
+fn expect_error<T>(
+    case: &Case<'_>,
+    result: Result<T, JsonLdError>,
+    got: impl FnOnce(T) -> String,
+) -> Result<(), String> {
+    let expected = case.entry["expectErrorCode"].as_str().unwrap();
+    match result {
+        Err(e) if e.code() == Some(expected) => Ok(()),
+        Err(e) => Err(format!(
+            "expected the error {expected:?}, got {:?}: {e}",
+            e.code()
+        )),
+        Ok(v) => Err(format!("expected the error {expected:?}, got {}", got(v))),
+    }
+}
+
 /// Runs one expansion test: `Ok` when it passed.
 fn run_expand(case: &Case<'_>, contexts: &Contexts) -> Result<(), String> {
     let input_rel = case.entry["input"].as_str().unwrap();
@@ -159,18 +176,7 @@ fn run_expand(case: &Case<'_>, contexts: &Contexts) -> Result<(), String> {
     let options = options(case, input_rel)?;
     let result = expand(&input, contexts, &options);
     if case.is_negative() {
-        let expected = case.entry["expectErrorCode"].as_str().unwrap();
-        return match result {
-            Err(e) if e.code() == Some(expected) => Ok(()),
-            Err(e) => Err(format!(
-                "expected the error {expected:?}, got {:?}: {e}",
-                e.code()
-            )),
-            Ok(v) => Err(format!(
-                "expected the error {expected:?}, got {}",
-                Value::Array(v)
-            )),
-        };
+        return expect_error(case, result, |v| Value::Array(v).to_string());
     }
     let expected = read_json(case.entry["expect"].as_str().unwrap())?;
     match result {
@@ -277,15 +283,7 @@ fn run_to_rdf(case: &Case<'_>, contexts: &Contexts) -> Result<(), String> {
         expand(&input, contexts, &options).and_then(|expanded| to_rdf(expanded, &rdf_options));
     let types = case.entry["@type"].as_array().unwrap();
     if case.is_negative() {
-        let expected = case.entry["expectErrorCode"].as_str().unwrap();
-        return match result {
-            Err(e) if e.code() == Some(expected) => Ok(()),
-            Err(e) => Err(format!(
-                "expected the error {expected:?}, got {:?}: {e}",
-                e.code()
-            )),
-            Ok(_) => Err(format!("expected the error {expected:?}, got a dataset")),
-        };
+        return expect_error(case, result, |_| "a dataset".into());
     }
     let quads = result.map_err(|e| format!("failed: {e}"))?;
     if types.iter().any(|t| t == "jld:PositiveSyntaxTest") {
