@@ -226,6 +226,10 @@ pub(crate) struct ActiveContext {
     pub terms: FastMap<Arc<str>, Arc<TermDefinition>>,
     /// The context before a non-propagated (type-scoped) context was applied.
     pub previous: Option<Arc<ActiveContext>>,
+    /// Reached from the empty context through remote and scoped contexts only (never an
+    /// inline context of a document): only what is applied to such a context is cached,
+    /// so documents with inline contexts cannot fill the cache.
+    pub shared: bool,
 }
 
 impl ActiveContext {
@@ -240,7 +244,24 @@ impl ActiveContext {
             direction: None,
             terms: FastMap::default(),
             previous: None,
+            shared: false,
         }
+    }
+
+    /// The empty context every document without a base IRI starts from.
+    pub(crate) fn shared_initial() -> ActiveContext {
+        ActiveContext {
+            shared: true,
+            ..ActiveContext::initial(None)
+        }
+    }
+
+    /// `self`, marked as reachable through cached steps only.
+    fn into_shared(mut self: Arc<Self>) -> Arc<Self> {
+        if !self.shared {
+            Arc::make_mut(&mut self).shared = true;
+        }
+        self
     }
 
     /// The definition of `term`, if any.
@@ -360,8 +381,10 @@ impl Processor<'_> {
         flags: Flags,
     ) -> Result<Arc<ActiveContext>, Failure> {
         let key = (active.id, Source::Scoped(scoped.id), flags);
-        if let Some(hit) = self.contexts.cached(&key) {
-            return Ok(hit);
+        if active.shared {
+            if let Some(hit) = self.contexts.cached(&key) {
+                return Ok(hit);
+            }
         }
         let result = self.process(
             active,
@@ -371,7 +394,10 @@ impl Processor<'_> {
             flags,
             true,
         )?;
-        Ok(self.contexts.cache(key, result))
+        Ok(match active.shared {
+            true => self.contexts.cache(key, result.into_shared()),
+            false => result,
+        })
     }
 
     /// §4.1 Context Processing: `local` applied to `active`.
@@ -401,6 +427,7 @@ impl Processor<'_> {
             let mut r = (*result).clone();
             r.previous = Some(active.clone());
             r.id = next_id();
+            r.shared = false;
             result = Arc::new(r);
         }
         let items: &[Value] = match local {
@@ -444,7 +471,7 @@ impl Processor<'_> {
                         );
                     }
                     let key = (result.id, Source::Remote(url.clone()), Flags::DEFAULT);
-                    let cacheable = remote.is_empty() && validate_scoped;
+                    let cacheable = remote.is_empty() && validate_scoped && result.shared;
                     if cacheable {
                         if let Some(hit) = self.contexts.cached(&key) {
                             result = hit;
@@ -462,7 +489,7 @@ impl Processor<'_> {
                         validate_scoped,
                     )?;
                     result = if cacheable {
-                        self.contexts.cache(key, processed)
+                        self.contexts.cache(key, processed.into_shared())
                     } else {
                         processed
                     };
@@ -470,6 +497,7 @@ impl Processor<'_> {
                 Value::Object(definition) => {
                     let mut r = (*result).clone();
                     r.id = next_id();
+                    r.shared = false;
                     self.apply_definition(&mut r, definition, base_url, remote, flags)?;
                     result = Arc::new(r);
                 }

@@ -155,7 +155,7 @@ impl Default for Shared {
     fn default() -> Self {
         Shared {
             processed: Mutex::default(),
-            initial: Arc::new(ActiveContext::initial(None)),
+            initial: Arc::new(ActiveContext::shared_initial()),
         }
     }
 }
@@ -694,5 +694,39 @@ mod regression {
                 serde_json::json!({"@id": "https://example.com/p", "https://schema.org/name": [{"@value": "x"}]})
             ]
         );
+    }
+
+    /// Documents with inline contexts are processed afresh each time and leave nothing
+    /// in the cache (4,096 such documents could otherwise hold 4,096 processed copies of
+    /// the credentials context); documents naming only remote contexts share theirs.
+    #[test]
+    fn inline_contexts_leave_nothing_in_the_context_cache() {
+        let contexts = Contexts::bundled();
+        let processed = || contexts.shared.processed.lock().unwrap().len();
+        let remote = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:i",
+            "credentialSubject": {"id": "did:example:s", "name": "x"}
+        });
+        canonical_nquads(&remote, &contexts).unwrap();
+        let after_first = processed();
+        assert!(after_first > 0);
+        canonical_nquads(&remote, &contexts).unwrap();
+        assert_eq!(
+            processed(),
+            after_first,
+            "a second document reuses the cache"
+        );
+        for i in 0..50 {
+            let inline = serde_json::json!({
+                "@context": [{"n": format!("https://example.com/{i}")}, "https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "issuer": "did:example:i",
+                "credentialSubject": {"id": "did:example:s", "n": "x"}
+            });
+            canonical_nquads(&inline, &contexts).unwrap();
+        }
+        assert_eq!(processed(), after_first);
     }
 }
