@@ -578,15 +578,10 @@ impl Processor<'_> {
                 Value::Null => result.vocab = None,
                 Value::String(s) => {
                     let expanded = result.expand_iri(s, true, true);
+                    // JSON-LD 1.1 takes any IRI reference (relative ones resolve against
+                    // the base) or blank node identifier.
                     match expanded {
-                        Some(v)
-                            if iri::is_absolute(&v)
-                                || v.starts_with("_:")
-                                || v.is_empty()
-                                || iri::is_reference(&v) =>
-                        {
-                            result.vocab = Some(v.into_owned())
-                        }
+                        Some(v) if iri::is_reference(&v) => result.vocab = Some(v.into_owned()),
                         _ => {
                             return fail(
                                 "invalid vocab mapping",
