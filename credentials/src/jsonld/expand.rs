@@ -115,6 +115,37 @@ fn add_value(object: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
+/// Adds `items` to `result`'s reverse map under `property` (§5.1 steps 13.4.13.4 and
+/// 13.13): a reverse property links node objects only.
+fn add_reverse(
+    result: &mut Map<String, Value>,
+    property: &str,
+    items: Value,
+    path: &Path<'_>,
+) -> Result<(), Located> {
+    let Value::Object(reverse_map) = result
+        .entry("@reverse")
+        .or_insert_with(|| Value::Object(Map::new()))
+    else {
+        return fail_at(
+            path,
+            "invalid reverse property map",
+            "@reverse is not an object",
+        );
+    };
+    for item in into_vec(items) {
+        if is_value_object(&item) || is_list_object(&item) {
+            return fail_at(
+                path,
+                "invalid reverse property value",
+                "a reverse property cannot hold values or lists",
+            );
+        }
+        add_value(reverse_map, property, item);
+    }
+    Ok(())
+}
+
 fn is_value_object(value: &Value) -> bool {
     value.get("@value").is_some()
 }
@@ -653,29 +684,8 @@ impl Expander<'_> {
                         add_value(result, &property, items);
                     }
                 }
-                if !expanded.is_empty() {
-                    let Value::Object(reverse_map) = result
-                        .entry("@reverse")
-                        .or_insert_with(|| Value::Object(Map::new()))
-                    else {
-                        return fail_at(
-                            path,
-                            "invalid reverse property map",
-                            "@reverse is not an object",
-                        );
-                    };
-                    for (property, items) in expanded {
-                        for item in into_vec(items) {
-                            if is_value_object(&item) || is_list_object(&item) {
-                                return fail_at(
-                                    path,
-                                    "invalid reverse property value",
-                                    "a reverse property cannot hold values or lists",
-                                );
-                            }
-                            add_value(reverse_map, &property, item);
-                        }
-                    }
+                for (property, items) in expanded {
+                    add_reverse(result, &property, items, path)?;
                 }
                 return Ok(());
             }
@@ -746,26 +756,7 @@ impl Expander<'_> {
             );
         }
         if definition.is_some_and(|d| d.reverse) {
-            let Value::Object(reverse_map) = result
-                .entry("@reverse")
-                .or_insert_with(|| Value::Object(Map::new()))
-            else {
-                return fail_at(
-                    path,
-                    "invalid reverse property map",
-                    "@reverse is not an object",
-                );
-            };
-            for item in into_vec(expanded) {
-                if is_value_object(&item) || is_list_object(&item) {
-                    return fail_at(
-                        path,
-                        "invalid reverse property value",
-                        "a reverse property cannot hold values or lists",
-                    );
-                }
-                add_value(reverse_map, expanded_property, item);
-            }
+            add_reverse(result, expanded_property, expanded, path)?;
         } else {
             add_value(result, expanded_property, expanded);
         }
