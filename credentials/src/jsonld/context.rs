@@ -430,10 +430,7 @@ impl Processor<'_> {
             r.shared = false;
             result = Arc::new(r);
         }
-        let items: &[Value] = match local {
-            Value::Array(items) => items,
-            single => std::slice::from_ref(single),
-        };
+        let items = crate::validation::as_items(local);
         for context in items {
             match context {
                 Value::Null => {

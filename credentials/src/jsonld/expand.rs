@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::validation::as_items;
+
 use super::context::{fail, is_keyword, ActiveContext, Container, Failure, Flags, Processor};
 
 /// Where in the input document expansion is: a chain of keys and indices, rendered
@@ -80,13 +82,6 @@ pub(crate) struct Expander<'c> {
     pub safe: bool,
     /// The document's URL, for relative context references.
     pub base_url: Option<String>,
-}
-
-fn as_slice(value: &Value) -> &[Value] {
-    match value {
-        Value::Array(items) => items,
-        single => std::slice::from_ref(single),
-    }
 }
 
 fn into_vec(value: Value) -> Vec<Value> {
@@ -308,7 +303,7 @@ impl Expander<'_> {
             .filter(|k| active.is_alias_of(k, "@type"))
             .collect();
         for key in &type_keys {
-            let mut terms: Vec<&str> = as_slice(&element[key.as_str()])
+            let mut terms: Vec<&str> = as_items(&element[key.as_str()])
                 .iter()
                 .filter_map(Value::as_str)
                 .collect();
@@ -335,7 +330,7 @@ impl Expander<'_> {
         }
         let input_type = type_keys
             .first()
-            .and_then(|k| as_slice(&element[k.as_str()]).last())
+            .and_then(|k| as_items(&element[k.as_str()]).last())
             .and_then(Value::as_str)
             .and_then(|t| active.expand_iri(t, false, true));
         let mut result = Map::new();
@@ -364,7 +359,7 @@ impl Expander<'_> {
         nests.sort_unstable();
         for nesting_key in nests {
             let nest_path = Path::Key(path, &nesting_key);
-            let nested_values = as_slice(&element[nesting_key.as_str()]);
+            let nested_values = as_items(&element[nesting_key.as_str()]);
             for (i, nested) in nested_values.iter().enumerate() {
                 let nested_path = Path::Index(&nest_path, i);
                 let Value::Object(nested) = nested else {
@@ -781,7 +776,7 @@ impl Expander<'_> {
         let mut expanded = Vec::new();
         for (language, language_value) in languages {
             let language_path = Path::Key(path, language);
-            for item in as_slice(language_value) {
+            for item in as_items(language_value) {
                 match item {
                     Value::Null => continue,
                     Value::String(_) => {}
