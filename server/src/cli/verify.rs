@@ -93,10 +93,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let path = args.inputs.first().map(PathBuf::as_path);
     let name = input::input_name(path);
     let bytes = input::read_document(path)?;
-    if args.trust.is_some() && bundle_of(&bytes, &name)?.is_none() {
+    let (report, evaluation) = verify_document(&args, &setup, &bytes, &name)?;
+    // Only a bundle has an evaluation.
+    if args.trust.is_some() && evaluation.is_none() {
         anyhow::bail!("--trust applies to provenance bundles, and {name} is not one");
     }
-    let (report, evaluation) = verify_document(&args, &setup, &bytes, &name)?;
     let json = match (args.json, evaluation) {
         (false, _) => None,
         (true, Some(evaluation)) => {
