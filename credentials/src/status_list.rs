@@ -464,15 +464,17 @@ impl StatusListCredential {
         })
     }
 
-    /// An unsigned `BitstringStatusListCredential` for `list`.
+    /// An unsigned `BitstringStatusListCredential` for `list`, valid from `valid_from`
+    /// (the time as of which it states status) until `valid_until`.
     pub fn unsigned(
         id: &str,
         issuer: &str,
         purpose: &StatusPurpose,
         list: &Bitstring,
         valid_from: Timestamp,
+        valid_until: Option<Timestamp>,
     ) -> Value {
-        json!({
+        let mut credential = json!({
             "@context": [crate::validation::CREDENTIALS_V2],
             "id": id,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
@@ -484,7 +486,11 @@ impl StatusListCredential {
                 "statusPurpose": purpose.as_str(),
                 "encodedList": list.encode(),
             }
-        })
+        });
+        if let Some(until) = valid_until {
+            credential["validUntil"] = until.to_string().into();
+        }
+        credential
     }
 }
 

@@ -632,6 +632,18 @@ fn status_check(
             continue;
         };
         match list_status(list, &entry, issuer, options) {
+            // A lapsed list still proves a revocation (it is permanent), but not that
+            // a bit is clear now.
+            Ok((false, _)) if lapsed(list, options.at) => {
+                let until = list["validUntil"].as_str().unwrap_or_default();
+                report.unknown(
+                    name,
+                    format!(
+                        "{} status unknown: the status list {} lapsed at {until}; check against a current copy [STATUS_RETRIEVAL_ERROR]",
+                        entry.purpose, entry.list_credential
+                    ),
+                );
+            }
             Ok((set, as_of)) => {
                 let as_of = as_of
                     .map(|t| format!(" as of {t}"))
@@ -663,6 +675,14 @@ fn status_check(
             Err(reason) => report.fail(name, reason),
         }
     }
+}
+
+/// Whether a status list's `validUntil` has passed at `at`.
+fn lapsed(list: &Value, at: Timestamp) -> bool {
+    list.get("validUntil")
+        .and_then(Value::as_str)
+        .and_then(|t| Timestamp::parse(t).ok())
+        .is_some_and(|until| until <= at)
 }
 
 /// Checks a status list credential (its proofs, its issuer) and reads the entry's bit.

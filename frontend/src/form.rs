@@ -460,7 +460,13 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
             uuid: segment(uri, 2),
             change: match s.get("change").map(str::parse::<StandingChange>) {
                 Some(Ok(change)) => change,
-                _ => return Err(Refusal::form(400, "Choose revoke, suspend or reinstate.")),
+                Some(Err(_)) if s.get("change") == Some("suspend") => {
+                    return Err(Refusal::form(
+                        410,
+                        "Badges can no longer be suspended: Open Badges verifiers do not see a suspension, so a suspended badge would look valid to them. Revoke it instead.",
+                    ))
+                }
+                _ => return Err(Refusal::form(400, "Choose revoke or reinstate.")),
             },
         }),
         "define-achievement" => Change::DefineAchievement(read_define_achievement(s, community())?),

@@ -139,9 +139,7 @@ pub fn roles_text(roles: &[Role]) -> String {
 pub enum StandingChange {
     /// Revoke for good.
     Revoke,
-    /// Suspend.
-    Suspend,
-    /// Lift a suspension.
+    /// Lift a suspension (set before suspension was withdrawn).
     Reinstate,
 }
 
@@ -151,7 +149,6 @@ impl std::str::FromStr for StandingChange {
     fn from_str(text: &str) -> Result<StandingChange, UnknownValue> {
         match text {
             "revoke" => Ok(StandingChange::Revoke),
-            "suspend" => Ok(StandingChange::Suspend),
             "reinstate" => Ok(StandingChange::Reinstate),
             _ => Err(UnknownValue {
                 kind: "standing change",

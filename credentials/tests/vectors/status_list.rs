@@ -234,6 +234,7 @@ fn every_error_case_is_produced() {
         &StatusPurpose::Revocation,
         &Bitstring::new(0),
         at,
+        None,
     );
     proof::sign(
         &mut list_vc,

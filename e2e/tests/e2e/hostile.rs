@@ -154,7 +154,7 @@ async fn hostile_requests_get_clear_problems_and_change_nothing() {
         ),
         (
             Method::POST,
-            format!("/api/v1/communities/kestrel/badges/{badge}/suspend"),
+            format!("/api/v1/communities/kestrel/badges/{badge}/reinstate"),
             "admin",
             false,
         ),

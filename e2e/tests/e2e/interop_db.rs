@@ -1,7 +1,8 @@
 //! Digital Bazaar's VC libraries (npm, installed from `interop/package-lock.json` on
 //! first use) against Guildmark: they verify every credential a node logged — badges, the
 //! endorsement, batch, protocol, attestations and status lists, as issued
-//! (eddsa-jcs-2022) and re-signed with `guildmark sign --suite eddsa-rdfc-2022` — and
+//! (eddsa-rdfc-2022 for Open Badges credentials and status lists, eddsa-jcs-2022 for
+//! Guildmark's own types) and re-signed with `guildmark sign --suite eddsa-rdfc-2022` — and
 //! refuse tampered copies; Guildmark verifies credentials they sign with random content
 //! and keys in both suites; and both decode the node's status lists to the same bits.
 

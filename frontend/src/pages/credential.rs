@@ -35,9 +35,13 @@ pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView
         if !assessor {
             return None;
         }
-        let active = b.standing == "active";
         let suspended = b.standing == "suspended";
         let revoked = b.standing == "revoked";
+        // Only admins revoke; assessors act only on a suspension set before suspension
+        // was withdrawn.
+        if !admin && !suspended {
+            return None;
+        }
         Some(view! {
             <section class="panel">
                 <h2>"Change its standing"</h2>
@@ -45,7 +49,6 @@ pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView
                 {(!revoked).then(|| view! {
                     <form method="post" class="inline">
                         <FormHead form="standing"/>
-                        {active.then(|| view! { <button type="submit" name="change" value="suspend">"Suspend"</button> })}
                         {suspended.then(|| view! { <button type="submit" name="change" value="reinstate">"Reinstate"</button> })}
                         {admin.then(|| view! { <button type="submit" name="change" value="revoke" class="danger">"Revoke for good"</button> })}
                     </form>

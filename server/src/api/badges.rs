@@ -146,14 +146,17 @@ async fn revoke(
     change(state, caller, slug, uuid, StatusChange::Revoke).await
 }
 
-/// Suspend a badge (admin, assessor).
-#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges/{uuid}/suspend", tag = "badges", responses((status = 200, body = StandingView), (status = 409)))]
-async fn suspend(
-    State(state): State<AppState>,
-    caller: MaybeCaller,
-    Path((slug, uuid)): Path<(String, String)>,
-) -> Result<Json<StandingView>, Problem> {
-    change(state, caller, slug, uuid, StatusChange::Suspend).await
+/// Withdrawn: badges are no longer suspended (410 Gone). Open Badges verifiers read one
+/// revocation entry; a suspension they do not see would let a withdrawn badge look valid
+/// to them. Revoke instead; a suspension set earlier can still be lifted (`reinstate`).
+#[utoipa::path(post, path = "/api/v1/communities/{slug}/badges/{uuid}/suspend", tag = "badges", responses((status = 410)))]
+async fn suspend(Path((_slug, _uuid)): Path<(String, String)>) -> Problem {
+    Problem::new(
+        StatusCode::GONE,
+        "suspension-withdrawn",
+        "Suspension withdrawn",
+        "badges can no longer be suspended: Open Badges verifiers check only revocation, so a suspended badge would look valid to them; revoke it instead (a suspension set earlier can still be lifted with reinstate)",
+    )
 }
 
 /// Lift a badge's suspension (admin, assessor).

@@ -168,6 +168,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Lists written by earlier releases (eddsa-jcs-2022, no validUntil) and lists near
+    // their validUntil are re-signed now, then checked every hour.
+    let refreshed = node
+        .refresh_lists()
+        .await
+        .context("re-signing status lists")?;
+    if refreshed > 0 {
+        tracing::info!(refreshed, "status lists re-signed");
+    }
+    let refresher = tokio::spawn(refresh_lists_hourly(node.clone()));
     announce(&args.data, &ledger, address, &public_url, demo)?;
     tracing::info!(%address, "serving");
 
@@ -180,6 +190,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         body: Duration::from_secs(args.body_timeout.max(1)),
     };
     crate::listener::serve(listener, app, timeouts, shutdown_signal()).await;
+    refresher.abort();
     tracing::info!("shutting down: finishing pending ledger appends");
     let stopping = tokio::task::spawn_blocking(move || {
         ledger.shutdown();
@@ -206,6 +217,20 @@ async fn serve(args: Args) -> anyhow::Result<()> {
                 "the stores did not finish flushing in time; exiting without them (acknowledged writes were already durable)"
             );
             std::process::exit(1)
+        }
+    }
+}
+
+/// Re-signs status lists before they lapse, every hour while the node runs.
+async fn refresh_lists_hourly(node: std::sync::Arc<Node>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(3600));
+    ticks.tick().await; // the first tick is immediate; the lists were just refreshed
+    loop {
+        ticks.tick().await;
+        match node.refresh_lists().await {
+            Ok(0) => {}
+            Ok(refreshed) => tracing::info!(refreshed, "status lists re-signed"),
+            Err(error) => tracing::error!(%error, "re-signing status lists failed"),
         }
     }
 }

@@ -33,8 +33,6 @@ pub enum Action {
     OverridePrerequisites,
     /// Revoke a badge.
     Revoke,
-    /// Suspend a badge.
-    Suspend,
     /// Lift a suspension.
     Reinstate,
     /// Endorse a badge or achievement.
@@ -79,7 +77,7 @@ pub fn permission(action: Action) -> Permission {
         | PublishProtocol => Permission::Roles(ADMIN),
         RegisterBatch => Permission::Roles(PRODUCERS),
         Attest => Permission::Roles(REVIEWERS),
-        UploadFile | IssueBadge | Suspend | Reinstate => Permission::Roles(AWARDERS),
+        UploadFile | IssueBadge | Reinstate => Permission::Roles(AWARDERS),
         Endorse => Permission::Holder,
     }
 }

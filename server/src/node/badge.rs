@@ -1,10 +1,11 @@
 //! Badge credentials: issuance (prerequisites, evidence, status slot, signature, ledger),
-//! the records kept for them, and revocation, suspension and reinstatement.
+//! the records kept for them, revocation, and lifting a suspension set before suspension
+//! was withdrawn.
 
 use guildmark_credentials::badge::{Evidence, OpenBadgeCredential, Profile};
 use guildmark_credentials::credential::OneOrMany;
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{proof, Timestamp};
+use guildmark_credentials::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -338,7 +339,6 @@ impl Node {
             let evidence = std::mem::take(&mut draft.evidence);
             let mut credential = self.badge_document(&draft, evidence, &uuid, slot)?;
             self.sign(&mut credential, &issuer_key, at, "badge")?;
-            proof::as_set(&mut credential);
             let id = credential["id"].as_str().unwrap_or_default().to_owned();
             let receipt = self
                 .log(EntryKind::Credential, &credential, Some(&id), at)
@@ -465,8 +465,7 @@ impl Node {
             badge.evidence = Some(OneOrMany::Many(evidence));
         }
         let mut document = serde_json::to_value(&badge)?;
-        document["credentialStatus"] =
-            Value::Array(self.status_entries(&community.slug, community.issuer(), slot));
+        document["credentialStatus"] = self.status_entry(&community.slug, community.issuer(), slot);
         Ok(document)
     }
 
@@ -618,16 +617,6 @@ impl Node {
                 self.change_status(slug, &issuer, slot, Purpose::Revocation, true)
                     .await
             }
-            StatusChange::Suspend => {
-                if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
-                    return Err(NodeError::conflict(
-                        Thing::Credential,
-                        "the badge is revoked",
-                    ));
-                }
-                self.change_status(slug, &issuer, slot, Purpose::Suspension, true)
-                    .await
-            }
             StatusChange::Reinstate => {
                 if self.status_bit(slug, &issuer, slot, Purpose::Revocation)? {
                     return Err(NodeError::conflict(
@@ -647,9 +636,7 @@ impl Node {
 pub enum StatusChange {
     /// Revoke for good.
     Revoke,
-    /// Suspend.
-    Suspend,
-    /// Lift a suspension.
+    /// Lift a suspension (of a badge issued before suspension was withdrawn).
     Reinstate,
 }
 
@@ -659,7 +646,6 @@ impl StatusChange {
         use super::authz::Action;
         match self {
             StatusChange::Revoke => Action::Revoke,
-            StatusChange::Suspend => Action::Suspend,
             StatusChange::Reinstate => Action::Reinstate,
         }
     }

@@ -4,7 +4,7 @@
 
 use guildmark_credentials::badge::{EndorsementCredential, Profile};
 use guildmark_credentials::receipt::Receipt;
-use guildmark_credentials::{proof, KnownKeys, Timestamp, VerifyOptions};
+use guildmark_credentials::{KnownKeys, Timestamp, VerifyOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -148,7 +148,6 @@ impl Node {
         );
         let mut document = serde_json::to_value(&endorsement)?;
         self.sign(&mut document, &key, at, "endorsement")?;
-        proof::as_set(&mut document);
         Ok(document)
     }
 

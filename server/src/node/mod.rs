@@ -182,8 +182,9 @@ impl Node {
         Ok(self.db.flush_async().await?)
     }
 
-    /// Signs `document` with `key` as the node signs every credential of its own:
-    /// eddsa-jcs-2022, created `at`. `what` names it in the error.
+    /// Signs `document` with `key`, created `at`, with the cryptosuite
+    /// [`cryptosuite_for`] picks (an Open Badges credential's `proof` is always an
+    /// array). `what` names it in the error.
     pub(crate) fn sign(
         &self,
         document: &mut serde_json::Value,
@@ -191,8 +192,15 @@ impl Node {
         at: Timestamp,
         what: &'static str,
     ) -> NodeResult<()> {
-        let options = ProofOptions::new(Cryptosuite::EddsaJcs2022, Some(at));
-        proof::sign(document, key, &options, &self.contexts).map_err(NodeError::signing(what))
+        let suite = cryptosuite_for(document);
+        let open_badges = suite == Cryptosuite::EddsaRdfc2022;
+        let options = ProofOptions::new(suite, Some(at));
+        proof::sign(document, key, &options, &self.contexts).map_err(NodeError::signing(what))?;
+        // The 1EdTech schemas require `proof` to be an array.
+        if open_badges {
+            proof::as_set(document);
+        }
+        Ok(())
     }
 
     /// Appends a record of `kind` to the ledger, returning its index once it is durable.
@@ -208,6 +216,29 @@ impl Node {
             .unwrap_or_default();
         let bytes = LedgerEntry::bytes_of(kind, time, payload);
         Ok(self.ledger.append(bytes, keys).await?)
+    }
+}
+
+/// Credential types that other systems verify: Open Badges credentials and the status
+/// lists they point at.
+const OPEN_BADGES_TYPES: &[&str] = &[
+    "OpenBadgeCredential",
+    "AchievementCredential",
+    "EndorsementCredential",
+    "BitstringStatusListCredential",
+];
+
+/// The cryptosuite the node signs `document` with: `eddsa-rdfc-2022` for Open Badges
+/// credentials and status lists (1EdTech accepts embedded proofs only as
+/// `eddsa-rdfc-2022` or `ecdsa-sd-2023`), `eddsa-jcs-2022` for Guildmark's own types
+/// (batches, protocols, attestations, key rotations), which only Guildmark verifiers read
+/// and which JCS signs several times faster.
+pub fn cryptosuite_for(document: &serde_json::Value) -> Cryptosuite {
+    let mut types = guildmark_credentials::validation::type_values(document.get("type"));
+    if types.any(|t| OPEN_BADGES_TYPES.contains(&t)) {
+        Cryptosuite::EddsaRdfc2022
+    } else {
+        Cryptosuite::EddsaJcs2022
     }
 }
 

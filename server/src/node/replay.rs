@@ -163,8 +163,11 @@ impl Node {
 /// The status slot a badge's `credentialStatus` points at, by inverting the index
 /// permutation.
 fn slot_of(credential: &Value, epoch: usize) -> Option<Slot> {
-    let entries = credential["credentialStatus"].as_array()?;
-    let entry = entries.first()?;
+    // One entry (this release) or the revocation entry first (earlier releases).
+    let entry = match &credential["credentialStatus"] {
+        Value::Array(entries) => entries.first()?,
+        one => one,
+    };
     let index: u64 = entry["statusListIndex"].as_str()?.parse().ok()?;
     let list: u64 = entry["statusListCredential"]
         .as_str()?
@@ -225,6 +228,10 @@ mod tests {
                 Some(Slot { epoch: 0, seq }),
                 "{seq}"
             );
+            // Badges of this release carry the one entry as an object.
+            let mut one = credential.clone();
+            one["credentialStatus"] = credential["credentialStatus"][0].clone();
+            assert_eq!(slot_of(&one, 0), Some(Slot { epoch: 0, seq }), "{seq}");
         }
     }
 

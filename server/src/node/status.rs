@@ -1,12 +1,20 @@
-//! Revocation and suspension through Bitstring Status Lists.
+//! Revocation through Bitstring Status Lists.
 //!
 //! Each community publishes, per issuer key epoch (a list must be signed by the key that
-//! issued the credentials it covers), numbered pairs of lists — one for revocation, one
-//! for suspension — of 131,072 entries. A badge takes one slot, the same index in both
-//! lists of a pair. Slots are handed out in an order scrambled by a fixed permutation so
-//! that an index does not tell when a badge was issued. Every change re-signs the list
-//! and logs it before the change is acknowledged; the node serves the latest signed list
-//! at a stable URL.
+//! issued the credentials it covers), numbered revocation lists of 131,072 entries. A
+//! badge takes one slot and carries one `BitstringStatusListEntry`, as Open Badges 3.0
+//! allows (`credentialStatus` [0..1]). Slots are handed out in an order scrambled by a
+//! fixed permutation so that an index does not tell when a badge was issued. Every
+//! change re-signs the list and logs it before the change is acknowledged; the node
+//! serves the latest signed list at a stable URL.
+//!
+//! Lists are signed `eddsa-rdfc-2022` (what Open Badges verifiers check) and valid for
+//! [`LIST_VALIDITY`]; [`Node::refresh_lists`] re-signs them well before they lapse.
+//!
+//! Badges issued before suspension was withdrawn also point at a suspension list of the
+//! same number: those lists stay served, signed and refreshed, and a suspension set on
+//! them can still be lifted, but nothing new is suspended — a "suspension" that Open
+//! Badges verifiers ignore would let a withdrawn badge look valid to them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,13 +32,21 @@ use crate::ledger::entry::EntryKind;
 /// Entries per list (the spec's minimum, 16 KiB of bits).
 pub const LIST_SIZE: u64 = 131_072;
 
+/// How long a signed list is valid (its `validUntil` is this long after its `validFrom`):
+/// a relying party never trusts a copy older than this, so a revocation cannot be hidden
+/// for longer by replaying an old list.
+pub const LIST_VALIDITY: i64 = 30 * 86_400;
+
+/// A list with less than this left before it lapses is re-signed.
+pub const REFRESH_BEFORE: i64 = 10 * 86_400;
+
 /// Which list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Purpose {
     /// Permanent.
     Revocation,
-    /// Reversible.
+    /// Reversible; only on badges issued before suspension was withdrawn.
     Suspension,
 }
 
@@ -95,6 +111,21 @@ impl ListId {
             self.purpose.as_str(),
             &self.number.to_string(),
         ])
+    }
+
+    /// Reads a key written by [`ListId::key`].
+    fn from_key(bytes: &[u8]) -> Option<ListId> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let parts: Vec<&str> = text.split('\0').collect();
+        let [slug, epoch, purpose, number] = parts[..] else {
+            return None;
+        };
+        Some(ListId {
+            slug: slug.to_owned(),
+            epoch: epoch.parse().ok()?,
+            purpose: Purpose::parse(purpose)?,
+            number: number.parse().ok()?,
+        })
     }
 }
 
@@ -202,52 +233,68 @@ impl Node {
         Ok(())
     }
 
-    /// The `credentialStatus` entries of a badge in `slot`.
-    pub(crate) fn status_entries(&self, slug: &str, issuer: &str, slot: Slot) -> Vec<Value> {
+    /// The `credentialStatus` of a badge in `slot`: its one revocation entry.
+    pub(crate) fn status_entry(&self, slug: &str, issuer: &str, slot: Slot) -> Value {
         let index = index_of(issuer, slot.seq);
-        [Purpose::Revocation, Purpose::Suspension]
-            .into_iter()
-            .map(|purpose| {
-                let list = self.list_url(slug, slot.epoch, purpose, slot.list());
-                json!({
-                    "id": format!("{list}#{index}"),
-                    "type": "BitstringStatusListEntry",
-                    "statusPurpose": purpose.as_str(),
-                    "statusListIndex": index.to_string(),
-                    "statusListCredential": list,
-                })
-            })
-            .collect()
+        let list = self.list_url(slug, slot.epoch, Purpose::Revocation, slot.list());
+        json!({
+            "id": format!("{list}#{index}"),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": Purpose::Revocation.as_str(),
+            "statusListIndex": index.to_string(),
+            "statusListCredential": list,
+        })
     }
 
-    /// Makes sure the lists of `slot` are published (signed, logged, served), so that a
-    /// badge never points at a list that does not exist.
+    /// Makes sure the revocation list of `slot` is published (signed, logged, served), so
+    /// that a badge never points at a list that does not exist.
     pub(crate) async fn publish_lists(&self, slug: &str, slot: Slot) -> NodeResult<()> {
-        let ids: Vec<ListId> = [Purpose::Revocation, Purpose::Suspension]
-            .into_iter()
-            .map(|purpose| ListId {
-                slug: slug.to_owned(),
-                epoch: slot.epoch,
-                purpose,
-                number: slot.list(),
-            })
-            .collect();
-        if ids
-            .iter()
-            .all(|id| lock(&self.status.published).contains(id))
-        {
+        let id = ListId::of(slug, slot, Purpose::Revocation);
+        if lock(&self.status.published).contains(&id) {
             return Ok(());
         }
         let _guard = self.status.lock_community(slug).await;
+        if self.trees.status.contains_key(id.key())? {
+            lock(&self.status.published).insert(id);
+            return Ok(());
+        }
+        self.sign_and_log(&id, Bitstring::new(LIST_SIZE as usize))
+            .await?;
+        Ok(())
+    }
+
+    /// Re-signs and logs every list that lapses within [`REFRESH_BEFORE`], states no
+    /// `validUntil`, or is signed with another cryptosuite than lists are now (lists
+    /// written by earlier releases). Returns how many were re-signed. A list whose key
+    /// is gone is reported and left as it is.
+    pub async fn refresh_lists(&self) -> NodeResult<usize> {
+        let mut refreshed = 0;
+        let ids: Vec<ListId> = self
+            .trees
+            .status
+            .iter()
+            .keys()
+            .filter_map(|k| k.ok().and_then(|k| ListId::from_key(&k)))
+            .collect();
         for id in ids {
-            if self.trees.status.contains_key(id.key())? {
-                lock(&self.status.published).insert(id);
+            let _guard = self.status.lock_community(&id.slug).await;
+            let Some(stored) = self.trees.status.get(id.key())? else {
+                continue;
+            };
+            let list: Value = serde_json::from_slice(&stored)?;
+            if !needs_refresh(&list, now()) {
                 continue;
             }
-            self.sign_and_log(&id, Bitstring::new(LIST_SIZE as usize))
-                .await?;
+            let bits = (*self.current_bits(&id)?).clone();
+            match self.sign_and_log(&id, bits).await {
+                Ok(_) => refreshed += 1,
+                Err(NodeError::Keys(error)) => {
+                    tracing::warn!(list = %self.list_url(&id.slug, id.epoch, id.purpose, id.number), %error, "a status list could not be re-signed");
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
+        Ok(refreshed)
     }
 
     async fn sign_and_log(&self, id: &ListId, bits: Bitstring) -> NodeResult<Value> {
@@ -259,6 +306,7 @@ impl Node {
             &StatusPurpose::from_name(id.purpose.as_str()),
             &bits,
             at,
+            Some(at.plus_seconds(LIST_VALIDITY)),
         );
         self.sign(&mut list, &key, at, "status list")?;
         let receipt = self.log(EntryKind::StatusList, &list, None, at).await?;
@@ -433,6 +481,25 @@ impl Node {
     }
 }
 
+/// Whether a stored list must be re-signed at `at`: it lapses within [`REFRESH_BEFORE`],
+/// states no `validUntil`, or is not signed with the cryptosuite lists use now.
+fn needs_refresh(list: &Value, at: Timestamp) -> bool {
+    let until = list
+        .get("validUntil")
+        .and_then(Value::as_str)
+        .and_then(|t| Timestamp::parse(t).ok());
+    let lapsing = until.is_none_or(|t| t <= at.plus_seconds(REFRESH_BEFORE));
+    let suite = super::cryptosuite_for(list);
+    let proofs = match &list["proof"] {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let current_suite = proofs
+        .iter()
+        .all(|p| p.get("cryptosuite").and_then(Value::as_str) == Some(suite.name()));
+    lapsing || !current_suite
+}
+
 fn collect_list_urls(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
@@ -445,5 +512,42 @@ fn collect_list_urls(value: &Value, out: &mut Vec<String>) {
         }
         Value::Array(items) => items.iter().for_each(|v| collect_list_urls(v, out)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(until: Option<Timestamp>, suite: &str) -> Value {
+        let mut list = json!({
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "proof": [{"type": "DataIntegrityProof", "cryptosuite": suite}],
+        });
+        if let Some(until) = until {
+            list["validUntil"] = until.to_string().into();
+        }
+        list
+    }
+
+    #[test]
+    fn lists_are_refreshed_before_they_lapse_and_when_written_by_an_earlier_release() {
+        let at = Timestamp::parse("2026-12-02T00:00:00Z").unwrap();
+        let rdfc = "eddsa-rdfc-2022";
+        let fresh = at.plus_seconds(REFRESH_BEFORE + 1);
+        assert!(!needs_refresh(&list(Some(fresh), rdfc), at));
+        assert!(needs_refresh(
+            &list(Some(at.plus_seconds(REFRESH_BEFORE)), rdfc),
+            at
+        ));
+        assert!(needs_refresh(&list(Some(at.plus_seconds(-1)), rdfc), at));
+        assert!(needs_refresh(&list(None, rdfc), at), "no validUntil");
+        assert!(
+            needs_refresh(&list(Some(fresh), "eddsa-jcs-2022"), at),
+            "signed as lists were before"
+        );
+        let mut single = list(Some(fresh), rdfc);
+        single["proof"] = single["proof"][0].clone();
+        assert!(!needs_refresh(&single, at), "a proof object reads too");
     }
 }

@@ -123,7 +123,6 @@ impl WebNode {
     ) -> Result<Outcome, Refusal> {
         let change = match c.change {
             StandingChange::Revoke => StatusChange::Revoke,
-            StandingChange::Suspend => StatusChange::Suspend,
             StandingChange::Reinstate => StatusChange::Reinstate,
         };
         self.node

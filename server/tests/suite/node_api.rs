@@ -113,7 +113,12 @@ async fn a_badge_is_signed_logged_verifiable_and_revocable() {
         credential["evidence"][2]["id"],
         format!("http://node.test/files/{hash}")
     );
-    assert_eq!(credential["credentialStatus"].as_array().unwrap().len(), 2);
+    // One revocation entry, as Open Badges 3.0 allows; an rdfc proof, in an array.
+    assert_eq!(
+        credential["credentialStatus"]["statusPurpose"],
+        "revocation"
+    );
+    assert_eq!(credential["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
     // The receipt proves inclusion under the node's signed checkpoint.
     let receipt = &issued["receipt"];
     let entry = api
@@ -131,11 +136,19 @@ async fn a_badge_is_signed_logged_verifiable_and_revocable() {
     // The CLI verifies it offline, with the status list fetched from the node.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("badge.json"), credential.to_string()).unwrap();
-    let list_url = credential["credentialStatus"][0]["statusListCredential"]
+    let list_url = credential["credentialStatus"]["statusListCredential"]
         .as_str()
         .unwrap();
     let list_path = list_url.strip_prefix(PUBLIC).unwrap();
     let list = api.get(list_path).await.expect(200);
+    // The list is signed as badges are, and lapses 30 days after it was signed (the node
+    // re-signs it before then).
+    assert_eq!(list["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
+    let time = |t: &Value| guildmark_credentials::Timestamp::parse(t.as_str().unwrap()).unwrap();
+    assert_eq!(
+        time(&list["validUntil"]),
+        time(&list["validFrom"]).plus_seconds(30 * 86_400)
+    );
     std::fs::write(dir.path().join("list.json"), list.to_string()).unwrap();
     guildmark(
         dir.path(),
@@ -366,7 +379,7 @@ async fn bad_input_gets_a_clear_problem_and_changes_nothing() {
     api.post(badges, token, large)
         .await
         .problem(413, "too-large");
-    let lists_logged = 2; // the community's first revocation and suspension lists
+    let lists_logged = 1; // the community's first revocation list
     assert_eq!(ledger_size(api).await, before + lists_logged);
     let first = api
         .post(
@@ -385,7 +398,7 @@ async fn bad_input_gets_a_clear_problem_and_changes_nothing() {
         .await
         .expect(201);
     let index = |b: &Value| {
-        b["credential"]["credentialStatus"][0]["statusListIndex"]
+        b["credential"]["credentialStatus"]["statusListIndex"]
             .as_str()
             .unwrap()
             .parse::<u64>()
@@ -743,8 +756,8 @@ async fn restarts_crashes_and_key_rotation_lose_nothing() {
     let last = issued.last().unwrap()["uuid"].as_str().unwrap().to_owned();
     api.call(
         Method::POST,
-        &format!("/api/v1/communities/forge/badges/{last}/suspend"),
-        Some(&assessor),
+        &format!("/api/v1/communities/forge/badges/{last}/revoke"),
+        Some(&admin),
         None,
     )
     .await
@@ -759,7 +772,7 @@ async fn restarts_crashes_and_key_rotation_lose_nothing() {
             .await
             .expect(200);
         assert_eq!(fetched["credential"], badge["credential"]);
-        let expected = if uuid == last { "suspended" } else { "active" };
+        let expected = if uuid == last { "revoked" } else { "active" };
         assert_eq!(fetched["standing"], expected);
     }
     let ada = api.get("/api/v1/accounts/ada/badges").await.expect(200);
@@ -774,7 +787,7 @@ async fn restarts_crashes_and_key_rotation_lose_nothing() {
         .await
         .expect(201);
     let slot = |b: &Value| {
-        b["credential"]["credentialStatus"][0]["id"]
+        b["credential"]["credentialStatus"]["id"]
             .as_str()
             .unwrap()
             .to_owned()

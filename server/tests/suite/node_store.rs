@@ -12,7 +12,7 @@ use guildmark_credentials::{Contexts, Timestamp};
 use guildmark_review_protocols::provenance::verify_bundle;
 use guildmark_review_protocols::Verdict;
 use guildmark_server::cli::serve::open_ledger;
-use guildmark_server::node::badge::IssueRequest;
+use guildmark_server::node::badge::{IssueRequest, Standing};
 use guildmark_server::node::demo::{demo_serial, DEMO_PASSWORD};
 use guildmark_server::node::migrate::LAYOUT_VERSION;
 use guildmark_server::node::Node;
@@ -103,6 +103,59 @@ async fn a_store_written_before_layout_versions_opens_migrated_with_everything()
     // The certified device's bundle, assembled from the migrated records, verifies.
     let bundle = node.bundle(&demo_serial(7)).unwrap();
     let now = Timestamp::parse("2026-12-03T00:00:00Z").unwrap();
+    let verified = verify_bundle(&bundle, None, &Contexts::bundled(), now);
+    assert!(verified.report.verified, "{}", verified.report);
+
+    // Status lists written before lists were signed eddsa-rdfc-2022 with a validUntil are
+    // re-signed (`serve` does it at start), keeping every bit; badges issued then, with
+    // their two status entries and eddsa-jcs-2022 proofs, keep verifying against them,
+    // and the suspension lists they point at stay served.
+    let old = node.badges_of("felix").unwrap().remove(0);
+    assert_eq!(
+        old.credential["credentialStatus"].as_array().unwrap().len(),
+        2
+    );
+    let standings = |node: &Node| -> Vec<_> {
+        [
+            "mira", "tomas", "jun", "ada", "noor", "felix", "ines", "oskar", "priya", "bo", "lea",
+        ]
+        .iter()
+        .flat_map(|u| node.badges_of(u).unwrap())
+        .map(|b| (b.uuid.clone(), node.standing(&b).unwrap()))
+        .collect()
+    };
+    let before = standings(&node);
+    assert!(
+        before.iter().any(|(_, s)| *s == Standing::Revoked),
+        "{before:?}"
+    );
+    let lists = node.lists_for(&old.credential);
+    assert_eq!(lists.len(), 2);
+    for list in &lists {
+        assert_eq!(list["proof"]["cryptosuite"], "eddsa-jcs-2022", "{list:#}");
+        assert!(list.get("validUntil").is_none());
+    }
+    let refreshed = node.refresh_lists().await.unwrap();
+    assert_eq!(
+        refreshed, 6,
+        "three communities' revocation and suspension lists"
+    );
+    assert_eq!(
+        node.refresh_lists().await.unwrap(),
+        0,
+        "nothing left to re-sign"
+    );
+    for list in node.lists_for(&old.credential) {
+        assert_eq!(
+            list["proof"][0]["cryptosuite"], "eddsa-rdfc-2022",
+            "{list:#}"
+        );
+        assert!(list.get("validUntil").is_some());
+    }
+    assert_eq!(standings(&node), before);
+    let report = node.verify_document(old.credential.clone()).unwrap();
+    assert!(report.verified, "{report}");
+    let bundle = node.bundle(&demo_serial(7)).unwrap();
     let verified = verify_bundle(&bundle, None, &Contexts::bundled(), now);
     assert!(verified.report.verified, "{}", verified.report);
 

@@ -416,15 +416,30 @@ async fn every_form_works_without_javascript() {
         .await;
     assert_eq!(page.status, 403, "{}", page.html);
 
-    // An assessor suspends and reinstates a badge; revoking needs an admin.
+    // Badges are no longer suspended (Open Badges verifiers would not see it); an
+    // assessor can neither suspend nor revoke, and there is no suspension to lift.
     let tomas = Visitor::sign_in(base, "tomas").await;
     let badge = badge_of(base, "ada", "mppt-assembly").await;
     let path = format!("/cred/{badge}");
+    assert!(
+        !tomas.get(&path).await.has("value=\"suspend\""),
+        "no suspend button"
+    );
+    assert!(
+        !tomas.get(&path).await.has("name=\"change\""),
+        "an assessor has no standing to change on an active badge"
+    );
     let page = tomas
         .submit(&path, "standing", &[("change", "suspend")])
         .await;
-    assert_eq!((page.status, page.location.as_str()), (303, path.as_str()));
-    assert!(tomas.get(&path).await.has("tag-suspended"));
+    assert_eq!(page.status, 410, "{}", page.html);
+    // An admin, who sees the form, is told why.
+    let page = mira
+        .submit(&path, "standing", &[("change", "suspend")])
+        .await;
+    assert_eq!(page.status, 410, "{}", page.html);
+    assert!(page.has("Revoke it instead"), "{}", page.html);
+    assert!(mira.get(&path).await.has("tag-active"));
     let page = tomas
         .submit(&path, "standing", &[("change", "revoke")])
         .await;
@@ -432,7 +447,7 @@ async fn every_form_works_without_javascript() {
     let page = tomas
         .submit(&path, "standing", &[("change", "reinstate")])
         .await;
-    assert_eq!(page.status, 303);
+    assert_eq!(page.status, 409, "{}", page.html);
     assert!(tomas.get(&path).await.has("tag-active"));
 
     // A holder endorses another member's badge.
