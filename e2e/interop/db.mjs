@@ -7,6 +7,12 @@
 //                                RDFC-1.0 canonical N-Quads through jsonld.js in safe mode
 //   node db.mjs bench IN.json    IN: [{name, credential}] (eddsa-rdfc-2022), timed: verify each,
 //                                then sign each again → {n, verified, verifyMs, signMs} per badge
+//   node db.mjs live IN.json     IN: [{name, credential}] → [{name, verified, status, errors}]:
+//                                verified as issued (eddsa-rdfc-2022 only, as an Open Badges
+//                                relying party would) with @digitalbazaar/vc-bitstring-status-list
+//                                checking status against the list fetched from the node
+//                                (GUILDMARK_NODE_URL; the only network access), its proof
+//                                verified and its issuer matched
 //
 // Documents are loaded offline only: the JSON-LD contexts from GUILDMARK_CONTEXTS_DIR
 // (an index.json mapping URL → file, e.g. testdata/contexts), Guildmark's own
@@ -24,7 +30,9 @@ import {
   createVerifyCryptosuite as jcsVerify
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {BitstringStatusList} from '@digitalbazaar/vc-bitstring-status-list';
+import {
+  BitstringStatusList, checkStatus as checkBitstringStatus
+} from '@digitalbazaar/vc-bitstring-status-list';
 import jsonld from 'jsonld';
 
 const contextsDir = process.env.GUILDMARK_CONTEXTS_DIR;
@@ -242,6 +250,46 @@ async function bench(file) {
   console.log(JSON.stringify({n: items.length, verified, verifyMs, signMs}));
 }
 
+// The node's own documents (status lists) over HTTP; everything else offline.
+async function liveLoader(url) {
+  const node = process.env.GUILDMARK_NODE_URL;
+  if(node && url.startsWith(`${node}/`)) {
+    const response = await fetch(url);
+    if(!response.ok) {
+      throw new Error(`${url}: HTTP ${response.status}`);
+    }
+    return {contextUrl: null, documentUrl: url, document: await response.json()};
+  }
+  return documentLoader(url);
+}
+
+async function live(file) {
+  const items = JSON.parse(fs.readFileSync(file));
+  const suite = new DataIntegrityProof({cryptosuite: rdfc});
+  const checkStatus = ({credential}) => checkBitstringStatus({
+    credential, documentLoader: liveLoader, suite,
+    verifyBitstringStatusListCredential: true, verifyMatchingIssuers: true
+  });
+  const out = [];
+  for(const {name, credential} of items) {
+    let result;
+    try {
+      result = await vc.verifyCredential({
+        credential, suite, documentLoader: liveLoader, checkStatus
+      });
+    } catch(e) {
+      result = {verified: false, error: e};
+    }
+    const status = result.statusResult ? {
+      verified: result.statusResult.verified,
+      set: result.statusResult.results?.map(r => r.status),
+      error: result.statusResult.error ? String(result.statusResult.error.message) : undefined
+    } : null;
+    out.push({name, verified: result.verified, status, errors: result.verified ? [] : errors(result)});
+  }
+  console.log(JSON.stringify(out));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if(mode === 'verify') {
   await verify(args[0]);
@@ -253,7 +301,9 @@ if(mode === 'verify') {
   await canonize(args[0]);
 } else if(mode === 'bench') {
   await bench(args[0]);
+} else if(mode === 'live') {
+  await live(args[0]);
 } else {
-  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json | canonize IN.json | bench IN.json');
+  console.error('usage: node db.mjs verify IN.json | sign N OUT.json | status IN.json | canonize IN.json | bench IN.json | live IN.json');
   process.exit(2);
 }

@@ -22,8 +22,21 @@ fn interop_dir() -> PathBuf {
 
 /// `node db.mjs ARGS`, after `npm ci` when the packages are missing.
 pub(crate) fn db(args: &[&str]) -> Value {
+    node_script("db.mjs", args, &[])
+}
+
+/// `node SCRIPT ARGS` in `e2e/interop` with `env` added, after `npm ci` when the packages
+/// are missing; its JSON output.
+pub(crate) fn node_script(script: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let dir = interop_dir();
-    if !dir.join("node_modules/@digitalbazaar/vc").exists() {
+    let installed = [
+        "@digitalbazaar/vc",
+        "@digitalcredentials/verifier-core",
+        "jsonld",
+    ]
+    .iter()
+    .all(|package| dir.join("node_modules").join(package).exists());
+    if !installed {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
@@ -32,7 +45,7 @@ pub(crate) fn db(args: &[&str]) -> Value {
         assert!(status.success(), "npm ci in {}", dir.display());
     }
     let output = Command::new("node")
-        .arg("db.mjs")
+        .arg(script)
         .args(args)
         .current_dir(&dir)
         .env("GUILDMARK_CONTEXTS_DIR", vectors().join("contexts"))
@@ -41,19 +54,26 @@ pub(crate) fn db(args: &[&str]) -> Value {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../credentials/src/jsonld/guildmark-v1.jsonld"),
         )
+        .env(
+            "GUILDMARK_SCHEMAS_DIR",
+            vectors().join("open-badges-3/schemas"),
+        )
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "node db.mjs {args:?}:\n{stdout}\n{}",
+        "node {script} {args:?}:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.trim()).unwrap()
+    // The last line is the answer (libraries may log before it).
+    let last = stdout.trim().lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("node {script}: {e}: {stdout}"))
 }
 
 /// Every credential in the node's ledger, by entry kind; status lists only as last logged.
-async fn logged(api: &Api) -> Vec<(String, Value)> {
+pub(crate) async fn logged(api: &Api) -> Vec<(String, Value)> {
     let size = api.get("/api/v1/ledger").await.expect(200)["size"]
         .as_u64()
         .unwrap();

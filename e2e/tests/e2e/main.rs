@@ -14,4 +14,5 @@ mod canonical_db;
 mod hostile;
 mod interop_db;
 mod interop_tlog;
+mod open_badges;
 mod story;

@@ -15,7 +15,7 @@ use crate::http::Api;
 
 const PUBLIC: &str = "https://story.example";
 
-fn validator(name: &str) -> jsonschema::Validator {
+pub(crate) fn validator(name: &str) -> jsonschema::Validator {
     let path = vectors().join("open-badges-3/schemas").join(name);
     let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     jsonschema::options()
