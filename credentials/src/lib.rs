@@ -76,7 +76,7 @@ pub use did_key::{DidKey, DidKeyError, KeyPair};
 pub use json::JsonError;
 pub use jsonld::{Contexts, JsonLdError};
 pub use proof::{Cryptosuite, KnownKeys, ProofError, ProofOptions, ProofPurpose};
-pub use report::{Check, Outcome, Report};
+pub use report::{Check, Conclusion, Outcome, Report};
 pub use status_list::StatusListError;
 pub use time::{TimeError, Timestamp};
 pub use validation::DataModelError;

@@ -1,6 +1,9 @@
 //! Verification reports: an ordered list of checks, each passed, failed or unknown, with
 //! a human reason. Verification never guesses: what could not be checked is `unknown`,
-//! never `passed`, and a document is verified only if no check failed.
+//! never `passed`. A document is verified only if no check failed and its report is
+//! complete: every proof, context and embedded credential that decides its authenticity
+//! was actually checked. Other unknowns (status without a list, trust without a trust
+//! file) are shown but do not stop a verdict.
 
 use serde::Serialize;
 use std::fmt;
@@ -53,6 +56,18 @@ pub enum DocumentKind {
     Bundle,
 }
 
+/// What a report concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    /// Every check that decides authenticity passed.
+    Verified,
+    /// A check failed.
+    Failed,
+    /// Nothing failed, but a proof, context or embedded credential could not be checked.
+    Incomplete,
+}
+
 /// The result of verifying one document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,8 +85,12 @@ pub struct Report {
     pub issuer: Option<String>,
     /// The time the checks were made against.
     pub checked_at: Timestamp,
-    /// Whether no check failed (here or in a nested report).
+    /// Whether no check failed and the report is complete (here and in nested reports).
     pub verified: bool,
+    /// Whether every proof, context and embedded credential that decides authenticity
+    /// could be checked (here and in nested reports). An incomplete report is not
+    /// verified: "could not be fully verified".
+    pub complete: bool,
     /// The checks, in the order they were made.
     pub checks: Vec<Check>,
     /// Reports of documents inside this one (a presentation's credentials).
@@ -89,6 +108,7 @@ impl Report {
             issuer: None,
             checked_at,
             verified: true,
+            complete: true,
             checks: Vec::new(),
             documents: Vec::new(),
         }
@@ -121,12 +141,37 @@ impl Report {
         self.push(check, Outcome::Unknown, reason);
     }
 
-    /// Adds a nested report; it counts against this one if it is not verified.
+    /// Adds a check that could not be made and that authenticity depends on (a proof in
+    /// an unknown cryptosuite, a context the verifier lacks, an envelope it cannot
+    /// open): the report becomes incomplete, so not verified.
+    pub fn unverifiable(&mut self, check: impl Into<String>, reason: impl Into<String>) {
+        self.complete = false;
+        self.verified = false;
+        self.push(check, Outcome::Unknown, reason);
+    }
+
+    /// Adds a nested report; it counts against this one if it is not verified, and
+    /// makes this one incomplete if it is.
     pub fn nest(&mut self, report: Report) {
         if !report.verified {
             self.verified = false;
         }
+        if !report.complete {
+            self.complete = false;
+        }
         self.documents.push(report);
+    }
+
+    /// The conclusion: verified, failed (some check failed) or incomplete (nothing failed,
+    /// but something authenticity depends on could not be checked).
+    pub fn conclusion(&self) -> Conclusion {
+        if self.verified {
+            Conclusion::Verified
+        } else if self.with_outcome(Outcome::Failed).is_empty() && !self.complete {
+            Conclusion::Incomplete
+        } else {
+            Conclusion::Failed
+        }
     }
 
     /// The checks with a given outcome, here and in nested reports.
@@ -154,13 +199,18 @@ impl fmt::Display for Report {
         write_report(self, f, 0)?;
         let failed = self.with_outcome(Outcome::Failed).len();
         let unknown = self.with_outcome(Outcome::Unknown).len();
-        if self.verified {
-            write!(f, "VERIFIED")?;
-            if unknown > 0 {
-                write!(f, " ({unknown} check(s) unknown; see above)")?;
+        match self.conclusion() {
+            Conclusion::Verified => {
+                write!(f, "VERIFIED")?;
+                if unknown > 0 {
+                    write!(f, " ({unknown} check(s) unknown; see above)")?;
+                }
             }
-        } else {
-            write!(f, "NOT VERIFIED: {failed} check(s) failed")?;
+            Conclusion::Failed => write!(f, "NOT VERIFIED: {failed} check(s) failed")?,
+            Conclusion::Incomplete => write!(
+                f,
+                "NOT VERIFIED: could not be fully verified ({unknown} check(s) unknown, marked ?? above)"
+            )?,
         }
         writeln!(f)
     }

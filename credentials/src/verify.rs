@@ -13,7 +13,7 @@ use crate::proof::batch::Signed;
 use crate::proof::{
     self, KnownKeys, ProofPurpose, ProofResult, VerificationMethod, VerifyProofOptions,
 };
-use crate::report::{DocumentKind, Outcome, Report};
+use crate::report::{Conclusion, DocumentKind, Outcome, Report};
 use crate::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
 use crate::time::Timestamp;
 use crate::validation::{self, is_enveloped, type_values};
@@ -400,16 +400,23 @@ pub fn verify_presentation(document: &Value, options: &VerifyOptions<'_>) -> Rep
         for (i, vc) in validation::as_items(vcs).iter().enumerate() {
             let name = format!("verifiableCredential[{i}]");
             match vc.as_object() {
-                Some(o) if is_enveloped(o) => report.unknown(
+                Some(o) if is_enveloped(o) => report.unverifiable(
                     name,
-                    "enveloped credentials (JOSE/COSE) are not verified by Guildmark",
+                    "enveloped credentials (JOSE/COSE) are not verified by Guildmark, so this one was not checked",
                 ),
                 Some(_) => {
                     let nested = verify_credential(vc, options).report;
-                    if nested.verified {
-                        report.pass(name, "the credential verifies (see its report)");
-                    } else {
-                        report.fail(name, "the credential does not verify (see its report)");
+                    match nested.conclusion() {
+                        Conclusion::Verified => {
+                            report.pass(name, "the credential verifies (see its report)")
+                        }
+                        Conclusion::Incomplete => report.unverifiable(
+                            name,
+                            "the credential could not be fully verified (see its report)",
+                        ),
+                        Conclusion::Failed => {
+                            report.fail(name, "the credential does not verify (see its report)")
+                        }
                     }
                     report.nest(nested);
                 }
@@ -445,7 +452,12 @@ fn terms_check(report: &mut Report, document: &Value, contexts: &Contexts) {
             "terms",
             "every term and type is defined by the document's contexts",
         ),
-        Err(e @ JsonLdError::MissingContext { .. }) => report.unknown("terms", e.to_string()),
+        Err(e @ JsonLdError::MissingContext { .. }) => report.unverifiable(
+            "terms",
+            format!(
+                "{e}: the verifier does not have this context; register a copy with --contexts"
+            ),
+        ),
         Err(e) => report.fail("terms", e.to_string()),
     }
 }
@@ -457,6 +469,13 @@ fn proof_checks(
     options: &VerifyProofOptions<'_>,
 ) -> Vec<ProofResult> {
     match proof::verify(document, options) {
+        Err(e) if e.could_not_check() => {
+            report.unverifiable(
+                "proof",
+                format!("not checked: {e}{} [{}]", hint(&e), e.code()),
+            );
+            Vec::new()
+        }
         Err(e) => {
             report.fail("proof", format!("{e} [{}]", e.code()));
             Vec::new()
@@ -493,8 +512,25 @@ fn report_proofs(report: &mut Report, results: &[ProofResult]) {
             .unwrap_or_default();
         match &r.result {
             Ok(()) => report.pass(name, format!("{suite} signature{by} verifies{created}")),
+            Err(e) if e.could_not_check() => report.unverifiable(
+                name,
+                format!("{suite}{by} not checked: {e}{} [{}]", hint(e), e.code()),
+            ),
             Err(e) => report.fail(name, format!("{suite}{by}: {e} [{}]", e.code())),
         }
+    }
+}
+
+/// What to do about a proof that could not be checked.
+fn hint(e: &proof::ProofError) -> &'static str {
+    match e {
+        proof::ProofError::JsonLd(JsonLdError::MissingContext { .. }) => {
+            " (register a copy of the context with --contexts)"
+        }
+        proof::ProofError::UnresolvableVerificationMethod(_) => {
+            " (register its public key with --known-key)"
+        }
+        _ => "",
     }
 }
 

@@ -1,6 +1,6 @@
 //! Verification reports and ledger receipts, rendered for people.
 
-use guildmark_credentials::report::{DocumentKind, Outcome, Report};
+use guildmark_credentials::report::{Conclusion, DocumentKind, Outcome, Report};
 use leptos::prelude::*;
 
 use crate::node::ReceiptView;
@@ -27,7 +27,12 @@ fn report_view(report: Report, level: u8) -> AnyView {
         .iter()
         .filter(|c| c.outcome == Outcome::Unknown)
         .count();
-    let (class, headline) = if !report.verified {
+    let (class, headline) = if report.conclusion() == Conclusion::Incomplete {
+        (
+            "verdict verdict-unknown",
+            format!("The {kind} could not be fully verified: {unknown} check(s) could not be made"),
+        )
+    } else if !report.verified {
         (
             "verdict verdict-failed",
             format!("The {kind} did not verify"),

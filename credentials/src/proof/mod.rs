@@ -168,6 +168,19 @@ pub enum ProofError {
 }
 
 impl ProofError {
+    /// Whether the proof could not be checked at all — a proof type or cryptosuite this
+    /// verifier does not implement, a key it cannot resolve, a context it does not have —
+    /// as opposed to checked and found wrong.
+    pub fn could_not_check(&self) -> bool {
+        matches!(
+            self,
+            ProofError::UnsupportedCryptosuite(_)
+                | ProofError::WrongType(_)
+                | ProofError::UnresolvableVerificationMethod(_)
+                | ProofError::JsonLd(JsonLdError::MissingContext { .. })
+        )
+    }
+
     /// The Data Integrity error code (§3.1 of the DI spec) this error corresponds to.
     pub fn code(&self) -> &'static str {
         match self {

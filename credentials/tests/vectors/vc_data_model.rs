@@ -8,6 +8,7 @@ use guildmark_credentials::proof::{self, Cryptosuite, KnownKeys, ProofOptions, P
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::validation::validate_for_issuance;
 use guildmark_credentials::verify::{verify_credential, verify_presentation, VerifyOptions};
+use guildmark_credentials::Conclusion;
 use serde_json::Value;
 
 const YEAR: i64 = 365 * 86_400;
@@ -100,7 +101,11 @@ fn w3c_vc_data_model_fixtures() {
             }
             sign(&mut doc, &issuer, ProofPurpose::Authentication, &contexts);
             let report = verify_presentation(&doc, &options);
-            if report.verified != (expect == Expect::Accept) {
+            // The suite judges data-model conformance: an enveloped credential Guildmark
+            // cannot open leaves the report incomplete ("could not be fully verified",
+            // tested in the CLI suite), which conforms; only a failed check rejects.
+            let conforms = report.conclusion() != Conclusion::Failed;
+            if conforms != (expect == Expect::Accept) {
                 m.fail(file, format!("expected {expected}, got:\n{report}"));
             }
         } else {

@@ -388,7 +388,12 @@ fn negative_fixtures_are_decided_as_expected() {
                 .as_deref()
                 .map(allowed_codes)
                 .unwrap_or_default();
-            let failed = verification.report.with_outcome(Outcome::Failed);
+            // A proof that could not be checked (an unknown cryptosuite or proof type)
+            // is not verified either, and names its code among the unknown checks.
+            let mut failed = verification.report.with_outcome(Outcome::Failed);
+            if !verification.report.complete {
+                failed.extend(verification.report.with_outcome(Outcome::Unknown));
+            }
             if !codes.is_empty()
                 && !failed
                     .iter()

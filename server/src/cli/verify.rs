@@ -1,7 +1,9 @@
 //! `guildmark verify`: check a credential or presentation offline.
 
 use anyhow::Context as _;
-use guildmark_credentials::{Contexts, DidKey, KnownKeys, Report, Timestamp, VerifyOptions};
+use guildmark_credentials::{
+    Conclusion, Contexts, DidKey, KnownKeys, Report, Timestamp, VerifyOptions,
+};
 use guildmark_review_protocols::provenance::{self, Bundle, Trust, BUNDLE_TYPE};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -132,11 +134,12 @@ fn verify_document(
     Ok((verification.report, None))
 }
 
-/// Several documents in one run: a line each, then a summary; exit 1 if any was not
-/// verified (failed or unreadable).
+/// Several documents in one run: a line each, then a summary; exit 1 if any failed or
+/// was unreadable, else 3 if any could not be fully verified.
 fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (mut verified, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut incomplete = 0usize;
     let mut documents = Vec::new();
     for path in &args.inputs {
         let name = input::input_name(Some(path));
@@ -150,6 +153,15 @@ fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
                 }
                 documents
                     .push(serde_json::json!({"file": name, "verified": true, "report": report}));
+            }
+            Ok((report, _)) if report.conclusion() == Conclusion::Incomplete => {
+                incomplete += 1;
+                if !args.json {
+                    super::outln!("incomplete  {name}: {}", first_unknown(&report))?;
+                }
+                documents.push(
+                    serde_json::json!({"file": name, "verified": false, "incomplete": true, "report": report}),
+                );
             }
             Ok((report, _)) => {
                 failed += 1;
@@ -175,23 +187,38 @@ fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
     let per_document = elapsed / u32::try_from(total).unwrap_or(u32::MAX);
     if args.json {
         let summary = serde_json::json!({
-            "documents": total, "verified": verified, "failed": failed, "unreadable": unreadable,
+            "documents": total, "verified": verified, "failed": failed,
+            "incomplete": incomplete, "unreadable": unreadable,
             "seconds": elapsed.as_secs_f64(),
         });
         let out = serde_json::json!({"documents": documents, "summary": summary});
         super::outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         super::outln!(
-            "{total} documents: {verified} verified, {failed} failed, {unreadable} unreadable ({:.1} ms, {:.3} ms per document)",
+            "{total} documents: {verified} verified, {failed} failed, {incomplete} not fully verified, {unreadable} unreadable ({:.1} ms, {:.3} ms per document)",
             elapsed.as_secs_f64() * 1e3,
             per_document.as_secs_f64() * 1e3
         )?;
     }
     Ok(if verified == total {
         ExitCode::SUCCESS
-    } else {
+    } else if failed + unreadable > 0 {
         ExitCode::from(1)
+    } else {
+        ExitCode::from(INCOMPLETE)
     })
+}
+
+/// The exit code of a document that could not be fully verified.
+const INCOMPLETE: u8 = 3;
+
+/// The first check that could not be made and kept the report incomplete.
+fn first_unknown(report: &Report) -> String {
+    report
+        .with_outcome(guildmark_credentials::Outcome::Unknown)
+        .first()
+        .map(|c| format!("{}: {}", c.check, c.reason))
+        .unwrap_or_else(|| "not fully verified".into())
 }
 
 /// The first failed check of a report (or of a document inside it), as `check: reason`.
@@ -217,10 +244,10 @@ fn finish(report: &Report, json: Option<Value>) -> anyhow::Result<ExitCode> {
         Some(json) => super::outln!("{}", serde_json::to_string_pretty(&json)?)?,
         None => super::out!("{report}")?,
     }
-    Ok(if report.verified {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Ok(match report.conclusion() {
+        Conclusion::Verified => ExitCode::SUCCESS,
+        Conclusion::Failed => ExitCode::from(1),
+        Conclusion::Incomplete => ExitCode::from(INCOMPLETE),
     })
 }
 

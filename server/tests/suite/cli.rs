@@ -184,7 +184,7 @@ fn verify_takes_many_documents_in_one_run() {
     );
     assert!(
         good.stdout
-            .contains("2 documents: 2 verified, 0 failed, 0 unreadable"),
+            .contains("2 documents: 2 verified, 0 failed, 0 not fully verified, 0 unreadable"),
         "{}",
         good.stdout
     );
@@ -209,7 +209,8 @@ fn verify_takes_many_documents_in_one_run() {
         mixed.stdout
     );
     assert!(
-        lines[3].starts_with("3 documents: 1 verified, 1 failed, 1 unreadable"),
+        lines[3]
+            .starts_with("3 documents: 1 verified, 1 failed, 0 not fully verified, 1 unreadable"),
         "{}",
         mixed.stdout
     );
@@ -229,6 +230,132 @@ fn verify_takes_many_documents_in_one_run() {
         .as_str()
         .unwrap()
         .contains("missing.json"));
+}
+
+/// What could not be checked is never "VERIFIED": a presentation carrying an enveloped
+/// credential (genuine or tampered, Guildmark cannot open it yet), a proof in an unknown
+/// cryptosuite, a proof set with one such proof beside a good one, and a context the
+/// verifier lacks each end "could not be fully verified", exit 3; a failure still wins
+/// (exit 1).
+#[test]
+fn what_could_not_be_checked_is_not_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let holder = guildmark(dir.path(), &["keygen", "--out", "holder.key"], None).expect(0);
+    let holder = holder.stdout.trim().to_owned();
+    let at = ["verify", "--at", "2026-06-01T00:00:00Z"];
+    let run = |document: &Value, code: i32| {
+        let signed = guildmark(
+            dir.path(),
+            &["sign", "--key", "holder.key"],
+            Some(document.to_string().as_bytes()),
+        )
+        .expect(0);
+        guildmark(dir.path(), &at, Some(signed.stdout.as_bytes())).expect(code)
+    };
+    let incomplete = "NOT VERIFIED: could not be fully verified";
+
+    for jwt in [
+        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln",
+        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJldmUifQ.c2ln",
+    ] {
+        let presentation = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": holder,
+            "verifiableCredential": [{
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": format!("data:application/vc+jwt,{jwt}"),
+                "type": "EnvelopedVerifiableCredential"
+            }]
+        });
+        let out = run(&presentation, 3);
+        assert!(
+            out.stdout.lines().last().unwrap().starts_with(incomplete),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("\nVERIFIED"), "{}", out.stdout);
+    }
+
+    // A proof in a cryptosuite Guildmark does not implement, alone and in a set.
+    let issuer = holder.clone();
+    let credential = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:ada", "name": "Ada"}
+    });
+    let signed = guildmark(
+        dir.path(),
+        &["sign", "--key", "holder.key"],
+        Some(credential.to_string().as_bytes()),
+    )
+    .expect(0);
+    let mut unknown_suite = json(&signed.stdout);
+    let mut other = unknown_suite["proof"].clone();
+    other["cryptosuite"] = "ecdsa-rdfc-2019".into();
+    unknown_suite["proof"] = other.clone();
+    let out = guildmark(dir.path(), &at, Some(unknown_suite.to_string().as_bytes())).expect(3);
+    assert!(out.stdout.contains("not checked"), "{}", out.stdout);
+    let mut in_a_set = json(&signed.stdout);
+    in_a_set["proof"] = serde_json::json!([in_a_set["proof"].clone(), other]);
+    let out = guildmark(
+        dir.path(),
+        &[&at[..], &["--json"]].concat(),
+        Some(in_a_set.to_string().as_bytes()),
+    )
+    .expect(3);
+    let report = json(&out.stdout);
+    assert_eq!(
+        (report["verified"].clone(), report["complete"].clone()),
+        (false.into(), false.into())
+    );
+    // Among several documents: counted apart, exit 3 when nothing failed.
+    std::fs::write(
+        dir.path().join("good.json"),
+        json(&signed.stdout).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("set.json"), in_a_set.to_string()).unwrap();
+    let many = guildmark(
+        dir.path(),
+        &[&at[..], &["good.json", "set.json"]].concat(),
+        None,
+    )
+    .expect(3);
+    assert!(
+        many.stdout.contains("incomplete  set.json: proof[1]: ")
+            && many
+                .stdout
+                .contains("2 documents: 1 verified, 0 failed, 1 not fully verified, 0 unreadable"),
+        "{}",
+        many.stdout
+    );
+    // Tampered as well: the failure decides.
+    let tampered = in_a_set.to_string().replace("Ada", "Eve");
+    guildmark(dir.path(), &at, Some(tampered.as_bytes())).expect(1);
+
+    // A context the verifier does not have: unknown, with what to do about it.
+    let mut unknown_context = credential.clone();
+    unknown_context["@context"] = serde_json::json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://contexts.example/not-registered/v1"
+    ]);
+    // eddsa-jcs-2022 signs without reading contexts.
+    let signed = guildmark(
+        dir.path(),
+        &["sign", "--key", "holder.key", "--suite", "eddsa-jcs-2022"],
+        Some(unknown_context.to_string().as_bytes()),
+    )
+    .expect(0);
+    let out = guildmark(dir.path(), &at, Some(signed.stdout.as_bytes())).expect(3);
+    assert!(out.stdout.contains("--contexts"), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().last().unwrap().starts_with(incomplete),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
