@@ -2,8 +2,8 @@
 //! byte-flip count over every signed position of a real bundle.
 //!
 //! `cargo bench -p guildmark-server --bench provenance` builds the demo world in a
-//! temporary data directory (the real node on sled and the real ledger), adds a third
-//! attestation to the certified batch, then measures:
+//! temporary data directory (the real node on sled and the real ledger) — the certified
+//! batch as the demo leaves it (a reviewer may attest a batch once) — then measures:
 //! - assembly: `Node::bundle` (records, receipts against one checkpoint, the node's own
 //!   evaluation) and its JSON serialisation, p50/p99 over `GUILDMARK_BENCH_ROUNDS` (500);
 //! - verification: `verify_bundle` of the parsed bundle (one batch of signatures,
@@ -14,10 +14,8 @@ use std::time::{Duration, Instant};
 
 use guildmark_credentials::{Contexts, Timestamp};
 use guildmark_review_protocols::provenance::{verify_bundle, Bundle};
-use guildmark_review_protocols::ReviewerVerdict;
 use guildmark_server::cli::serve::open_ledger;
-use guildmark_server::node::attestation::AttestRequest;
-use guildmark_server::node::demo::{demo_serial, mppt_results, DEMO_PASSWORD};
+use guildmark_server::node::demo::demo_serial;
 use guildmark_server::node::Node;
 use serde_json::Value;
 
@@ -50,24 +48,6 @@ fn main() {
         let ledger = open_ledger(&data, None, public, Duration::from_millis(1)).unwrap();
         let node = Node::open(&data, ledger, public).unwrap();
         node.seed_demo().await.unwrap();
-        // A third attestation on the certified batch (Bo again: it counts once).
-        let batch = node.batch_of_serial(&demo_serial(7)).unwrap();
-        // Bo signs in as he would in a browser; the node authorizes his attestation.
-        let (session, _) = node.login("bo", DEMO_PASSWORD, "bench").await.unwrap();
-        let bo = node.session(&session).unwrap();
-        let sampled: Vec<String> = batch.serials[26..39].to_vec();
-        node.attest(
-            Some(&bo),
-            &batch.uuid,
-            AttestRequest {
-                results: Some(mppt_results(&sampled, false)),
-                sampled: Some(sampled),
-                verdict: Some(ReviewerVerdict::Pass),
-                credential: None,
-            },
-        )
-        .await
-        .unwrap();
         node
     });
     let serial = demo_serial(7);

@@ -149,6 +149,10 @@ struct Shared {
     processed: Mutex<FastMap<(u64, Source, Flags), Arc<ActiveContext>>>,
     /// The empty context documents start from (no base IRI), one id for all.
     initial: Arc<ActiveContext>,
+    /// Canonical N-Quads of small documents by their JSON text: an issuer signs thousands
+    /// of credentials a second with the same proof configuration (suite, key, purpose,
+    /// context, the `created` second), whose canonical form is then computed once.
+    canonical: Mutex<FastMap<Vec<u8>, Arc<str>>>,
 }
 
 impl Default for Shared {
@@ -156,9 +160,13 @@ impl Default for Shared {
         Shared {
             processed: Mutex::default(),
             initial: Arc::new(ActiveContext::shared_initial()),
+            canonical: Mutex::default(),
         }
     }
 }
+
+/// How many canonical forms [`canonical_nquads_cached`] keeps before starting afresh.
+const CANONICAL_CACHED: usize = 1024;
 
 /// How many processed contexts [`Contexts`] keeps before starting afresh (a few dozen
 /// cover every credential type; the bound is for documents with many inline contexts).
@@ -510,6 +518,28 @@ pub fn canonical_nquads(
     contexts: &Contexts,
 ) -> Result<String, JsonLdError> {
     rdfc::canonicalize(&safe_quads(document, contexts)?)
+}
+
+/// [`canonical_nquads`], remembered by the document's JSON text for the life of
+/// `contexts` (whose registered contexts decide the result): for proof configurations,
+/// which repeat. The key is serde_json's text, not JCS, which would make `1` and `1.0`
+/// (an integer and a double to JSON-LD) one key. Errors are not remembered.
+pub fn canonical_nquads_cached(
+    document: &serde_json::Value,
+    contexts: &Contexts,
+) -> Result<Arc<str>, JsonLdError> {
+    let key = serde_json::to_vec(document).unwrap_or_default();
+    let cache = &contexts.shared.canonical;
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let nquads: Arc<str> = canonical_nquads(document, contexts)?.into();
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= CANONICAL_CACHED {
+        cache.clear();
+    }
+    cache.insert(key, nquads.clone());
+    Ok(nquads)
 }
 
 /// `document` as RDF, in safe mode throughout: strict expansion, then toRdf refusing what

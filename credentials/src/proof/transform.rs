@@ -51,7 +51,9 @@ pub fn canonical_forms(
             document: jcs::canonicalize(document),
         }),
         Cryptosuite::EddsaRdfc2022 => Ok(CanonicalForms {
-            proof_config: jsonld::canonical_nquads(proof_config, contexts)?.into_bytes(),
+            proof_config: jsonld::canonical_nquads_cached(proof_config, contexts)?
+                .as_bytes()
+                .to_vec(),
             document: jsonld::canonical_nquads(document, contexts)?.into_bytes(),
         }),
         Cryptosuite::Unsupported(name) => Err(ProofError::UnsupportedCryptosuite(name.clone())),
