@@ -54,6 +54,7 @@
 #![deny(missing_docs)]
 
 pub mod badge;
+pub mod baked;
 pub mod checkpoint;
 pub mod credential;
 pub mod did_key;

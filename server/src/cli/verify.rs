@@ -1,4 +1,5 @@
-//! `guildmark verify`: check a credential or presentation offline.
+//! `guildmark verify`: check a credential, presentation, provenance bundle or baked badge
+//! image (PNG or SVG) offline.
 
 use anyhow::Context as _;
 use guildmark_credentials::{
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::input;
+use guildmark_credentials::baked;
 
 /// Arguments of `guildmark verify`.
 #[derive(Debug, clap::Args)]
@@ -117,6 +119,9 @@ fn verify_document(
     bytes: &[u8],
     name: &str,
 ) -> anyhow::Result<(Report, Option<Value>)> {
+    if let Some(format) = baked::ImageFormat::sniff(bytes) {
+        return verify_baked(args, setup, bytes, name, format);
+    }
     if let Some(bundle) = bundle_of(bytes, name)? {
         let verification =
             provenance::verify_bundle(&bundle, setup.trust.as_ref(), &setup.contexts, setup.at);
@@ -132,6 +137,33 @@ fn verify_document(
     let verification = guildmark_credentials::verify_text(bytes, &options)
         .map_err(|e| input::json_error(name, e))?;
     Ok((verification.report, None))
+}
+
+/// A baked badge: the credential extracted from the image, verified as any other, with
+/// where it was found as the first check.
+fn verify_baked(
+    args: &Args,
+    setup: &Setup,
+    bytes: &[u8],
+    name: &str,
+    format: baked::ImageFormat,
+) -> anyhow::Result<(Report, Option<Value>)> {
+    let found = baked::extract(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let inner = format!("the credential baked into {name}");
+    let (mut report, evaluation) = verify_document(args, setup, found.credential.as_bytes(), &inner)?;
+    let place = match format {
+        baked::ImageFormat::Png => "the PNG's iTXt chunk openbadgecredential",
+        baked::ImageFormat::Svg => "the SVG's <openbadges:credential> element",
+    };
+    report.checks.insert(
+        0,
+        guildmark_credentials::Check {
+            check: "baked".into(),
+            outcome: guildmark_credentials::Outcome::Passed,
+            reason: format!("one credential, extracted from {place}"),
+        },
+    );
+    Ok((report, evaluation))
 }
 
 /// Several documents in one run: a line each, then a summary; exit 1 if any failed or
