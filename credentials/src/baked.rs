@@ -375,7 +375,8 @@ mod tests {
         png
     }
 
-    const CREDENTIAL: &str = r#"{"type":["VerifiableCredential","OpenBadgeCredential"],"name":"a ]]> b"}"#;
+    const CREDENTIAL: &str =
+        r#"{"type":["VerifiableCredential","OpenBadgeCredential"],"name":"a ]]> b"}"#;
 
     #[test]
     fn png_round_trip_replaces_and_refuses_two() {
@@ -449,7 +450,10 @@ mod tests {
         let again = bake(&baked, "{\"b\":1}").unwrap();
         assert_eq!(extract(&again).unwrap().credential, "{\"b\":1}");
         assert_eq!(
-            String::from_utf8(again).unwrap().matches("openbadges:credential>").count(),
+            String::from_utf8(again)
+                .unwrap()
+                .matches("openbadges:credential>")
+                .count(),
             2,
             "one element, open and close"
         );

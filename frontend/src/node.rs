@@ -373,6 +373,40 @@ pub struct BadgeView {
     pub issued: String,
     /// When it expires, if it does.
     pub valid_until: Option<String>,
+    /// The achievement's image URL, if it has one.
+    pub image: Option<String>,
+    /// The issuer's name, as the credential states it.
+    pub issuer_name: String,
+}
+
+impl BadgeView {
+    /// Where the badge baked into its image is downloaded (`png` or `svg`).
+    pub fn baked_url(&self, format: &str) -> String {
+        format!("/credentials/{}/baked/{format}", self.uuid)
+    }
+
+    /// LinkedIn's "add a licence or certification" link, filled in: the badge's name,
+    /// issuer, issue month, and its public page (on `public_url`) as the certificate URL.
+    pub fn linkedin_url(&self, public_url: &str) -> String {
+        let (year, month) = (
+            self.issued.get(..4).unwrap_or_default(),
+            self.issued
+                .get(5..7)
+                .map(|m| m.trim_start_matches('0'))
+                .unwrap_or_default(),
+        );
+        let query = serde_urlencoded::to_string([
+            ("startTask", "CERTIFICATION_NAME"),
+            ("name", self.title.as_str()),
+            ("organizationName", self.issuer_name.as_str()),
+            ("issueYear", year),
+            ("issueMonth", month),
+            ("certUrl", &format!("{public_url}/cred/{}", self.uuid)),
+            ("certId", self.uuid.as_str()),
+        ])
+        .unwrap_or_default();
+        format!("https://www.linkedin.com/profile/add?{query}")
+    }
 }
 
 /// An endorsement.

@@ -8,8 +8,10 @@ use leptos::prelude::*;
 
 use crate::node::AchievementView;
 
-const WIDTH: i64 = 190;
-const HEIGHT: i64 = 52;
+const WIDTH: i64 = 236;
+const HEIGHT: i64 = 64;
+/// Characters per line of a node's title (two lines, beside the image).
+const LINE: usize = 21;
 const GAP_X: i64 = 60;
 const GAP_Y: i64 = 18;
 
@@ -60,12 +62,38 @@ pub fn state(achievement: &AchievementView, held: &BTreeSet<String>) -> &'static
     }
 }
 
-fn clipped(title: &str) -> String {
-    if title.chars().count() <= 24 {
-        title.to_owned()
-    } else {
-        format!("{}…", title.chars().take(23).collect::<String>())
+/// A title on at most two lines of [`LINE`] characters, broken between words; only a
+/// title longer than both lines loses its end (to "…"; the tooltip has it whole).
+fn lines(title: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![String::new()];
+    for word in title.split_whitespace() {
+        let current = out.last_mut().expect("one line at least");
+        let fits =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count()
+                <= LINE;
+        if current.is_empty() || fits {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        } else {
+            out.push(word.to_owned());
+        }
     }
+    if out.len() > 2 || out.iter().any(|l| l.chars().count() > LINE) {
+        out.truncate(2);
+        for line in &mut out {
+            if line.chars().count() > LINE {
+                *line = format!("{}…", line.chars().take(LINE - 1).collect::<String>());
+            }
+        }
+        let last = out.last_mut().expect("two lines");
+        if !last.ends_with('…') {
+            let keep: String = last.chars().take(LINE - 1).collect();
+            *last = format!("{keep}…");
+        }
+    }
+    out
 }
 
 /// The skill tree of `achievements`; with `held`, coloured for that member.
@@ -115,12 +143,26 @@ pub fn SkillTree(
                 .map(|l| format!("level {l} · {state}"))
                 .unwrap_or_else(|| state.to_owned());
             let tip = format!("{} — {}", a.title, state);
+            let image = a.image.clone().map(|src| {
+                view! { <image href=src x=x + 8 y=y + 10 width="44" height="44"/> }
+            });
+            let text_x = if a.image.is_some() { x + 60 } else { x + 10 };
+            let title = lines(&a.title);
+            let sub_y = y + 24 + 16 * title.len() as i64;
+            let title = title
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    view! { <text x=text_x y=y + 21 + 16 * i as i64 class="node-title">{line}</text> }
+                })
+                .collect_view();
             view! {
                 <a href=href class=format!("node node-{state}")>
                     <title>{tip}</title>
                     <rect x=x y=y width=WIDTH height=HEIGHT rx="8"/>
-                    <text x=x + 10 y=y + 21 class="node-title">{clipped(&a.title)}</text>
-                    <text x=x + 10 y=y + 40 class="node-sub">{level}</text>
+                    {image}
+                    {title}
+                    <text x=text_x y=sub_y class="node-sub">{level}</text>
                 </a>
             }
         })
@@ -176,6 +218,22 @@ mod tests {
         assert_eq!(placed["l2"].0, 1);
         assert_eq!(placed["reviewer"].0, 2);
         assert_ne!(placed["l1"], placed["safety"]);
+    }
+
+    #[test]
+    fn titles_wrap_onto_two_lines_instead_of_being_cut() {
+        assert_eq!(
+            lines("MPPT controller assembly"),
+            ["MPPT controller", "assembly"]
+        );
+        assert_eq!(
+            lines("Power-electronics reviewer"),
+            ["Power-electronics", "reviewer"]
+        );
+        assert_eq!(lines("Soldering"), ["Soldering"]);
+        let long = lines("A very long achievement title that will not fit on two lines");
+        assert_eq!(long.len(), 2);
+        assert!(long[1].ends_with('…') && long[1].chars().count() <= LINE);
     }
 
     #[test]

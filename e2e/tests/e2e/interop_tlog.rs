@@ -65,16 +65,17 @@ pub async fn check(server: &Server, old: &str) -> Value {
     summary
 }
 
-/// The virtualenv's python with tlog-scales, created when missing. Tests that need it
-/// run at the same time (the story and the tlog test): one creates it, the others wait.
-fn interop_python() -> PathBuf {
+/// The virtualenv's python with tlog-scales and Pillow, created when missing. Tests that
+/// need it run at the same time (the story, the tlog and Open Badges tests): one creates
+/// it, the others wait.
+pub(crate) fn interop_python() -> PathBuf {
     static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = CREATING.lock().unwrap_or_else(|p| p.into_inner());
     let venv = repo().join("target/interop/venv");
     let python = venv.join("bin/python");
     let ready = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import tlog_scales"])
+            .args(["-c", "import tlog_scales, PIL"])
             .status()
             .is_ok_and(|s| s.success())
     };
@@ -90,11 +91,14 @@ fn interop_python() -> PathBuf {
             .arg(repo().join("e2e/interop/requirements.txt"))
             .status()
             .expect("pip");
-        assert!(status.success(), "installing tlog-scales from PyPI");
+        assert!(
+            status.success(),
+            "installing tlog-scales and Pillow from PyPI"
+        );
     }
     assert!(
         ready(&python),
-        "tlog-scales is not importable in {}",
+        "tlog-scales or Pillow is not importable in {}",
         venv.display()
     );
     python

@@ -253,3 +253,130 @@ async fn open_badges_verifiers_accept_what_the_node_issues() {
         refused.len(),
     );
 }
+
+/// Baked badges: the member page offers each badge as PNG and SVG; other software
+/// (Pillow, Python's ElementTree) finds the very credential the node issued inside;
+/// `guildmark verify` verifies the images and refuses one whose credential was changed
+/// or that carries none; the artwork shows on the pages and the skill tree is readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baked_badges_carry_the_credential_and_refuse_changes() {
+    use guildmark_credentials::baked;
+
+    let server = Server::start(&["--demo"]);
+    let api = Api::new(&server.url);
+    let dir = tempfile::tempdir().unwrap();
+    let badges = api.get("/api/v1/accounts/felix/badges").await.expect(200);
+    let badge = &badges.as_array().unwrap()[0];
+    let uuid = badge["uuid"].as_str().unwrap();
+
+    // The profile links both, and shows the achievement's artwork.
+    let profile = reqwest::get(format!("{}/m/felix", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for link in [
+        format!("/credentials/{uuid}/baked/png"),
+        format!("/credentials/{uuid}/baked/svg"),
+        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME".into(),
+    ] {
+        assert!(profile.contains(&link), "{link} not on the profile");
+    }
+    assert!(
+        profile.contains("class=\"badge-image\""),
+        "no artwork on the profile"
+    );
+    assert!(
+        profile.contains("<image href="),
+        "no artwork in the skill tree"
+    );
+    assert!(
+        !profile.contains("MPPT controller assemb…")
+            && !profile.contains("Power-electronics revie…"),
+        "skill tree labels are cut"
+    );
+
+    let mut files = Vec::new();
+    for format in ["png", "svg"] {
+        let response = reqwest::get(format!("{}/credentials/{uuid}/baked/{format}", server.url))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let media = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            media,
+            format!("image/{}", if format == "png" { "png" } else { "svg+xml" })
+        );
+        let bytes = response.bytes().await.unwrap();
+        let path = dir.path().join(format!("badge.{format}"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path.to_str().unwrap().to_owned());
+
+        // Verified offline from the image; changed inside, refused; bare, unreadable.
+        let out =
+            crate::common::guildmark(dir.path(), &["verify", &format!("badge.{format}")], None)
+                .expect(0);
+        assert!(
+            out.stdout
+                .contains("ok   baked: one credential, extracted from"),
+            "{}",
+            out.stdout
+        );
+        let found = baked::extract(&bytes).unwrap();
+        let changed = found
+            .credential
+            .replacen("\"validFrom\":\"", "\"validFrom\":\"1", 1)
+            .replacen("\"name\":\"", "\"name\":\"Forged ", 1);
+        assert_ne!(changed, found.credential);
+        std::fs::write(
+            dir.path().join(format!("changed.{format}")),
+            baked::bake(&bytes, &changed).unwrap(),
+        )
+        .unwrap();
+        crate::common::guildmark(dir.path(), &["verify", &format!("changed.{format}")], None)
+            .expect(1);
+    }
+    let bare = crate::common::guildmark(dir.path(), &["verify", "bare.svg"], None);
+    assert_eq!(bare.code, 2, "a missing file");
+    std::fs::write(
+        dir.path().join("bare.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    let bare = crate::common::guildmark(dir.path(), &["verify", "bare.svg"], None).expect(2);
+    assert!(
+        bare.stderr
+            .contains("no Open Badges credential is baked into this SVG"),
+        "{}",
+        bare.stderr
+    );
+
+    // Other software reads the same credential out of both.
+    let python = crate::interop_tlog::interop_python();
+    let output = std::process::Command::new(python)
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/baked_check.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for found in read.as_array().unwrap() {
+        let credential: Value =
+            serde_json::from_str(found["credential"].as_str().unwrap()).unwrap();
+        assert_eq!(credential, badge["credential"], "{}", found["file"]);
+    }
+    assert_eq!(read[0]["format"], "PNG");
+    assert_eq!(read[1]["credentials"], 1);
+    println!(
+        "baked badges: PNG {}×{} and SVG read by Pillow and ElementTree as the issued credential; verified, and refused when changed",
+        read[0]["width"], read[0]["height"]
+    );
+}

@@ -78,14 +78,28 @@ pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView
         .badge
         .as_ref()
         .map(|b| view! { <p>"Status now: "<Tag word=b.standing.clone()/></p> });
+    let image = page.badge.as_ref().and_then(|b| b.image.clone()).map(|src| {
+        view! { <img class="badge-image badge-image-large" src=src alt="" width="128" height="128"/> }
+    });
+    let share = page.badge.as_ref().map(|b| {
+        let linkedin = b.linkedin_url(&public_url);
+        view! {
+            <p>"Baked into its image (the picture carries the credential): "
+               <a href=b.baked_url("png") download=format!("badge-{}.png", b.uuid)>"PNG"</a>" · "
+               <a href=b.baked_url("svg") download=format!("badge-{}.svg", b.uuid)>"SVG"</a>
+               " · "<a href=linkedin rel="noopener noreferrer" target="_blank">"Add to LinkedIn profile"</a></p>
+        }
+    });
     view! {
         <Title text=format!("{} — Guildmark", page.title)/>
         <p class="crumbs">{format!("{} credential", page.kind)}</p>
+        {image}
         <h1>{page.title.clone()}</h1>
         {standing}
         <dl class="facts">{facts}</dl>
         <p><a href=format!("/credentials/{}", page.uuid) download=format!("{}.json", page.uuid)>"Download the credential (JSON)"</a>
            " · "<a href=format!("/api/v1/credentials/{}", page.uuid)>"with its receipt (JSON)"</a></p>
+        {share}
         <ReportView report=page.report/>
         <Receipt receipt=page.receipt/>
         {(!page.endorsements.is_empty()).then(|| view! { <section><h2>"Endorsements"</h2><Endorsements endorsements=page.endorsements.clone()/></section> })}

@@ -41,14 +41,21 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
         .map(|b| {
             let share = format!("{public_url}/cred/{}", b.uuid);
             let qr = crate::qr::svg(&share, 132).map(|s| s.to_string()).unwrap_or_default();
+            let linkedin = b.linkedin_url(&public_url);
+            let image = b.image.clone().map(|src| {
+                view! { <img class="badge-image" src=src alt="" width="64" height="64"/> }
+            });
             view! {
                 <li class="card badge-card">
+                    {image}
                     <div>
                         <h3><a href=format!("/cred/{}", b.uuid)>{b.title.clone()}</a></h3>
                         <p><Tag word=b.standing.clone()/>" "<span class="muted">{format!("from {} · issued {}", b.community, date(&b.issued))}
                             {b.valid_until.as_ref().map(|u| format!(" · valid until {}", date(u)))}</span></p>
                         <p>
                             <a href=format!("/credentials/{}", b.uuid) download=format!("{}.json", b.uuid)>"Download credential (JSON)"</a>
+                            " · Baked badge: "<a href=b.baked_url("png")>"PNG"</a>" · "<a href=b.baked_url("svg")>"SVG"</a>
+                            " · "<a href=linkedin rel="noopener noreferrer" target="_blank">"Add to LinkedIn profile"</a>
                         </p>
                         <p class="share"><label>"Share link "<input type="text" readonly value=share.clone()/></label></p>
                     </div>

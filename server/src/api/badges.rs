@@ -20,6 +20,7 @@ use crate::node::endorsement::EndorseRequest;
 use crate::node::status::Purpose;
 use crate::node::Node;
 use crate::problem::Problem;
+use guildmark_credentials::baked::ImageFormat;
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/endorsements", post(endorse))
         .route("/api/v1/verify", post(verify))
         .route("/credentials/{uuid}", get(raw_credential))
+        .route("/credentials/{uuid}/baked/{format}", get(baked_badge))
         .route(
             "/communities/{slug}/status/{epoch}/{purpose}/{number}",
             get(status_list),
@@ -247,6 +249,50 @@ async fn raw_credential(
 ) -> Result<Response, Problem> {
     let record = state.node.credential(&uuid)?;
     Ok(json_response(&record.credential, "public, max-age=86400"))
+}
+
+/// `GET /credentials/{uuid}/baked/{png|svg}`: the badge baked into its achievement's
+/// image (Open Badges 3.0 §5.3), as a download.
+async fn baked_badge(
+    State(state): State<AppState>,
+    Path((uuid, format)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let format = match format.as_str() {
+        "png" => ImageFormat::Png,
+        "svg" => ImageFormat::Svg,
+        other => {
+            return Err(Problem::not_found(format!(
+                "badges are baked as png or svg, not {other:?}"
+            )))
+        }
+    };
+    let bytes = state.node.baked_badge(&uuid, format)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    let extension = match format {
+        ImageFormat::Png => "png",
+        ImageFormat::Svg => "svg",
+    };
+    // The UUID was found, so it is a plain UUID: safe in a header.
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"badge-{uuid}.{extension}\""
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 /// `GET /communities/{slug}/status/{epoch}/{purpose}/{n}`: the latest signed list.

@@ -150,7 +150,8 @@ fn verify_baked(
 ) -> anyhow::Result<(Report, Option<Value>)> {
     let found = baked::extract(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let inner = format!("the credential baked into {name}");
-    let (mut report, evaluation) = verify_document(args, setup, found.credential.as_bytes(), &inner)?;
+    let (mut report, evaluation) =
+        verify_document(args, setup, found.credential.as_bytes(), &inner)?;
     let place = match format {
         baked::ImageFormat::Png => "the PNG's iTXt chunk openbadgecredential",
         baked::ImageFormat::Svg => "the SVG's <openbadges:credential> element",

@@ -288,7 +288,8 @@ impl Node {
         Ok(cast)
     }
 
-    /// Each community's admin defines its skill tree.
+    /// Each community's admin defines its skill tree, each achievement with the node's
+    /// medal artwork as its image.
     async fn seed_skills(&self, cast: &Cast) -> NodeResult<()> {
         for skill in SKILLS {
             let prerequisites = skill
@@ -311,6 +312,25 @@ impl Node {
                 ..AchievementFields::default()
             };
             let admin = &cast[admin_of(skill.community)];
+            let community = self.community(skill.community)?;
+            let artwork = super::artwork::badge_svg(
+                skill.title,
+                &community.name,
+                Some(skill.level),
+                super::artwork::hue_of(skill.community),
+            );
+            let image = self
+                .store_file(
+                    Some(admin),
+                    skill.community,
+                    &format!("{}.svg", skill.name),
+                    artwork.as_bytes(),
+                )
+                .await?;
+            let fields = AchievementFields {
+                image: Some(image.sha256),
+                ..fields
+            };
             self.create_achievement(Some(admin), skill.community, skill.name, fields)
                 .await?;
         }

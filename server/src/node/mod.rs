@@ -10,9 +10,11 @@
 
 pub mod account;
 pub mod achievement;
+pub mod artwork;
 pub mod attestation;
 pub mod authz;
 pub mod badge;
+pub mod baked;
 pub mod batch;
 pub mod community;
 pub mod demo;

@@ -181,6 +181,10 @@ impl WebNode {
             standing: word(&self.node.standing(record)?),
             issued: record.issued.to_string(),
             valid_until: record.valid_until.map(|t| t.to_string()),
+            image: record.credential["credentialSubject"]["achievement"]["image"]["id"]
+                .as_str()
+                .map(str::to_owned),
+            issuer_name: text(&record.credential["issuer"]["name"]),
         })
     }
 
