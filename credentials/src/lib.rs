@@ -61,6 +61,7 @@ pub mod did_key;
 pub mod jcs;
 pub mod json;
 pub mod jsonld;
+pub mod jwt;
 pub mod merkle;
 pub mod multibase;
 pub mod note;

@@ -286,6 +286,18 @@ pub fn verify_shared_credentials(
     (verifications, also)
 }
 
+/// The validity and status checks of a credential, for a credential secured otherwise
+/// than by embedded proofs (a VC-JWT).
+pub(crate) fn validity_status_checks(
+    report: &mut Report,
+    document: &Value,
+    issuer: Option<&str>,
+    options: &VerifyOptions<'_>,
+) {
+    validity_check(report, document, options.at);
+    status_check(report, document, issuer, options);
+}
+
 /// Whether every proof of `document` is an `eddsa-jcs-2022` proof of a proof set (no
 /// `previousProof`) whose `@context`, if any, is the document's: what such a proof signs
 /// is the canonical document without `proof`, nothing else of it.
@@ -305,7 +317,7 @@ fn only_plain_jcs_proofs(document: &Value) -> bool {
 
 /// The checks that need no signature: data model, Open Badges rules, terms, schema.
 /// Returns the report so far and whether the document is sound.
-fn check_model(document: &Value, options: &VerifyOptions<'_>) -> (Report, bool) {
+pub(crate) fn check_model(document: &Value, options: &VerifyOptions<'_>) -> (Report, bool) {
     let mut report = Report::new(DocumentKind::Credential, options.at);
     describe(&mut report, document, "issuer");
 
@@ -399,32 +411,53 @@ pub fn verify_presentation(document: &Value, options: &VerifyOptions<'_>) -> Rep
     if let Some(vcs) = document.get("verifiableCredential") {
         for (i, vc) in validation::as_items(vcs).iter().enumerate() {
             let name = format!("verifiableCredential[{i}]");
-            match vc.as_object() {
-                Some(o) if is_enveloped(o) => report.unverifiable(
-                    name,
-                    "enveloped credentials (JOSE/COSE) are not verified by Guildmark, so this one was not checked",
-                ),
-                Some(_) => {
-                    let nested = verify_credential(vc, options).report;
-                    match nested.conclusion() {
-                        Conclusion::Verified => {
-                            report.pass(name, "the credential verifies (see its report)")
-                        }
-                        Conclusion::Incomplete => report.unverifiable(
-                            name,
-                            "the credential could not be fully verified (see its report)",
-                        ),
-                        Conclusion::Failed => {
-                            report.fail(name, "the credential does not verify (see its report)")
+            let jws = match vc {
+                Value::Object(o) if is_enveloped(o) => {
+                    match o
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(crate::jwt::enveloped_jws)
+                    {
+                        Some(jws) => Some(jws),
+                        None => {
+                            report.unverifiable(
+                                name,
+                                "only application/vc+jwt envelopes are verified by Guildmark (not COSE or SD-JWT), so this one was not checked",
+                            );
+                            continue;
                         }
                     }
-                    report.nest(nested);
+                }
+                Value::String(s) if crate::jwt::is_compact_jws(s) => Some(s.as_str()),
+                _ => None,
+            };
+            match vc.as_object() {
+                _ if jws.is_some() => {
+                    let nested = crate::jwt::verify_jwt(jws.unwrap_or_default(), options);
+                    nest_credential(&mut report, name, nested);
+                }
+                Some(_) => {
+                    let nested = verify_credential(vc, options).report;
+                    nest_credential(&mut report, name, nested);
                 }
                 None => report.fail(name, "not a credential object"),
             }
         }
     }
     report
+}
+
+/// Adds a presentation's credential report, with a check that sums it up.
+fn nest_credential(report: &mut Report, name: String, nested: Report) {
+    match nested.conclusion() {
+        Conclusion::Verified => report.pass(name, "the credential verifies (see its report)"),
+        Conclusion::Incomplete => report.unverifiable(
+            name,
+            "the credential could not be fully verified (see its report)",
+        ),
+        Conclusion::Failed => report.fail(name, "the credential does not verify (see its report)"),
+    }
+    report.nest(nested);
 }
 
 fn describe(report: &mut Report, document: &Value, party: &str) {

@@ -380,3 +380,54 @@ async fn baked_badges_carry_the_credential_and_refuse_changes() {
         read[0]["width"], read[0]["height"]
     );
 }
+
+/// VC-JWTs signed by panva's `jose` (npm) with fresh Ed25519, P-256 and RSA keys, in the
+/// OB 3.0 §8.2 form (`vc` claim) and the VC-JOSE-COSE form, keys named by `kid` (did:key,
+/// did:jwk) or embedded (`jwk`): genuine ones verify, changed payloads, claims that
+/// disagree with the credential, a foreign signer and an expired badge fail, a key that
+/// cannot be resolved offline leaves the badge not fully verified (exit 3); inside a
+/// presentation, as an `EnvelopedVerifiableCredential`, they are verified too.
+#[test]
+fn vc_jwts_signed_with_jose_are_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwts.json");
+    node_script("jwt.mjs", &["sign", file.to_str().unwrap()], &[]);
+    let cases: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let holder = crate::common::keygen(dir.path(), "holder.key");
+    let at = ["verify", "--at", "2026-06-01T00:00:00Z"];
+    let mut by_code = BTreeMap::<i64, usize>::new();
+    for case in cases.as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let expect = case["expect"].as_i64().unwrap();
+        let input = match (case.get("token"), case.get("presentation")) {
+            (Some(token), _) => token.as_str().unwrap().to_owned(),
+            (None, Some(presentation)) => {
+                let mut presentation = presentation.clone();
+                presentation["holder"] = holder.clone().into();
+                crate::common::guildmark(
+                    dir.path(),
+                    &["sign", "--key", "holder.key"],
+                    Some(presentation.to_string().as_bytes()),
+                )
+                .expect(0)
+                .stdout
+            }
+            _ => panic!("{case}"),
+        };
+        std::fs::write(dir.path().join("case"), &input).unwrap();
+        let run = crate::common::guildmark(dir.path(), &[&at[..], &["case"]].concat(), None);
+        assert_eq!(
+            i64::from(run.code),
+            expect,
+            "{name}:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        *by_code.entry(expect).or_default() += 1;
+    }
+    println!("VC-JWTs from jose: exit codes {by_code:?} as expected");
+    assert_eq!(
+        by_code.values().sum::<usize>(),
+        cases.as_array().unwrap().len()
+    );
+}

@@ -1,5 +1,5 @@
-//! `guildmark verify`: check a credential, presentation, provenance bundle or baked badge
-//! image (PNG or SVG) offline.
+//! `guildmark verify`: check a credential (embedded proofs or a VC-JWT), presentation,
+//! provenance bundle or baked badge image (PNG or SVG) offline.
 
 use anyhow::Context as _;
 use guildmark_credentials::{
@@ -134,6 +134,16 @@ fn verify_document(
         challenge: args.challenge.as_deref(),
         ..VerifyOptions::new(setup.at, &setup.contexts, &setup.keys)
     };
+    // A VC-JWT: the compact JWS itself.
+    if let Some(token) = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| guildmark_credentials::jwt::is_compact_jws(t))
+    {
+        return Ok((
+            guildmark_credentials::jwt::verify_jwt(token, &options),
+            None,
+        ));
+    }
     let verification = guildmark_credentials::verify_text(bytes, &options)
         .map_err(|e| input::json_error(name, e))?;
     Ok((verification.report, None))

@@ -233,7 +233,7 @@ fn verify_takes_many_documents_in_one_run() {
 }
 
 /// What could not be checked is never "VERIFIED": a presentation carrying an enveloped
-/// credential (genuine or tampered, Guildmark cannot open it yet), a proof in an unknown
+/// credential Guildmark cannot open (COSE, SD-JWT), a proof in an unknown
 /// cryptosuite, a proof set with one such proof beside a good one, and a context the
 /// verifier lacks each end "could not be fully verified", exit 3; a failure still wins
 /// (exit 1).
@@ -254,9 +254,10 @@ fn what_could_not_be_checked_is_not_verified() {
     };
     let incomplete = "NOT VERIFIED: could not be fully verified";
 
-    for jwt in [
-        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln",
-        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJldmUifQ.c2ln",
+    // Envelopes Guildmark cannot open (COSE, SD-JWT); VC-JWTs are verified (e2e).
+    for envelope in [
+        "data:application/vc+cose;base64,0oRDoQEmoFkBAqFhdmA",
+        "data:application/vc+sd-jwt,eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJldmUifQ.c2ln~",
     ] {
         let presentation = serde_json::json!({
             "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -264,7 +265,7 @@ fn what_could_not_be_checked_is_not_verified() {
             "holder": holder,
             "verifiableCredential": [{
                 "@context": ["https://www.w3.org/ns/credentials/v2"],
-                "id": format!("data:application/vc+jwt,{jwt}"),
+                "id": envelope,
                 "type": "EnvelopedVerifiableCredential"
             }]
         });
