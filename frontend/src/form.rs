@@ -483,6 +483,7 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
         "attest" => read_attestation(s, segment(uri, 2))?,
         "create-token" => Change::CreateToken(required(s, "name", "a name for the token")?),
         "revoke-token" => Change::RevokeToken(required(s, "id", "the token")?),
+        "claim" => Change::Claim(segment(uri, 2)),
         other => {
             return Err(Refusal::form(
                 400,

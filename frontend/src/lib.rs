@@ -167,6 +167,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/b/:uuid/attest") view=pages::batch::AttestRoute ssr=SsrMode::Async/>
                     <Route path=path!("/b/:uuid/labels") view=pages::batch::LabelsRoute ssr=SsrMode::Async/>
                     <Route path=path!("/d/:serial") view=pages::device::DeviceRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/claim/:token") view=pages::claim::ClaimRoute ssr=SsrMode::Async/>
                     <Route path=path!("/verify") view=pages::verify::VerifyRoute ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=pages::ledger::LedgerRoute ssr=SsrMode::Async/>
                     <Route path=path!("/ledger/e/:index") view=pages::ledger::EntryRoute ssr=SsrMode::Async/>

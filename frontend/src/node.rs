@@ -794,6 +794,20 @@ pub enum Change {
     CreateToken(String),
     /// Revoke the API token with this id.
     RevokeToken(String),
+    /// Claim the badge behind this claim token.
+    Claim(String),
+}
+
+/// A claim link's page: the badge awarded to an email address, and whether it can still
+/// be claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimPage {
+    /// The emailed badge, as shown on profiles.
+    pub badge: BadgeView,
+    /// `open`, `claimed` or `expired`.
+    pub state: String,
+    /// When the link stops working.
+    pub expires: String,
 }
 
 /// What the UI needs from a node. Reads are synchronous (the node's records are in
@@ -818,6 +832,8 @@ pub trait NodeView: Send + Sync + 'static {
     fn batch(&self, uuid: &str) -> Result<BatchPage, Unavailable>;
     /// A device's page.
     fn device(&self, serial: &str) -> Result<DevicePage, Unavailable>;
+    /// A claim link's page.
+    fn claim(&self, token: &str) -> Result<ClaimPage, Unavailable>;
     /// Published protocols.
     fn protocols(&self) -> Result<Vec<ProtocolSummary>, Unavailable>;
     /// Verifies a pasted credential, presentation or provenance bundle (in the node's

@@ -65,7 +65,7 @@ pub async fn check(server: &Server, old: &str) -> Value {
     summary
 }
 
-/// The virtualenv's python with tlog-scales and Pillow, created when missing. Tests that
+/// The virtualenv's python with tlog-scales, Pillow and aiosmtpd, created when missing. Tests that
 /// need it run at the same time (the story, the tlog and Open Badges tests): one creates
 /// it, the others wait.
 pub(crate) fn interop_python() -> PathBuf {
@@ -75,7 +75,7 @@ pub(crate) fn interop_python() -> PathBuf {
     let python = venv.join("bin/python");
     let ready = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import tlog_scales, PIL"])
+            .args(["-c", "import tlog_scales, PIL, aiosmtpd"])
             .status()
             .is_ok_and(|s| s.success())
     };
@@ -98,7 +98,7 @@ pub(crate) fn interop_python() -> PathBuf {
     }
     assert!(
         ready(&python),
-        "tlog-scales or Pillow is not importable in {}",
+        "tlog-scales, Pillow or aiosmtpd is not importable in {}",
         venv.display()
     );
     python

@@ -11,6 +11,7 @@ mod http;
 
 mod browser;
 mod canonical_db;
+mod email_recipients;
 mod hostile;
 mod interop_db;
 mod interop_tlog;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod achievement;
 pub mod batch;
+pub mod claim;
 pub mod community;
 pub mod credential;
 pub mod device;

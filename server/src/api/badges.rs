@@ -16,6 +16,7 @@ use super::auth::MaybeCaller;
 use super::body::StrictJson;
 use super::AppState;
 use crate::node::badge::{CredentialKind, CredentialRecord, IssueRequest, Standing, StatusChange};
+use crate::node::claim::{is_email, ClaimOffer};
 use crate::node::endorsement::EndorseRequest;
 use crate::node::status::Purpose;
 use crate::node::Node;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             post(reinstate),
         )
         .route("/api/v1/credentials/{uuid}", get(credential))
+        .route("/api/v1/claims/{token}", get(claim_info).post(claim_badge))
         .route("/api/v1/endorsements", post(endorse))
         .route("/api/v1/verify", post(verify))
         .route("/credentials/{uuid}", get(raw_credential))
@@ -68,6 +70,9 @@ pub struct CredentialView {
     /// Its ledger receipt: inclusion proof and signed checkpoint.
     #[schema(value_type = Object)]
     pub receipt: Receipt,
+    /// For a badge just awarded to an email address: how the person gets the claim link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimOffer>,
 }
 
 fn view(
@@ -89,6 +94,7 @@ fn view(
         subject: record.subject,
         credential: record.credential,
         receipt,
+        claim: None,
     })
 }
 
@@ -102,7 +108,76 @@ async fn issue(
     Path(slug): Path<String>,
     StrictJson(request): StrictJson<IssueRequest>,
 ) -> Result<(StatusCode, Json<CredentialView>), Problem> {
+    if is_email(&request.recipient) {
+        let (record, receipt, offer) = state
+            .node
+            .award_to_email(caller.get(), &slug, request)
+            .await?;
+        let mut answer = view(&state.node, record, Some(receipt))?;
+        answer.claim = Some(offer);
+        return Ok((StatusCode::CREATED, Json(answer)));
+    }
     let (record, receipt) = state.node.issue_badge(caller.get(), &slug, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state.node, record, Some(receipt))?),
+    ))
+}
+
+/// What a claim link is for (anyone with the link).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimView {
+    /// The badge awarded to an email address.
+    pub badge: String,
+    /// Its achievement's title.
+    pub title: String,
+    /// The awarding community.
+    pub community: String,
+    /// `open`, `claimed` or `expired`.
+    pub state: String,
+    /// When the link stops working.
+    pub expires: String,
+}
+
+/// What a claim link is for.
+#[utoipa::path(get, path = "/api/v1/claims/{token}", tag = "badges", responses((status = 200, body = ClaimView), (status = 404)))]
+async fn claim_info(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<ClaimView>, Problem> {
+    let (claim, record) = state.node.claim(&token)?;
+    let state_word = if claim.claimed.is_some() {
+        "claimed"
+    } else if claim.expires <= crate::node::now() {
+        "expired"
+    } else {
+        "open"
+    };
+    Ok(Json(ClaimView {
+        badge: record.credential["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        title: record.credential["credentialSubject"]["achievement"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        community: record.community.unwrap_or_default(),
+        state: state_word.into(),
+        expires: claim.expires.to_string(),
+    }))
+}
+
+/// Claim a badge awarded to your email address (logged in): a new badge bound to your
+/// DID, citing the emailed one. A link works once.
+#[utoipa::path(post, path = "/api/v1/claims/{token}", tag = "badges", responses((status = 201, body = CredentialView), (status = 401), (status = 404), (status = 409)))]
+async fn claim_badge(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    Path(token): Path<String>,
+) -> Result<(StatusCode, Json<CredentialView>), Problem> {
+    let (record, receipt) = state.node.claim_badge(caller.get(), &token).await?;
     Ok((
         StatusCode::CREATED,
         Json(view(&state.node, record, Some(receipt))?),

@@ -38,6 +38,8 @@ use super::AppState;
         super::badges::issue,
         super::badges::revoke,
         super::badges::suspend,
+        super::badges::claim_info,
+        super::badges::claim_badge,
         super::badges::reinstate,
         super::badges::credential,
         super::badges::badges_of,

@@ -53,6 +53,18 @@ pub struct Args {
     /// hour through the API.
     #[arg(long, value_name = "N", default_value_t = crate::node::throttle::SIGN_UPS)]
     sign_ups_per_hour: usize,
+    /// The SMTP relay that mails claim links for badges awarded to an email address
+    /// (`smtp://host[:port]`, plain SMTP to a local relay). Without it, the link is
+    /// shown to the assessor instead.
+    #[arg(long, value_name = "URL", env = "GUILDMARK_SMTP")]
+    smtp: Option<String>,
+    /// The sender of the node's mail.
+    #[arg(
+        long,
+        value_name = "MAILBOX",
+        default_value = "Guildmark <guildmark@localhost>"
+    )]
+    mail_from: String,
     /// Seconds a request's header may take to arrive (and a connection may idle).
     #[arg(long, value_name = "SECS", default_value_t = crate::listener::HEADER_TIMEOUT.as_secs())]
     header_timeout: u64,
@@ -163,6 +175,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         );
     }
     node.throttle.limit_sign_ups(args.sign_ups_per_hour);
+    if let Some(url) = &args.smtp {
+        let mailer = crate::node::mail::Mailer::new(url, &args.mail_from)
+            .context("setting up the mail relay")?;
+        node.set_mailer(mailer);
+    }
     let demo = if args.demo {
         node.seed_demo().await.context("creating the demo world")?
     } else {

@@ -61,11 +61,19 @@ pub struct CredentialRecord {
     pub credential: Value,
 }
 
+/// Who a badge is for.
+enum Recipient<'a> {
+    /// A member, by their holder DID.
+    Member(&'a Account),
+    /// A person known by email address (normalized), as a salted hash.
+    Email(String),
+}
+
 /// A badge about to be signed: everything issuance checked, by reference.
 struct Draft<'a> {
     community: &'a Community,
     achievement: &'a Achievement,
-    recipient: &'a Account,
+    recipient: Recipient<'a>,
     valid_from: Timestamp,
     request: &'a IssueRequest,
     evidence: Vec<Evidence>,
@@ -106,7 +114,9 @@ pub struct EvidenceInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssueRequest {
-    /// The recipient's username (a member of the community).
+    /// The recipient: a member's username, or an email address (a person without a DID,
+    /// who is mailed a link to claim the badge: `POST …/badges` then answers with
+    /// `claim`).
     pub recipient: String,
     /// The achievement: its name in this community, or its id.
     pub achievement: String,
@@ -297,7 +307,13 @@ impl Node {
         }
         let community = self.community(slug)?;
         let achievement = self.own_achievement(slug, &request.achievement)?;
-        let recipient = self.recipient(slug, &request.recipient)?;
+        let member;
+        let recipient = if super::claim::is_email(&request.recipient) {
+            Recipient::Email(super::claim::normalize_email(&request.recipient)?)
+        } else {
+            member = self.recipient(slug, &request.recipient)?;
+            Recipient::Member(&member)
+        };
         let at = now();
         let valid_from = request.valid_from.unwrap_or(at);
         check_validity(valid_from, request.valid_until, at)?;
@@ -314,7 +330,7 @@ impl Node {
         let draft = Draft {
             community: &community,
             achievement: &achievement,
-            recipient: &recipient,
+            recipient,
             valid_from,
             request: &request,
             evidence,
@@ -363,11 +379,15 @@ impl Node {
                 return Err(e);
             }
         };
+        let account = match &draft.recipient {
+            Recipient::Member(account) => Some(account.username.clone()),
+            Recipient::Email(_) => None,
+        };
         let record = CredentialRecord {
             uuid,
             kind: CredentialKind::Badge,
             community: Some(slug.to_owned()),
-            account: Some(draft.recipient.username.clone()),
+            account,
             subject: draft.achievement.id.clone(),
             slot: Some(slot),
             ledger_index: receipt.index,
@@ -404,12 +424,17 @@ impl Node {
         &self,
         permit: &Permit<'_>,
         achievement: &Achievement,
-        recipient: &Account,
+        recipient: &Recipient<'_>,
         request: &IssueRequest,
     ) -> NodeResult<Option<Evidence>> {
         let mut missing = Vec::new();
         for prerequisite in &achievement.prerequisites {
-            if !self.holds(&recipient.username, prerequisite)? {
+            // A person known only by email holds nothing the node could check.
+            let held = match recipient {
+                Recipient::Member(account) => self.holds(&account.username, prerequisite)?,
+                Recipient::Email(_) => false,
+            };
+            if !held {
                 missing.push(prerequisite.clone());
             }
         }
@@ -418,7 +443,7 @@ impl Node {
         }
         let Some(reason) = &request.override_prerequisites else {
             return Err(NodeError::PrerequisiteMissing {
-                recipient: recipient.username.clone(),
+                recipient: request.recipient.clone(),
                 missing,
             });
         };
@@ -454,11 +479,22 @@ impl Node {
             format!("{}/credentials/{uuid}", self.public_url()),
             issuer,
             draft.valid_from.into(),
-            &draft.recipient.holder,
+            "",
             draft
                 .achievement
                 .to_open_badge(community, self.public_url()),
         );
+        match &draft.recipient {
+            Recipient::Member(account) => {
+                badge.credential_subject.id = Some(account.holder.clone());
+            }
+            Recipient::Email(address) => {
+                badge.credential_subject.id = None;
+                let salt = super::claim::new_salt();
+                badge.credential_subject.identifier =
+                    Some(vec![super::claim::identity_object(address, &salt)]);
+            }
+        }
         badge.valid_until = draft.request.valid_until.map(Into::into);
         badge.credential_subject.narrative = draft.request.narrative.clone();
         if !evidence.is_empty() {
@@ -540,6 +576,47 @@ impl Node {
             out.push(evidence);
         }
         Ok(out)
+    }
+
+    /// The badge a claim gives `caller`: the emailed badge's achievement, narrative and
+    /// expiry, now bound to the caller's DID, citing the emailed badge. No role is
+    /// needed (the claim link stands for the award) and the caller need not be a member.
+    pub(crate) async fn claimed_badge(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        emailed: &CredentialRecord,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let community = self.community(slug)?;
+        let achievement = self.achievement_by_id(&emailed.subject)?.ok_or_else(|| {
+            NodeError::not_found(
+                Thing::Achievement,
+                format!("{} no longer exists", emailed.subject),
+            )
+        })?;
+        let at = now();
+        let narrative = emailed.credential["credentialSubject"]["narrative"]
+            .as_str()
+            .map(str::to_owned);
+        let request = IssueRequest {
+            recipient: caller.account().username.clone(),
+            achievement: achievement.id.clone(),
+            narrative,
+            evidence: Vec::new(),
+            valid_from: None,
+            valid_until: emailed.valid_until.filter(|until| *until > at),
+            override_prerequisites: None,
+        };
+        let draft = Draft {
+            community: &community,
+            achievement: &achievement,
+            recipient: Recipient::Member(caller.account()),
+            valid_from: at,
+            request: &request,
+            evidence: vec![super::claim::claim_evidence(emailed)],
+            at,
+        };
+        self.sign_and_log_badge(draft).await
     }
 
     /// Writes a badge's record and indexes.

@@ -16,11 +16,13 @@ pub mod authz;
 pub mod badge;
 pub mod baked;
 pub mod batch;
+pub mod claim;
 pub mod community;
 pub mod demo;
 pub mod endorsement;
 pub mod error;
 pub mod file;
+pub mod mail;
 pub mod migrate;
 pub mod password;
 pub mod protocol;
@@ -65,6 +67,7 @@ pub(crate) struct Trees {
     pub batches: sled::Tree,
     pub serials: sled::Tree,
     pub citations: sled::Tree,
+    pub claims: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -88,6 +91,8 @@ pub struct Node {
     pub(crate) credential_ids: tokio::sync::Mutex<()>,
     /// Where documents from anyone are verified.
     verify_pool: verification::VerifyPool,
+    /// The mail relay, when the node has one.
+    mailer: std::sync::OnceLock<mail::Mailer>,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -120,6 +125,7 @@ impl Node {
             batches: tree("batches")?,
             serials: tree("serials")?,
             citations: tree("citations")?,
+            claims: tree("claims")?,
         };
         let mut node = Node {
             db,
@@ -134,6 +140,7 @@ impl Node {
             review_lock: tokio::sync::Mutex::new(()),
             credential_ids: tokio::sync::Mutex::new(()),
             verify_pool: verification::VerifyPool::default(),
+            mailer: std::sync::OnceLock::new(),
             opened_layout: None,
         };
         node.opened_layout = node.migrate()?;

@@ -2,6 +2,7 @@
 //! session's caller, authorized by the node exactly as the same call through the API. A
 //! refusal comes back with the form field it is about, decided from the error's data.
 
+use crate::node::claim::ClaimOffer;
 use std::collections::BTreeSet;
 
 use guildmark_credentials::Timestamp;
@@ -70,6 +71,14 @@ impl WebNode {
             Change::Attest(c) => self.attest(who, c).await,
             Change::CreateToken(name) => self.create_token(&caller, &name).await,
             Change::RevokeToken(id) => self.revoke_token(&caller, &id).await,
+            Change::Claim(token) => {
+                let (record, _) = self
+                    .node
+                    .claim_badge(who, &token)
+                    .await
+                    .map_err(refused(&[]))?;
+                Ok(Outcome::Redirect(format!("/cred/{}", record.uuid)))
+            }
         }
     }
 
@@ -108,6 +117,21 @@ impl WebNode {
             valid_until,
             override_prerequisites: None,
         };
+        if crate::node::claim::is_email(&request.recipient) {
+            let (_, _, offer) = self
+                .node
+                .award_to_email(caller, &c.community, request)
+                .await
+                .map_err(refused(FIELDS))?;
+            return Ok(Outcome::Notice(match offer {
+                ClaimOffer::Mailed { to } => format!(
+                    "Awarded. The link to claim the badge was mailed to {to}."
+                ),
+                ClaimOffer::Link { url, reason } => format!(
+                    "Awarded, but not mailed ({reason}). Give the person this link to claim it (it works once, for 90 days): {url}"
+                ),
+            }));
+        }
         let (record, _) = self
             .node
             .issue_badge(caller, &c.community, request)

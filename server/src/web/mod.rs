@@ -219,6 +219,22 @@ impl NodeView for WebNode {
             .map_err(unavailable)
     }
 
+    fn claim(&self, token: &str) -> Result<ClaimPage, Unavailable> {
+        let (claim, record) = self.node.claim(token).map_err(unavailable)?;
+        let state = if claim.claimed.is_some() {
+            "claimed"
+        } else if claim.expires <= crate::node::now() {
+            "expired"
+        } else {
+            "open"
+        };
+        Ok(ClaimPage {
+            badge: self.badge_view(&record).map_err(unavailable)?,
+            state: state.into(),
+            expires: claim.expires.to_string(),
+        })
+    }
+
     fn device(&self, serial: &str) -> Result<DevicePage, Unavailable> {
         let record = self.node.batch_of_serial(serial).map_err(|e| match e {
             NodeError::NotFound { .. } => Unavailable::NotFound(format!(
