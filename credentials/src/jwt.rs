@@ -360,6 +360,46 @@ fn key_of(header: &jsonwebtoken::Header, options: &VerifyOptions<'_>) -> Result<
     )))
 }
 
+/// Verifies a compact JWS signed by the key its header's `kid` names (a `did:key` or
+/// `did:jwk` URL), as a holder proves possession of their key (an OpenID4VCI proof
+/// JWT): returns the header and the claims, and the DID of the key. `typ` must be
+/// `expected_typ` when given.
+pub fn verify_did_signed(
+    token: &str,
+    expected_typ: Option<&str>,
+) -> Result<(jsonwebtoken::Header, Value, String), String> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| format!("the header does not decode: {e}"))?;
+    if let Some(typ) = expected_typ {
+        if header.typ.as_deref() != Some(typ) {
+            return Err(format!(
+                "typ must be {typ:?}, not {:?}",
+                header.typ.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    if header.jwk.is_some() {
+        return Err("the key must be named by a DID in kid, not embedded".into());
+    }
+    let keys = crate::proof::KnownKeys::default();
+    let contexts = crate::jsonld::Contexts::default();
+    let options = VerifyOptions::new(Timestamp::from_unix_seconds(0), &contexts, &keys);
+    let key = match key_of(&header, &options) {
+        Ok(key) => key,
+        Err(KeyProblem::Unresolvable(reason) | KeyProblem::Bad(reason)) => return Err(reason),
+    };
+    let mut validation = Validation::new(header.alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    let claims = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
+        .map_err(|e| format!("the signature does not verify: {e}"))?
+        .claims;
+    let did = key.controller.unwrap_or_default();
+    Ok((header, claims, did))
+}
+
 /// Whether an embedded JWK is the key of `issuer`, a `did:jwk` or an Ed25519 `did:key`:
 /// the same key parameters (`crv`, `x`, `y`, `n`, `e`).
 fn jwk_is_issuers(jwk: &Jwk, issuer: &str) -> bool {

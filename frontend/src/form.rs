@@ -28,6 +28,8 @@ pub const POSTED_TO: &[&str] = &[
     "/c/{slug}/a/{name}",
     "/cred/{uuid}",
     "/b/{uuid}/attest",
+    "/m/{username}",
+    "/claim/{token}",
 ];
 
 /// The largest form accepted (a protocol's TOML is the largest field).
@@ -120,9 +122,22 @@ pub fn FormMessage(#[prop(into)] form: String) -> impl IntoView {
         .and_then(|s| s.refusal.clone())
         .filter(|r| r.field.is_some())
         .map(|_| view! { <p class="refusal" role="alert">"Please correct the field marked below."</p> });
-    let notice = shown
-        .and_then(|s| s.notice)
-        .map(|n| view! { <p class="notice" role="status">{n}</p> });
+    let notice = shown.and_then(|s| s.notice).map(|n| {
+        // A wallet offer is scanned or opened, not read.
+        if n.starts_with("openid-credential-offer://") {
+            let qr = crate::qr::svg(&n, 220).map(|s| s.to_string()).unwrap_or_default();
+            view! {
+                <div class="notice wallet-offer" role="status">
+                    <p>"Scan this with your wallet within 10 minutes, or open it on this device: "
+                       <a href=n.clone()>"Add to wallet"</a></p>
+                    <div class="qr" role="img" aria-label="QR code of the credential offer" inner_html=qr></div>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! { <p class="notice" role="status">{n}</p> }.into_any()
+        }
+    });
     view! { {refusal}{field_refusal}{notice} }
 }
 
@@ -484,6 +499,7 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
         "create-token" => Change::CreateToken(required(s, "name", "a name for the token")?),
         "revoke-token" => Change::RevokeToken(required(s, "id", "the token")?),
         "claim" => Change::Claim(segment(uri, 2)),
+        "wallet-offer" => Change::OfferToWallet(required(s, "badge", "a badge")?),
         other => {
             return Err(Refusal::form(
                 400,

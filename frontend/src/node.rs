@@ -796,6 +796,8 @@ pub enum Change {
     RevokeToken(String),
     /// Claim the badge behind this claim token.
     Claim(String),
+    /// Offer this badge (its UUID) to the holder's wallet (OpenID4VCI).
+    OfferToWallet(String),
 }
 
 /// A claim link's page: the badge awarded to an email address, and whether it can still

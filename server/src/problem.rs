@@ -223,7 +223,12 @@ impl From<crate::node::NodeError> for Problem {
 /// Turns the framework's own error responses (a path segment that is not UTF-8, a bad
 /// query string, …: plain text) into problem details, so every error has one shape.
 pub async fn problems_only(request: Request, next: Next) -> Response {
+    // OpenID4VCI's wallet endpoints answer errors as OAuth does (JSON with `error`).
+    let oauth = request.uri().path().starts_with("/oid4vci/");
     let response = next.run(request).await;
+    if oauth {
+        return response;
+    }
     let status = response.status();
     // Problems and the UI's own error pages pass as they are.
     let is_problem = response

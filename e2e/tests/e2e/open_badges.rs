@@ -431,3 +431,104 @@ fn vc_jwts_signed_with_jose_are_verified() {
         cases.as_array().unwrap().len()
     );
 }
+
+/// Into a wallet (OpenID4VCI 1.0, pre-authorized code): Felix asks for an offer of his
+/// badge; a wallet built on the OpenWallet Foundation's client library redeems it and
+/// gets a fresh badge bound to its own did:key, logged and verifiable; the node refuses
+/// a broken proof signature, another audience, a made-up nonce, a missing token, the
+/// same request twice and the code twice, and offers only to the badge's holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_receives_a_badge_over_openid4vci() {
+    let server = Server::start(&["--demo"]);
+    let api = Api::new(&server.url);
+    let felix = api.token("felix", "guildmark-demo").await;
+    let bo = api.token("bo", "guildmark-demo").await;
+    let badges = api.get("/api/v1/accounts/felix/badges").await.expect(200);
+    let original = &badges.as_array().unwrap()[0];
+    let uuid = original["uuid"].as_str().unwrap();
+    let metadata = api
+        .get("/.well-known/openid-credential-issuer")
+        .await
+        .expect(200);
+    assert_eq!(metadata["credential_issuer"], server.url.as_str());
+    api.post(
+        &format!("/api/v1/credentials/{uuid}/offer"),
+        Some(&bo),
+        json!({}),
+    )
+    .await
+    .problem(404, "not-found");
+    let offer = api
+        .post(
+            &format!("/api/v1/credentials/{uuid}/offer"),
+            Some(&felix),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let uri = offer["uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("openid-credential-offer://?credential_offer="),
+        "{uri}"
+    );
+
+    let size_before = api.get("/api/v1/ledger").await.expect(200)["size"]
+        .as_u64()
+        .unwrap();
+    let received = node_script("wallet.mjs", &["receive", uri], &[]);
+    let refusals = &received["refusals"];
+    for (case, error) in [
+        ("brokenSignature", "invalid_proof"),
+        ("otherAudience", "invalid_proof"),
+        ("madeUpNonce", "invalid_nonce"),
+        ("noToken", "invalid_token"),
+        ("sameRequestAgain", "invalid_token"),
+        ("codeReused", "invalid_grant"),
+    ] {
+        assert_eq!(refusals[case]["error"], error, "{case}: {refusals:#}");
+    }
+    let credential = &received["credential"];
+    let did = received["did"].as_str().unwrap();
+    assert_eq!(
+        credential["credentialSubject"]["id"], did,
+        "bound to the wallet's key"
+    );
+    assert_ne!(
+        credential["id"], original["credential"]["id"],
+        "a fresh badge"
+    );
+    assert_eq!(
+        credential["credentialSubject"]["achievement"]["id"],
+        original["credential"]["credentialSubject"]["achievement"]["id"]
+    );
+    assert_eq!(credential["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
+    let report = api
+        .post("/api/v1/verify", None, credential.clone())
+        .await
+        .expect(200);
+    assert_eq!(report["verified"], true, "{report:#}");
+    // Logged like any other badge, and Digital Bazaar verifies it too.
+    let size_after = api.get("/api/v1/ledger").await.expect(200)["size"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(size_after, size_before + 1);
+    let new_uuid = credential["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let view = api
+        .get(&format!("/api/v1/credentials/{new_uuid}"))
+        .await
+        .expect(200);
+    assert_eq!(view["standing"], "active");
+    let dir = tempfile::tempdir().unwrap();
+    let item = json!({"name": "wallet badge", "credential": credential});
+    let seen = relying_parties(dir.path(), &server.url, &[item]);
+    assert!(
+        seen["wallet badge"].db_proof && seen["wallet badge"].dcc_signature,
+        "{seen:?}"
+    );
+    println!("OpenID4VCI: the wallet received a badge bound to {did}; refusals {refusals}");
+}

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::layout::{date, node, param, unavailable, Tag};
+use crate::form::{FormHead, FormMessage};
+use crate::layout::{date, node, param, unavailable, viewer, Tag};
 use crate::node::{roles_text, MemberPage};
 use crate::skill_tree::SkillTree;
 
@@ -35,6 +36,27 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
             view! { <li><a href=format!("/c/{}", m.community)>{m.community_name.clone()}</a>": "{roles_text(&m.roles)}</li> }
         })
         .collect_view();
+    let own = viewer().is_some_and(|v| v.username == page.username);
+    let wallet = own.then(|| {
+        let options = page
+            .badges
+            .iter()
+            .filter(|b| b.standing == "active")
+            .map(|b| view! { <option value=b.uuid.clone()>{b.title.clone()}</option> })
+            .collect_view();
+        view! {
+            <section class="panel">
+                <h2>"Add a badge to your wallet"</h2>
+                <p class="muted">"Your wallet receives a fresh copy of the badge, bound to the wallet's own key (OpenID for Verifiable Credential Issuance)."</p>
+                <form method="post">
+                    <FormHead form="wallet-offer"/>
+                    <FormMessage form="wallet-offer"/>
+                    <label>"Badge "<select name="badge">{options}</select></label>
+                    " "<button type="submit">"Add to wallet"</button>
+                </form>
+            </section>
+        }
+    });
     let badges = page
         .badges
         .into_iter()
@@ -89,6 +111,7 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
             <h2>"Badges"</h2>
             <ul class="cards">{badges}</ul>
         </section>
+        {wallet}
         <section>
             <h2>"Progress"</h2>
             <p class="legend"><span class="tag tag-earned">"earned"</span>" "<span class="tag tag-available">"available"</span>" "

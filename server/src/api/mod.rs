@@ -9,6 +9,7 @@ pub mod communities;
 pub mod ledger;
 pub mod openapi;
 pub mod reviews;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(communities::routes())
         .merge(badges::routes())
+        .merge(wallet::routes())
         .merge(reviews::routes())
         .merge(openapi::routes())
         .method_not_allowed_fallback(|| async {

@@ -40,6 +40,7 @@ use super::AppState;
         super::badges::suspend,
         super::badges::claim_info,
         super::badges::claim_badge,
+        super::wallet::offer,
         super::badges::reinstate,
         super::badges::credential,
         super::badges::badges_of,

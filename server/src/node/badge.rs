@@ -587,33 +587,76 @@ impl Node {
         slug: &str,
         emailed: &CredentialRecord,
     ) -> NodeResult<(CredentialRecord, Receipt)> {
+        let evidence = super::claim::claim_evidence(emailed);
+        self.reissue(caller.account(), slug, emailed, evidence)
+            .await
+    }
+
+    /// A fresh badge of `original`'s achievement for `account`'s wallet DID `did`
+    /// (OpenID4VCI), citing the badge it was offered from.
+    pub(crate) async fn wallet_badge(
+        &self,
+        account: &Account,
+        original: &CredentialRecord,
+        did: &str,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
+        if self.standing(original)? != Standing::Active {
+            return Err(NodeError::conflict(
+                Thing::Credential,
+                "the badge offered is no longer active",
+            ));
+        }
+        let bound = Account {
+            holder: did.to_owned(),
+            ..account.clone()
+        };
+        let id = original.credential["id"].as_str().unwrap_or_default();
+        let mut evidence = Evidence::narrative(format!(
+            "Issued into its holder's wallet (OpenID4VCI), bound to the key the wallet proved, from the badge {id}."
+        ));
+        evidence.id = Some(id.to_owned());
+        evidence.name = Some("Issued to a wallet".into());
+        let slug = original.community.clone().unwrap_or_default();
+        self.reissue(&bound, &slug, original, evidence).await
+    }
+
+    /// A new badge of `original`'s achievement, narrative and expiry for `account`
+    /// (bound to `account.holder`), with `evidence`. No role is needed (the right comes
+    /// from a claim link or a wallet offer), nor membership.
+    async fn reissue(
+        &self,
+        account: &Account,
+        slug: &str,
+        original: &CredentialRecord,
+        evidence: Evidence,
+    ) -> NodeResult<(CredentialRecord, Receipt)> {
         let community = self.community(slug)?;
-        let achievement = self.achievement_by_id(&emailed.subject)?.ok_or_else(|| {
+        let achievement = self.achievement_by_id(&original.subject)?.ok_or_else(|| {
             NodeError::not_found(
                 Thing::Achievement,
-                format!("{} no longer exists", emailed.subject),
+                format!("{} no longer exists", original.subject),
             )
         })?;
         let at = now();
-        let narrative = emailed.credential["credentialSubject"]["narrative"]
+        let narrative = original.credential["credentialSubject"]["narrative"]
             .as_str()
             .map(str::to_owned);
         let request = IssueRequest {
-            recipient: caller.account().username.clone(),
+            recipient: account.username.clone(),
             achievement: achievement.id.clone(),
             narrative,
             evidence: Vec::new(),
             valid_from: None,
-            valid_until: emailed.valid_until.filter(|until| *until > at),
+            valid_until: original.valid_until.filter(|until| *until > at),
             override_prerequisites: None,
         };
         let draft = Draft {
             community: &community,
             achievement: &achievement,
-            recipient: Recipient::Member(caller.account()),
+            recipient: Recipient::Member(account),
             valid_from: at,
             request: &request,
-            evidence: vec![super::claim::claim_evidence(emailed)],
+            evidence: vec![evidence],
             at,
         };
         self.sign_and_log_badge(draft).await

@@ -31,6 +31,7 @@ mod replay;
 pub mod status;
 pub mod throttle;
 pub mod verification;
+pub mod wallet;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub(crate) struct Trees {
     pub serials: sled::Tree,
     pub citations: sled::Tree,
     pub claims: sled::Tree,
+    pub wallet: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -126,6 +128,7 @@ impl Node {
             serials: tree("serials")?,
             citations: tree("citations")?,
             claims: tree("claims")?,
+            wallet: tree("wallet")?,
         };
         let mut node = Node {
             db,

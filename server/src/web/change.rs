@@ -71,6 +71,14 @@ impl WebNode {
             Change::Attest(c) => self.attest(who, c).await,
             Change::CreateToken(name) => self.create_token(&caller, &name).await,
             Change::RevokeToken(id) => self.revoke_token(&caller, &id).await,
+            Change::OfferToWallet(uuid) => {
+                let offer = self
+                    .node
+                    .offer_badge(who, &uuid)
+                    .await
+                    .map_err(refused(&[]))?;
+                Ok(Outcome::Notice(offer.uri))
+            }
             Change::Claim(token) => {
                 let (record, _) = self
                     .node

@@ -450,8 +450,25 @@ async fn every_form_works_without_javascript() {
     assert_eq!(page.status, 409, "{}", page.html);
     assert!(tomas.get(&path).await.has("tag-active"));
 
-    // A holder endorses another member's badge.
+    // A holder offers a badge to their wallet: a QR code and an openid-credential-offer
+    // link on their profile; nobody offers another member's badge.
     let felix = Visitor::sign_in(base, "felix").await;
+    let felix_badge = badge_of(base, "felix", "soldering-l1").await;
+    let page = felix
+        .submit("/m/felix", "wallet-offer", &[("badge", &felix_badge)])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        page.has("href=\"openid-credential-offer://?credential_offer=") && page.has("wallet-offer"),
+        "{}",
+        page.html
+    );
+    let page = tomas
+        .submit("/m/felix", "wallet-offer", &[("badge", &felix_badge)])
+        .await;
+    assert_eq!(page.status, 404, "{}", page.html);
+
+    // A holder endorses another member's badge.
     let ada_l1 = format!("/cred/{}", badge_of(base, "ada", "soldering-l1").await);
     let page = felix
         .submit(
