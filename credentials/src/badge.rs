@@ -552,9 +552,14 @@ pub fn validate(document: &Value) -> std::result::Result<(), Vec<DataModelError>
             required: "an Open Badges 3.0 context",
         });
     }
-    if map.get("validFrom").is_none() {
+    let issued = if crate::validation::is_vcdm1(map) {
+        "issuanceDate"
+    } else {
+        "validFrom"
+    };
+    if map.get(issued).is_none() {
         errors.push(DataModelError::Missing {
-            path: root.key("validFrom"),
+            path: root.key(issued),
         });
     }
     match map.get("issuer") {

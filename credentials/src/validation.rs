@@ -13,6 +13,20 @@ use crate::time::{TimeError, Timestamp};
 /// The base context every VC 2.0 credential and presentation starts with.
 pub const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
 
+/// The base context of VC Data Model 1.1, which Open Badges 3.0 issuers also use: read and
+/// verified (with `issuanceDate` and `expirationDate`), never written by Guildmark.
+pub const CREDENTIALS_V1: &str = "https://www.w3.org/2018/credentials/v1";
+
+/// Whether a document is in VC Data Model 1.1 form (its first context is
+/// [`CREDENTIALS_V1`]).
+pub fn is_vcdm1(document: &Map<String, Value>) -> bool {
+    match document.get("@context") {
+        Some(Value::String(s)) => s == CREDENTIALS_V1,
+        Some(Value::Array(items)) => items.first().and_then(Value::as_str) == Some(CREDENTIALS_V1),
+        _ => false,
+    }
+}
+
 /// A JSON path such as `credentialSubject[1].id`, for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JsonPath(String);
@@ -70,7 +84,7 @@ pub enum DataModelError {
         path: JsonPath,
     },
     /// `@context` does not start with the VC 2.0 base context.
-    #[error("{path}: the first @context must be {CREDENTIALS_V2}")]
+    #[error("{path}: the first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1} for a VC Data Model 1.1 credential)")]
     BaseContext {
         /// Where.
         path: JsonPath,
@@ -341,8 +355,19 @@ fn credential_rules(map: &Map<String, Value>, root: &JsonPath, errors: &mut Vec<
         }
     }
 
-    let valid_from = date_time(map, "validFrom", root, errors);
-    let valid_until = date_time(map, "validUntil", root, errors);
+    // VC Data Model 1.1: issuanceDate (required) and expirationDate.
+    let (from, until) = if is_vcdm1(map) {
+        if map.get("issuanceDate").is_none() {
+            errors.push(DataModelError::Missing {
+                path: root.key("issuanceDate"),
+            });
+        }
+        ("issuanceDate", "expirationDate")
+    } else {
+        ("validFrom", "validUntil")
+    };
+    let valid_from = date_time(map, from, root, errors);
+    let valid_until = date_time(map, until, root, errors);
     if let (Some(valid_from), Some(valid_until)) = (valid_from, valid_until) {
         if valid_until < valid_from {
             errors.push(DataModelError::ValidityOrder {
@@ -368,9 +393,10 @@ fn context_rule(map: &Map<String, Value>, root: &JsonPath, errors: &mut Vec<Data
     let path = root.key("@context");
     match map.get("@context") {
         None | Some(Value::Null) => errors.push(DataModelError::Missing { path }),
-        Some(Value::String(s)) if s == CREDENTIALS_V2 => {}
+        Some(Value::String(s)) if s == CREDENTIALS_V2 || s == CREDENTIALS_V1 => {}
         Some(Value::Array(items)) => {
-            if items.first().and_then(Value::as_str) != Some(CREDENTIALS_V2) {
+            let first = items.first().and_then(Value::as_str);
+            if first != Some(CREDENTIALS_V2) && first != Some(CREDENTIALS_V1) {
                 errors.push(DataModelError::BaseContext {
                     path: path.index(0),
                 });

@@ -485,12 +485,8 @@ fn terms_check(report: &mut Report, document: &Value, contexts: &Contexts) {
             "terms",
             "every term and type is defined by the document's contexts",
         ),
-        Err(e @ JsonLdError::MissingContext { .. }) => report.unverifiable(
-            "terms",
-            format!(
-                "{e}: the verifier does not have this context; register a copy with --contexts"
-            ),
-        ),
+        // The error names the context and says to register it.
+        Err(e @ JsonLdError::MissingContext { .. }) => report.unverifiable("terms", e.to_string()),
         Err(e) => report.fail("terms", e.to_string()),
     }
 }
@@ -557,9 +553,6 @@ fn report_proofs(report: &mut Report, results: &[ProofResult]) {
 /// What to do about a proof that could not be checked.
 fn hint(e: &proof::ProofError) -> &'static str {
     match e {
-        proof::ProofError::JsonLd(JsonLdError::MissingContext { .. }) => {
-            " (register a copy of the context with --contexts)"
-        }
         proof::ProofError::UnresolvableVerificationMethod(_) => {
             " (register its public key with --known-key)"
         }
@@ -619,7 +612,15 @@ fn validity_check(report: &mut Report, document: &Value, at: Timestamp) {
             parsed
         }
     };
-    let (from, until) = (time("validFrom"), time("validUntil"));
+    // VC Data Model 1.1 names the period issuanceDate … expirationDate.
+    let v1 = document
+        .as_object()
+        .is_some_and(crate::validation::is_vcdm1);
+    let (from, until) = if v1 {
+        (time("issuanceDate"), time("expirationDate"))
+    } else {
+        (time("validFrom"), time("validUntil"))
+    };
     if !unreadable.is_empty() {
         report.fail(
             "validity",

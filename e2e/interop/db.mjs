@@ -7,6 +7,10 @@
 //                                RDFC-1.0 canonical N-Quads through jsonld.js in safe mode
 //   node db.mjs bench IN.json    IN: [{name, credential}] (eddsa-rdfc-2022), timed: verify each,
 //                                then sign each again → {n, verified, verifyMs, signMs} per badge
+//   node db.mjs displayer OUT.json  Open Badges issued by Digital Bazaar's libraries, as
+//                                another platform would: [{name, credential, statusList?,
+//                                expect}] (VCDM 2.0 and 1.1, valid, expired, revoked and not
+//                                revoked through a signed status list, and tampered copies)
 //   node db.mjs live IN.json     IN: [{name, credential}] → [{name, verified, status, errors}]:
 //                                verified as issued (eddsa-rdfc-2022 only, as an Open Badges
 //                                relying party would) with @digitalbazaar/vc-bitstring-status-list
@@ -31,7 +35,8 @@ import {
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {
-  BitstringStatusList, checkStatus as checkBitstringStatus
+  BitstringStatusList, checkStatus as checkBitstringStatus,
+  createList, createCredential as createStatusListCredential
 } from '@digitalbazaar/vc-bitstring-status-list';
 import jsonld from 'jsonld';
 
@@ -290,6 +295,70 @@ async function live(file) {
   console.log(JSON.stringify(out));
 }
 
+// Open Badges issued by another platform (Digital Bazaar's libraries, a fresh key) for
+// Guildmark's verifier to display: `expect` is guildmark verify's exit code.
+async function displayer(file) {
+  const key = await Ed25519Multikey.generate();
+  const did = `did:key:${key.publicKeyMultibase}`;
+  key.controller = did;
+  key.id = `${did}#${key.publicKeyMultibase}`;
+  const suite = new DataIntegrityProof({signer: key.signer(), cryptosuite: rdfc});
+  const OB = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
+  const listId = 'https://harbour.example/status/1';
+  const badge = (v1, extra = {}) => ({
+    '@context': v1 ?
+      ['https://www.w3.org/2018/credentials/v1', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json',
+        'https://w3id.org/security/data-integrity/v2',
+        ...(extra.credentialStatus ? ['https://www.w3.org/ns/credentials/status/v1'] : [])] :
+      ['https://www.w3.org/ns/credentials/v2', OB],
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    type: ['VerifiableCredential', 'OpenBadgeCredential'],
+    issuer: {id: did, type: ['Profile'], name: 'Harbour Maker Space', url: 'https://harbour.example'},
+    ...(v1 ? {issuanceDate: '2026-01-01T00:00:00Z'} : {validFrom: '2026-01-01T00:00:00Z'}),
+    name: 'Soldering, level 1',
+    credentialSubject: {
+      id: 'did:example:ada',
+      type: ['AchievementSubject'],
+      achievement: {
+        id: 'https://harbour.example/achievements/soldering-1',
+        type: ['Achievement'],
+        name: 'Soldering, level 1',
+        description: 'Solders through-hole parts cleanly.',
+        criteria: {narrative: 'Forty good joints on the practice board.'}
+      }
+    },
+    ...extra
+  });
+  const entry = (index, v1) => ({
+    id: `${listId}#${index}`, type: 'BitstringStatusListEntry', statusPurpose: 'revocation',
+    statusListIndex: String(index), statusListCredential: listId
+  });
+  const list = await createList({length: 131072});
+  list.setStatus(7, true);
+  const sign = credential => vc.issue({credential, suite, documentLoader});
+  const out = [];
+  const add = async (name, credential, expect, withList) => {
+    const signed = await sign(credential);
+    out.push({name, credential: signed, expect, ...(withList ? {withList: true} : {})});
+    const tampered = structuredClone(signed);
+    tampered.credentialSubject.achievement.name = 'Master electrician';
+    out.push({name: `${name}, tampered`, credential: tampered, expect: 1, ...(withList ? {withList: true} : {})});
+  };
+  await add('VCDM 2.0, valid', badge(false), 0);
+  await add('VCDM 1.1, valid', badge(true), 0);
+  await add('VCDM 2.0, expired', badge(false, {validUntil: '2026-03-01T00:00:00Z'}), 1);
+  await add('VCDM 1.1, expired', badge(true, {expirationDate: '2026-03-01T00:00:00Z'}), 1);
+  await add('VCDM 2.0, revoked', badge(false, {credentialStatus: entry(7)}), 1, true);
+  await add('VCDM 2.0, not revoked', badge(false, {credentialStatus: entry(8)}), 0, true);
+  await add('VCDM 1.1, revoked', badge(true, {credentialStatus: entry(7)}), 1, true);
+  const unsignedList = await createStatusListCredential({id: listId, list, statusPurpose: 'revocation'});
+  unsignedList.issuer = did;
+  unsignedList.validFrom = '2026-01-01T00:00:00Z';
+  const statusList = await sign(unsignedList);
+  fs.writeFileSync(file, JSON.stringify({cases: out, statusList}, null, 1));
+  console.log(JSON.stringify({cases: out.length}));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if(mode === 'verify') {
   await verify(args[0]);
@@ -301,6 +370,8 @@ if(mode === 'verify') {
   await canonize(args[0]);
 } else if(mode === 'bench') {
   await bench(args[0]);
+} else if(mode === 'displayer') {
+  await displayer(args[0]);
 } else if(mode === 'live') {
   await live(args[0]);
 } else {

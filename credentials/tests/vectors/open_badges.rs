@@ -406,4 +406,25 @@ fn the_bundled_open_badges_context_is_the_published_one() {
     assert!(
         guildmark_credentials::Contexts::bundled().knows(guildmark_credentials::badge::OB_CONTEXT)
     );
+    // Every other bundled context is the testdata copy, byte for byte.
+    let index = read_json("contexts/index.json");
+    let mut compared = 0;
+    for (url, text) in guildmark_credentials::jsonld::bundled_documents() {
+        let Some(file) = index["contexts"][*url].as_str() else {
+            continue; // Guildmark's own
+        };
+        let published = read_text(&format!("contexts/{file}"));
+        assert_eq!(*text, published, "{url}");
+        compared += 1;
+    }
+    assert_eq!(
+        compared, 6,
+        "the Open Badges revisions, extensions and status contexts"
+    );
+    for url in guildmark_credentials::badge::OB_CONTEXTS {
+        assert!(
+            guildmark_credentials::Contexts::bundled().knows(url),
+            "{url}"
+        );
+    }
 }

@@ -532,3 +532,46 @@ async fn a_wallet_receives_a_badge_over_openid4vci() {
     );
     println!("OpenID4VCI: the wallet received a badge bound to {did}; refusals {refusals}");
 }
+
+/// Guildmark as an Open Badges displayer: badges another platform issued (Digital
+/// Bazaar's libraries, a fresh key, eddsa-rdfc-2022) in VC Data Model 2.0 and 1.1 form —
+/// valid, expired, revoked and not revoked through that platform's signed status list —
+/// get the verdict they should, and a tampered copy of each is refused. (VC-JWT badges
+/// are in `vc_jwts_signed_with_jose_are_verified`.)
+#[test]
+fn badges_other_platforms_issue_are_displayed_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("displayer.json");
+    db(&["displayer", file.to_str().unwrap()]);
+    let out: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    std::fs::write(dir.path().join("list.json"), out["statusList"].to_string()).unwrap();
+    let mut by_code = BTreeMap::<i64, usize>::new();
+    for case in out["cases"].as_array().unwrap() {
+        std::fs::write(
+            dir.path().join("badge.json"),
+            case["credential"].to_string(),
+        )
+        .unwrap();
+        let mut args = vec!["verify", "--at", "2026-06-01T00:00:00Z"];
+        if case["withList"] == true {
+            args.extend(["--status-list", "list.json"]);
+        }
+        args.push("badge.json");
+        let run = crate::common::guildmark(dir.path(), &args, None);
+        let expect = case["expect"].as_i64().unwrap();
+        assert_eq!(
+            i64::from(run.code),
+            expect,
+            "{}:\n{}",
+            case["name"],
+            run.stdout
+        );
+        *by_code.entry(expect).or_default() += 1;
+    }
+    println!("displayer cases from Digital Bazaar: exit codes {by_code:?} as expected");
+    assert_eq!(
+        by_code.get(&0),
+        Some(&3),
+        "three genuine, current, unrevoked badges"
+    );
+}
