@@ -58,6 +58,7 @@ pub mod baked;
 pub mod checkpoint;
 pub mod credential;
 pub mod did_key;
+pub mod ecdsa_sd;
 pub mod jcs;
 pub mod json;
 pub mod jsonld;

@@ -155,9 +155,85 @@ pub fn party_id(value: Option<&Value>) -> Option<&str> {
 
 /// Verifies a credential.
 pub fn verify_credential(document: &Value, options: &VerifyOptions<'_>) -> Verification {
+    if let Some(proof) = ecdsa_sd_proof(document) {
+        return Verification {
+            report: verify_ecdsa_sd(document, proof, options),
+            credential: None,
+        };
+    }
     verify_credentials(&[(document, *options)])
         .pop()
         .expect("one verification per credential")
+}
+
+/// The one `ecdsa-sd-2023` proof of `document`, if that is how it is secured.
+fn ecdsa_sd_proof(document: &Value) -> Option<&serde_json::Map<String, Value>> {
+    let proof = match document.get("proof")? {
+        Value::Array(items) if items.len() == 1 => &items[0],
+        Value::Object(_) => document.get("proof")?,
+        _ => return None,
+    };
+    let proof = proof.as_object()?;
+    (proof.get("cryptosuite").and_then(Value::as_str) == Some(crate::ecdsa_sd::CRYPTOSUITE))
+        .then_some(proof)
+}
+
+/// A credential secured by an `ecdsa-sd-2023` derived proof (a selectively disclosed
+/// badge from another issuer): the model checks, the derived proof, the issuer's binding
+/// to its key, validity and status.
+fn verify_ecdsa_sd(
+    document: &Value,
+    proof: &serde_json::Map<String, Value>,
+    options: &VerifyOptions<'_>,
+) -> Report {
+    let (mut report, _) = check_model(document, options);
+    let issuer = party_id(document.get("issuer")).map(str::to_owned);
+    match crate::ecdsa_sd::verify_derived(document, proof, options.contexts) {
+        Ok(derived) => {
+            report.pass(
+                "proof",
+                format!(
+                    "ecdsa-sd-2023 derived proof by {} verifies ({} mandatory and {} selectively disclosed statements)",
+                    derived.controller, derived.mandatory, derived.disclosed
+                ),
+            );
+            match issuer.as_deref() {
+                Some(id) if id == derived.controller => {
+                    report.pass("issuer", format!("{id} signed it"))
+                }
+                Some(id) if id.starts_with("did:") => report.fail(
+                    "issuer",
+                    format!("signed by {}, not by the issuer {id}", derived.controller),
+                ),
+                Some(id) => report.unknown(
+                    "issuer",
+                    format!(
+                        "whether {id} controls {} cannot be established offline",
+                        derived.controller
+                    ),
+                ),
+                None => report.unknown("issuer", "the credential names no issuer"),
+            }
+        }
+        Err(crate::ecdsa_sd::SdError::JsonLd(e @ JsonLdError::MissingContext { .. })) => {
+            report.unverifiable("proof", format!("ecdsa-sd-2023 not checked: {e}"));
+            report.unknown("issuer", "no proof verified, so no signer to compare");
+        }
+        Err(e @ crate::ecdsa_sd::SdError::Unresolvable(_)) => {
+            report.unverifiable("proof", format!("ecdsa-sd-2023 not checked: {e}"));
+            report.unknown("issuer", "no proof verified, so no signer to compare");
+        }
+        Err(e) => {
+            report.fail(
+                "proof",
+                format!("ecdsa-sd-2023: {e} [PROOF_VERIFICATION_ERROR]"),
+            );
+            report.unknown("issuer", "no proof verified, so no signer to compare");
+        }
+    }
+    validity_check(&mut report, document, options.at);
+    status_check(&mut report, document, issuer.as_deref(), options);
+    report
 }
 
 /// Verifies several credentials, each with its own options, checking all their

@@ -11,6 +11,9 @@
 //                                another platform would: [{name, credential, statusList?,
 //                                expect}] (VCDM 2.0 and 1.1, valid, expired, revoked and not
 //                                revoked through a signed status list, and tampered copies)
+//   node db.mjs sd OUT.json      Open Badges signed ecdsa-sd-2023 (a fresh P-256 key) and
+//                                derived (selectively disclosed) by Digital Bazaar's
+//                                libraries, checked by them: [{name, credential, expect}]
 //   node db.mjs live IN.json     IN: [{name, credential}] → [{name, verified, status, errors}]:
 //                                verified as issued (eddsa-rdfc-2022 only, as an Open Badges
 //                                relying party would) with @digitalbazaar/vc-bitstring-status-list
@@ -34,6 +37,11 @@ import {
   createVerifyCryptosuite as jcsVerify
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
+import {
+  createDiscloseCryptosuite, createSignCryptosuite as sdSign,
+  createVerifyCryptosuite as sdVerify
+} from '@digitalbazaar/ecdsa-sd-2023-cryptosuite';
 import {
   BitstringStatusList, checkStatus as checkBitstringStatus,
   createList, createCredential as createStatusListCredential
@@ -55,6 +63,7 @@ contexts.set('https://w3id.org/guildmark/v1', JSON.parse(fs.readFileSync(guildma
 
 const didKey = driver();
 didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
+didKey.use({multibaseMultikeyHeader: 'zDna', fromMultibase: EcdsaMultikey.from});
 
 async function documentLoader(url) {
   if(contexts.has(url)) {
@@ -359,6 +368,67 @@ async function displayer(file) {
   console.log(JSON.stringify({cases: out.length}));
 }
 
+// A badge signed ecdsa-sd-2023 with mandatory issuer, dates and achievement, then derived
+// twice (disclosing the narrative, and not), as a holder's wallet would.
+async function sd(file) {
+  const key = await EcdsaMultikey.generate({curve: 'P-256'});
+  const did = `did:key:${key.publicKeyMultibase}`;
+  key.controller = did;
+  key.id = `${did}#${key.publicKeyMultibase}`;
+  const credential = {
+    '@context': ['https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    type: ['VerifiableCredential', 'OpenBadgeCredential'],
+    issuer: {id: did, type: ['Profile'], name: 'Harbour Maker Space', url: 'https://harbour.example'},
+    validFrom: '2026-01-01T00:00:00Z',
+    name: 'Soldering, level 1',
+    credentialSubject: {
+      id: 'did:example:ada',
+      type: ['AchievementSubject'],
+      narrative: 'Forty joints at the Tuesday workshop.',
+      achievement: {
+        id: 'https://harbour.example/achievements/soldering-1', type: ['Achievement'],
+        name: 'Soldering, level 1', description: 'Solders through-hole parts cleanly.',
+        criteria: {narrative: 'Forty good joints on the practice board.'}
+      }
+    }
+  };
+  const mandatoryPointers = ['/id', '/issuer', '/validFrom', '/name', '/credentialSubject/type',
+    '/credentialSubject/achievement'];
+  const base = await vc.issue({
+    credential,
+    suite: new DataIntegrityProof({signer: key.signer(), cryptosuite: sdSign({mandatoryPointers})}),
+    documentLoader
+  });
+  const derive = selectivePointers => vc.derive({
+    verifiableCredential: base,
+    suite: new DataIntegrityProof({cryptosuite: createDiscloseCryptosuite({selectivePointers})}),
+    documentLoader
+  });
+  const verifySuite = new DataIntegrityProof({cryptosuite: sdVerify()});
+  const out = [];
+  for(const [name, pointers] of [
+    ['ecdsa-sd-2023, subject and narrative disclosed', ['/credentialSubject/id', '/credentialSubject/narrative']],
+    ['ecdsa-sd-2023, only the mandatory statements', []]
+  ]) {
+    const derived = await derive(pointers);
+    const theirs = await vc.verifyCredential({credential: derived, suite: verifySuite, documentLoader, checkStatus});
+    out.push({name, credential: derived, expect: 0, dbVerified: theirs.verified});
+    const tampered = structuredClone(derived);
+    tampered.credentialSubject.achievement.name = 'Master electrician';
+    out.push({name: `${name}, tampered`, credential: tampered, expect: 1});
+    if(derived.credentialSubject.narrative) {
+      const changed = structuredClone(derived);
+      changed.credentialSubject.narrative = 'Never attended.';
+      out.push({name: `${name}, disclosed value changed`, credential: changed, expect: 1});
+    }
+  }
+  out.push({name: 'ecdsa-sd-2023 base proof (the holder\'s, not for verifiers)', credential: base, expect: 1});
+  fs.writeFileSync(file, JSON.stringify(out, null, 1));
+  console.log(JSON.stringify({cases: out.length}));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if(mode === 'verify') {
   await verify(args[0]);
@@ -370,6 +440,8 @@ if(mode === 'verify') {
   await canonize(args[0]);
 } else if(mode === 'bench') {
   await bench(args[0]);
+} else if(mode === 'sd') {
+  await sd(args[0]);
 } else if(mode === 'displayer') {
   await displayer(args[0]);
 } else if(mode === 'live') {

@@ -567,6 +567,16 @@ pub fn canonical_nquads_cached(
     Ok(nquads)
 }
 
+/// `document`'s canonical N-Quads lines with each blank node's canonical label replaced
+/// as `relabel` says, sorted (`ecdsa-sd-2023`'s label replacement), in safe mode.
+pub fn canonical_lines_relabeled(
+    document: &serde_json::Value,
+    contexts: &Contexts,
+    relabel: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, JsonLdError> {
+    rdfc::canonicalize_relabeled(&safe_quads(document, contexts)?, relabel)
+}
+
 /// `document` as RDF, in safe mode throughout: strict expansion, then toRdf refusing what
 /// it would drop.
 fn safe_quads(

@@ -133,6 +133,43 @@ pub fn canonicalize_with(quads: &[Quad], hash: HashAlgorithm) -> Result<Canonica
     })
 }
 
+/// Canonicalizes `quads` (SHA-256), then writes each blank node's canonical label
+/// (`c14nN`) as `relabel` says, and returns the N-Quads lines sorted: the label
+/// replacement that `ecdsa-sd-2023` applies with its HMAC label map.
+pub fn canonicalize_relabeled(
+    quads: &[Quad],
+    relabel: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, JsonLdError> {
+    let mut state = State::new(quads, HashAlgorithm::Sha256);
+    state.label()?;
+    let missing = std::cell::RefCell::new(None);
+    let mut lines: Vec<String> = quads
+        .iter()
+        .map(|q| {
+            serialize_quad(q, &|b, out| {
+                let canonical = state.canonical.get(b).map_or(b, String::as_str);
+                match relabel(canonical) {
+                    Some(label) => out.push_str(&label),
+                    None => {
+                        missing
+                            .borrow_mut()
+                            .get_or_insert_with(|| canonical.to_owned());
+                        out.push_str(canonical)
+                    }
+                }
+            })
+        })
+        .collect();
+    if let Some(label) = missing.into_inner() {
+        return Err(JsonLdError::Rdf {
+            detail: format!("the label map has no label for the blank node {label}"),
+        });
+    }
+    lines.sort();
+    lines.dedup();
+    Ok(lines)
+}
+
 /// Issues identifiers with a prefix and a counter, remembering the order of issue.
 #[derive(Debug, Clone)]
 struct Issuer {

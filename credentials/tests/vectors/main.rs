@@ -4,6 +4,7 @@
 //! asserts how many entries ran, so a vector cannot be skipped silently.
 
 mod common;
+mod ecdsa_sd;
 mod mutations;
 mod open_badges;
 mod rdf_canon;

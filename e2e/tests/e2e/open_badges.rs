@@ -575,3 +575,42 @@ fn badges_other_platforms_issue_are_displayed_as_they_are() {
         "three genuine, current, unrevoked badges"
     );
 }
+
+/// `ecdsa-sd-2023` as 1EdTech's displayer certification asks: badges Digital Bazaar signs
+/// with a fresh P-256 key and derives as a holder's wallet would (disclosing the subject
+/// and narrative, or only the mandatory statements) verify here as they do there; a
+/// tampered achievement, a changed disclosed value and a base proof are refused.
+#[test]
+fn selectively_disclosed_badges_from_digital_bazaar_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sd.json");
+    db(&["sd", file.to_str().unwrap()]);
+    let cases: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let mut by_code = BTreeMap::<i64, usize>::new();
+    for case in cases.as_array().unwrap() {
+        let expect = case["expect"].as_i64().unwrap();
+        if expect == 0 {
+            assert_eq!(case["dbVerified"], true, "{}", case["name"]);
+        }
+        std::fs::write(
+            dir.path().join("badge.json"),
+            case["credential"].to_string(),
+        )
+        .unwrap();
+        let run = crate::common::guildmark(
+            dir.path(),
+            &["verify", "--at", "2026-06-01T00:00:00Z", "badge.json"],
+            None,
+        );
+        assert_eq!(
+            i64::from(run.code),
+            expect,
+            "{}:\n{}",
+            case["name"],
+            run.stdout
+        );
+        *by_code.entry(expect).or_default() += 1;
+    }
+    println!("ecdsa-sd-2023 from Digital Bazaar: exit codes {by_code:?} as expected");
+    assert_eq!(by_code.get(&0), Some(&2));
+}
