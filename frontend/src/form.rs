@@ -515,7 +515,7 @@ fn read_issue_badge(
     community: String,
     achievement: String,
 ) -> Result<IssueBadge, Refusal> {
-    let recipient = required(s, "recipient", "the recipient's username")?;
+    let recipient = required(s, "recipient", "the recipient's username or email address")?;
     let evidence_url = optional(s, "evidence_url");
     if evidence_url
         .as_ref()

@@ -48,7 +48,7 @@ pub fn AchievementView(page: AchievementPage) -> impl IntoView {
                     <FormHead form="issue-badge"/>
                     <FormMessage form="issue-badge"/>
                     <datalist id="members">{options}</datalist>
-                    <Field form="issue-badge" name="recipient" label="Recipient (username)" required=true list="members".to_owned()
+                    <Field form="issue-badge" name="recipient" label="Recipient (username, or an email address for someone without an account)" required=true list="members".to_owned()
                         hint="A member of this community."/>
                     <TextArea form="issue-badge" name="narrative" label="How it was earned" hint="Markdown; shown in the badge."/>
                     <Field form="issue-badge" name="evidence_url" label="Evidence link (optional)" kind="url".to_owned()/>

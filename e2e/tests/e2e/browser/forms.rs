@@ -468,6 +468,41 @@ async fn every_form_works_without_javascript() {
         .await;
     assert_eq!(page.status, 404, "{}", page.html);
 
+    // An assessor awards a badge to an email address through the form; without a mail
+    // server the page shows the claim link, which a signed-in person claims once.
+    let noor = Visitor::sign_in(base, "noor").await;
+    let page = noor
+        .submit(
+            "/c/saltmarsh/a/soldering-l1",
+            "issue-badge",
+            &[
+                ("recipient", "kim@example.org"),
+                ("narrative", "Open workshop."),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let marker = format!("{base}/claim/");
+    let start = page.html.find(&marker).expect("the claim link on the page");
+    let link: String = page.html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-".contains(*c))
+        .collect();
+    let path = link.strip_prefix(base).unwrap().to_owned();
+    let jun = Visitor::sign_in(base, "jun").await;
+    assert!(jun.get(&path).await.has("Claim this badge"));
+    let page = jun.submit(&path, "claim", &[]).await;
+    assert_eq!(page.status, 303, "{}", page.html);
+    assert!(page.location.starts_with("/cred/"), "{}", page.location);
+    let claimed = jun.get(&page.location).await;
+    assert!(
+        claimed.has("Claimed from a badge awarded by email"),
+        "{}",
+        claimed.html
+    );
+    let page = jun.submit(&path, "claim", &[]).await;
+    assert_eq!(page.status, 409, "a claim link works once");
+
     // A holder endorses another member's badge.
     let ada_l1 = format!("/cred/{}", badge_of(base, "ada", "soldering-l1").await);
     let page = felix
