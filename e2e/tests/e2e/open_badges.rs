@@ -472,6 +472,38 @@ async fn a_wallet_receives_a_badge_over_openid4vci() {
         "{uri}"
     );
 
+    // Hostile token and credential requests get OAuth errors, not crashes or HTML.
+    let client = reqwest::Client::new();
+    for (content_type, body, error) in [
+        ("application/json", "{}", "invalid_request"),
+        ("application/x-www-form-urlencoded", "pre-authorized_code=x", "invalid_request"),
+        ("application/x-www-form-urlencoded", "grant_type=password&username=a", "unsupported_grant_type"),
+        ("application/x-www-form-urlencoded", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=nope", "invalid_grant"),
+    ] {
+        let reply = client
+            .post(format!("{}/oid4vci/token", server.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 400, "{body}");
+        let answer: Value = reply.json().await.unwrap();
+        assert_eq!(answer["error"], error, "{body}: {answer}");
+    }
+    let reply = client
+        .post(format!("{}/oid4vci/credential", server.url))
+        .bearer_auth("whatever")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    assert_eq!(
+        reply.json::<Value>().await.unwrap()["error"],
+        "invalid_credential_request"
+    );
+
     let size_before = api.get("/api/v1/ledger").await.expect(200)["size"]
         .as_u64()
         .unwrap();

@@ -76,7 +76,7 @@ async fn authorization_server(State(state): State<AppState>) -> Json<Value> {
 /// A token request (form-encoded).
 #[derive(Deserialize)]
 struct TokenRequest {
-    grant_type: String,
+    grant_type: Option<String>,
     #[serde(rename = "pre-authorized_code")]
     pre_authorized_code: Option<String>,
 }
@@ -84,10 +84,20 @@ struct TokenRequest {
 /// `POST /oid4vci/token`: a pre-authorized code for an access token.
 async fn token(
     State(state): State<AppState>,
-    Form(request): Form<TokenRequest>,
+    request: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WalletError> {
+    let Form(request) = request.map_err(|e| WalletError {
+        code: "invalid_request",
+        description: format!("the token request must be application/x-www-form-urlencoded: {e}"),
+        status: 400,
+    })?;
+    let grant_type = request.grant_type.ok_or(WalletError {
+        code: "invalid_request",
+        description: "grant_type is required".into(),
+        status: 400,
+    })?;
     let code = request.pre_authorized_code.unwrap_or_default();
-    let answer = state.node.redeem_code(&request.grant_type, &code).await?;
+    let answer = state.node.redeem_code(&grant_type, &code).await?;
     Ok(no_store(Json(answer).into_response()))
 }
 
