@@ -74,6 +74,7 @@ pub mod tile;
 pub mod time;
 pub mod validation;
 pub mod verify;
+pub mod witness;
 
 pub use did_key::{DidKey, DidKeyError, KeyPair};
 pub use json::JsonError;

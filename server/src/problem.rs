@@ -224,7 +224,9 @@ impl From<crate::node::NodeError> for Problem {
 /// query string, …: plain text) into problem details, so every error has one shape.
 pub async fn problems_only(request: Request, next: Next) -> Response {
     // OpenID4VCI's wallet endpoints answer errors as OAuth does (JSON with `error`).
-    let oauth = request.uri().path().starts_with("/oid4vci/");
+    // And a witness's 409 carries the size it holds as text/x.tlog.size.
+    let oauth =
+        request.uri().path().starts_with("/oid4vci/") || request.uri().path() == "/add-checkpoint";
     let response = next.run(request).await;
     if oauth {
         return response;

@@ -17,3 +17,4 @@ mod interop_db;
 mod interop_tlog;
 mod open_badges;
 mod story;
+mod witness;

@@ -76,6 +76,9 @@ struct Summary {
     size: u64,
     root: Hash,
     checkpoint: String,
+    /// The node's witness key (C2SP note verifier key, cosignature/v1), when it witnesses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witness_key: Option<String>,
 }
 
 /// `GET /api/v1/ledger`.
@@ -87,6 +90,7 @@ async fn summary(State(state): State<AppState>) -> Json<Summary> {
         size: published.checkpoint.size,
         root: published.checkpoint.root,
         checkpoint: published.note,
+        witness_key: state.node.witness().map(|w| w.verifier_key().to_string()),
     })
 }
 

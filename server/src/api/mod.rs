@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod reviews;
 pub mod wallet;
+pub mod witness;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(communities::routes())
         .merge(badges::routes())
         .merge(wallet::routes())
+        .merge(witness::routes())
         .merge(reviews::routes())
         .merge(openapi::routes())
         .method_not_allowed_fallback(|| async {

@@ -58,6 +58,11 @@ pub struct Args {
     /// shown to the assessor instead.
     #[arg(long, value_name = "URL", env = "GUILDMARK_SMTP")]
     smtp: Option<String>,
+    /// A log this node witnesses (C2SP tlog-witness: `POST /add-checkpoint`), by its
+    /// verifier key `origin+id+key` (repeatable). The node cosigns with its own witness
+    /// key (`keys/witness.key`), printed at start.
+    #[arg(long = "witness-log", value_name = "VKEY")]
+    witness_logs: Vec<String>,
     /// The sender of the node's mail.
     #[arg(
         long,
@@ -175,6 +180,25 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         );
     }
     node.throttle.limit_sign_ups(args.sign_ups_per_hour);
+    {
+        let mut logs = Vec::new();
+        for text in &args.witness_logs {
+            let key: guildmark_credentials::note::VerifierKey = text
+                .parse()
+                .with_context(|| format!("--witness-log {text:?} is not a verifier key"))?;
+            logs.push(key);
+        }
+        let pair = keys::load_or_create(&args.data.join("keys").join("witness.key"))?;
+        let host = public_url
+            .split_once("://")
+            .map_or(public_url.as_str(), |(_, rest)| rest)
+            .trim_end_matches('/');
+        let signer =
+            guildmark_credentials::note::NoteSigner::cosigner(&format!("{host}/witness"), pair)
+                .context("the witness key")?;
+        println!("witness key: {}", signer.verifier());
+        node.set_witness(crate::node::witness::Witness::new(signer, logs));
+    }
     if let Some(url) = &args.smtp {
         let mailer = crate::node::mail::Mailer::new(url, &args.mail_from)
             .context("setting up the mail relay")?;

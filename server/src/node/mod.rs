@@ -32,6 +32,7 @@ pub mod status;
 pub mod throttle;
 pub mod verification;
 pub mod wallet;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub(crate) struct Trees {
     pub citations: sled::Tree,
     pub claims: sled::Tree,
     pub wallet: sled::Tree,
+    pub witness: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -95,6 +97,8 @@ pub struct Node {
     verify_pool: verification::VerifyPool,
     /// The mail relay, when the node has one.
     mailer: std::sync::OnceLock<mail::Mailer>,
+    /// The witness for other logs, when the node is one.
+    witness: std::sync::OnceLock<witness::Witness>,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -129,6 +133,7 @@ impl Node {
             citations: tree("citations")?,
             claims: tree("claims")?,
             wallet: tree("wallet")?,
+            witness: tree("witness")?,
         };
         let mut node = Node {
             db,
@@ -144,6 +149,7 @@ impl Node {
             credential_ids: tokio::sync::Mutex::new(()),
             verify_pool: verification::VerifyPool::default(),
             mailer: std::sync::OnceLock::new(),
+            witness: std::sync::OnceLock::new(),
             opened_layout: None,
         };
         node.opened_layout = node.migrate()?;
