@@ -2,7 +2,7 @@
 //! first contact from size 0, growth with a consistency proof, and every refusal the
 //! spec names — 409 with the size held (a rolled-back log), 400, 403, 404, 422 — with the
 //! cosignature checked as a C2SP cosignature/v1 note signature by the witness key the
-//! node publishes.
+//! node publishes, here and by tlog-scales (PyPI).
 
 use guildmark_credentials::note::{Note, VerifierKey};
 use serde_json::{json, Value};
@@ -109,6 +109,23 @@ async fn a_node_witnesses_another_nodes_log() {
     );
     let (status, _, lines) = post(&witness.url, request(first_size, &proof, &second)).await;
     assert_eq!(status, 200, "{lines}");
+    // tlog-scales (PyPI), an independent C2SP implementation, accepts the cosignature.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cosigned.txt");
+    std::fs::write(&file, format!("{second}{lines}")).unwrap();
+    let output = std::process::Command::new(crate::interop_tlog::interop_python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/cosignature_check.py"))
+        .arg(&file)
+        .arg(&log_key)
+        .arg(witness_key.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tlog-scales: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     // The monitoring read serves the latest cosigned checkpoint.
     let origin = summary["origin"].as_str().unwrap();
     let hash: String = {
