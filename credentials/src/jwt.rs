@@ -113,13 +113,7 @@ pub fn verify_jwt(token: &str, options: &VerifyOptions<'_>) -> Report {
             None
         }
         Ok(key) => {
-            let mut validation = Validation::new(header.alg);
-            validation.required_spec_claims.clear();
-            validation.validate_exp = false;
-            validation.validate_nbf = false;
-            validation.validate_aud = false;
-            validation.leeway = 0;
-            match jsonwebtoken::decode::<Value>(token, &key.decoding, &validation) {
+            match jsonwebtoken::decode::<Value>(token, &key.decoding, &signature_only(header.alg)) {
                 Ok(_) => {
                     report.pass(
                         "jws",
@@ -174,6 +168,18 @@ pub fn verify_jwt(token: &str, options: &VerifyOptions<'_>) -> Report {
     }
     verify::validity_status_checks(&mut report, &credential, issuer.as_deref(), options);
     report
+}
+
+/// jsonwebtoken checking the signature with `alg` and nothing else: the claims are
+/// checked against the credential (and the verification time) by the caller.
+fn signature_only(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.leeway = 0;
+    validation
 }
 
 /// OB 3.0 §8.2.4: the JWT's registered claims must agree with the credential.
@@ -388,12 +394,7 @@ pub fn verify_did_signed(
         Ok(key) => key,
         Err(KeyProblem::Unresolvable(reason) | KeyProblem::Bad(reason)) => return Err(reason),
     };
-    let mut validation = Validation::new(header.alg);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
+    let claims = jsonwebtoken::decode::<Value>(token, &key.decoding, &signature_only(header.alg))
         .map_err(|e| format!("the signature does not verify: {e}"))?
         .claims;
     let did = key.controller.unwrap_or_default();

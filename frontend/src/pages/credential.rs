@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::form::{FormHead, FormMessage, TextArea};
 use crate::layout::{node, param, unavailable, viewer, Tag};
-use crate::node::{CredentialPage, Role};
+use crate::node::{BadgeView, CredentialPage, Role};
 use crate::pages::achievement::Endorsements;
 use crate::report::{Receipt, ReportView};
 
@@ -16,6 +16,19 @@ pub fn CredentialRoute() -> impl IntoView {
     match node().credential(&param("uuid")) {
         Ok(page) => view! { <CredentialView page public_url=node().public_url()/> }.into_any(),
         Err(e) => unavailable(e),
+    }
+}
+
+/// A badge's share links: baked into its image (PNG, SVG) and LinkedIn's add-certification
+/// form, filled in.
+#[component]
+pub fn ShareBadge(badge: BadgeView, public_url: String) -> impl IntoView {
+    let linkedin = badge.linkedin_url(&public_url);
+    view! {
+        "Baked into its image (the picture carries the credential): "
+        <a href=badge.baked_url("png") download=format!("badge-{}.png", badge.uuid)>"PNG"</a>" · "
+        <a href=badge.baked_url("svg") download=format!("badge-{}.svg", badge.uuid)>"SVG"</a>
+        " · "<a href=linkedin rel="noopener noreferrer" target="_blank">"Add to LinkedIn profile"</a>
     }
 }
 
@@ -81,14 +94,9 @@ pub fn CredentialView(page: CredentialPage, public_url: String) -> impl IntoView
     let image = page.badge.as_ref().and_then(|b| b.image.clone()).map(|src| {
         view! { <img class="badge-image badge-image-large" src=src alt="" width="128" height="128"/> }
     });
-    let share = page.badge.as_ref().map(|b| {
-        let linkedin = b.linkedin_url(&public_url);
-        view! {
-            <p>"Baked into its image (the picture carries the credential): "
-               <a href=b.baked_url("png") download=format!("badge-{}.png", b.uuid)>"PNG"</a>" · "
-               <a href=b.baked_url("svg") download=format!("badge-{}.svg", b.uuid)>"SVG"</a>
-               " · "<a href=linkedin rel="noopener noreferrer" target="_blank">"Add to LinkedIn profile"</a></p>
-        }
+    let share = page.badge.clone().map(|badge| {
+        let public_url = public_url.clone();
+        view! { <p><ShareBadge badge public_url/></p> }
     });
     view! {
         <Title text=format!("{} — Guildmark", page.title)/>

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use crate::form::{FormHead, FormMessage};
 use crate::layout::{date, node, param, unavailable, viewer, Tag};
 use crate::node::{roles_text, MemberPage};
+use crate::pages::credential::ShareBadge;
 use crate::skill_tree::SkillTree;
 
 /// `/m/{username}`
@@ -63,7 +64,6 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
         .map(|b| {
             let share = format!("{public_url}/cred/{}", b.uuid);
             let qr = crate::qr::svg(&share, 132).map(|s| s.to_string()).unwrap_or_default();
-            let linkedin = b.linkedin_url(&public_url);
             let image = b.image.clone().map(|src| {
                 view! { <img class="badge-image" src=src alt="" width="64" height="64"/> }
             });
@@ -76,8 +76,7 @@ pub fn MemberView(page: MemberPage, public_url: String) -> impl IntoView {
                             {b.valid_until.as_ref().map(|u| format!(" · valid until {}", date(u)))}</span></p>
                         <p>
                             <a href=format!("/credentials/{}", b.uuid) download=format!("{}.json", b.uuid)>"Download credential (JSON)"</a>
-                            " · Baked badge: "<a href=b.baked_url("png")>"PNG"</a>" · "<a href=b.baked_url("svg")>"SVG"</a>
-                            " · "<a href=linkedin rel="noopener noreferrer" target="_blank">"Add to LinkedIn profile"</a>
+                            " · "<ShareBadge badge=b.clone() public_url=public_url.clone()/>
                         </p>
                         <p class="share"><label>"Share link "<input type="text" readonly value=share.clone()/></label></p>
                     </div>

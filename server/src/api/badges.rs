@@ -147,13 +147,6 @@ async fn claim_info(
     Path(token): Path<String>,
 ) -> Result<Json<ClaimView>, Problem> {
     let (claim, record) = state.node.claim(&token)?;
-    let state_word = if claim.claimed.is_some() {
-        "claimed"
-    } else if claim.expires <= crate::node::now() {
-        "expired"
-    } else {
-        "open"
-    };
     Ok(Json(ClaimView {
         badge: record.credential["id"]
             .as_str()
@@ -164,7 +157,7 @@ async fn claim_info(
             .unwrap_or_default()
             .to_owned(),
         community: record.community.unwrap_or_default(),
-        state: state_word.into(),
+        state: claim.state().into(),
         expires: claim.expires.to_string(),
     }))
 }
@@ -342,31 +335,19 @@ async fn baked_badge(
         }
     };
     let bytes = state.node.baked_badge(&uuid, format)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.media_type()),
-    );
     let extension = match format {
         ImageFormat::Png => "png",
         ImageFormat::Svg => "svg",
     };
+    let mut response = inert(bytes, format.media_type(), "no-cache");
     // The UUID was found, so it is a plain UUID: safe in a header.
     if let Ok(value) = HeaderValue::from_str(&format!(
         "attachment; filename=\"badge-{uuid}.{extension}\""
     )) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 
@@ -387,12 +368,19 @@ async fn file(
     Path(sha256): Path<String>,
 ) -> Result<Response, Problem> {
     let (file, bytes) = state.node.file_bytes(&sha256)?;
+    Ok(inert(
+        bytes,
+        file.kind.media_type(),
+        "public, max-age=31536000, immutable",
+    ))
+}
+
+/// Bytes from users (uploads, images baked from them) served inert: their type, no
+/// sniffing, and a sandbox so that an SVG's script cannot run as this site.
+fn inert(bytes: Vec<u8>, media_type: &'static str, cache: &'static str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(file.kind.media_type()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -401,9 +389,6 @@ async fn file(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    Ok(response)
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }

@@ -204,8 +204,8 @@ fn hash_password(password: &str) -> NodeResult<String> {
     super::password::hash(password).map_err(|e| NodeError::Keys(KeyError::Password(e)))
 }
 
-/// A random secret with a prefix saying what it is.
-fn secret(prefix: &str) -> String {
+/// A random secret (32 bytes, base64url) with a prefix saying what it is.
+pub(crate) fn secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand_core::OsRng.fill_bytes(&mut bytes);
     format!(
@@ -214,7 +214,8 @@ fn secret(prefix: &str) -> String {
     )
 }
 
-fn digest(secret: &str) -> Vec<u8> {
+/// How a secret is stored: its SHA-256, never the secret.
+pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 

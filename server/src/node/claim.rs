@@ -5,16 +5,14 @@
 //! their DID. The emailed badge stays as it was (valid, logged): it is the record of the
 //! award; the claimed one cites it as evidence.
 
-use base64::Engine as _;
 use guildmark_credentials::badge::{Evidence, IdentityObject};
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::Timestamp;
-use rand_core::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use sha2::{Digest as _, Sha256};
 
-use super::account::Caller;
+use super::account::{digest, secret, Caller};
 use super::badge::{CredentialRecord, IssueRequest};
 use super::error::{Field, Thing};
 use super::{now, read, write, Node, NodeError, NodeResult};
@@ -80,20 +78,12 @@ pub fn identity_object(address: &str, salt: &str) -> IdentityObject {
 /// `sha256$<hex of SHA-256(address ‖ salt)>`.
 pub fn identity_hash(address: &str, salt: &str) -> String {
     let digest = Sha256::digest(format!("{address}{salt}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256${hex}")
-}
-
-/// A random salt or token: `bytes` random bytes, base64url.
-fn random(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    rand_core::OsRng.fill_bytes(&mut buffer);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+    format!("sha256${}", super::file::hex(&digest))
 }
 
 /// A fresh salt for an identity hash.
 pub fn new_salt() -> String {
-    random(16)
+    secret("")
 }
 
 /// An open or used claim on a badge awarded to an email address. Kept under the
@@ -107,6 +97,19 @@ pub struct Claim {
     pub expires: Timestamp,
     /// Who claimed it, and the badge they got, once claimed.
     pub claimed: Option<(String, String)>,
+}
+
+impl Claim {
+    /// `open`, `claimed` or `expired`, now.
+    pub fn state(&self) -> &'static str {
+        if self.claimed.is_some() {
+            "claimed"
+        } else if self.expires <= now() {
+            "expired"
+        } else {
+            "open"
+        }
+    }
 }
 
 /// How the person learns of their badge.
@@ -128,10 +131,6 @@ pub enum ClaimOffer {
     },
 }
 
-fn token_key(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 impl Node {
     /// Awards a badge of `slug` to the email address in `request.recipient`, then offers
     /// it to the person: mailed when the node has a mail server, else as a link in the
@@ -145,13 +144,13 @@ impl Node {
         let address = normalize_email(&request.recipient)?;
         let title_request = request.achievement.clone();
         let (record, receipt) = self.issue_badge(caller, slug, request).await?;
-        let token = random(32);
+        let token = secret("");
         let claim = Claim {
             badge: record.uuid.clone(),
             expires: now().plus_seconds(CLAIM_VALIDITY),
             claimed: None,
         };
-        write(&self.trees.claims, &token_key(&token), &claim)?;
+        write(&self.trees.claims, &digest(&token), &claim)?;
         self.flush().await?;
         let url = format!("{}/claim/{token}", self.public_url());
         let title = record.credential["credentialSubject"]["achievement"]["name"]
@@ -180,7 +179,7 @@ impl Node {
 
     /// The claim behind `token` and its badge; not found when the token is unknown.
     pub fn claim(&self, token: &str) -> NodeResult<(Claim, CredentialRecord)> {
-        let claim: Claim = read(&self.trees.claims, &token_key(token))?.ok_or_else(|| {
+        let claim: Claim = read(&self.trees.claims, &digest(token))?.ok_or_else(|| {
             NodeError::not_found(Thing::Credential, "this claim link is not valid")
         })?;
         let record = self.credential(&claim.badge)?;
@@ -218,7 +217,7 @@ impl Node {
             claimed: Some((caller.account().username.clone(), record.0.uuid.clone())),
             ..claim
         };
-        write(&self.trees.claims, &token_key(token), &claimed)?;
+        write(&self.trees.claims, &digest(token), &claimed)?;
         self.flush().await?;
         Ok(record)
     }

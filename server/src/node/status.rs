@@ -120,6 +120,11 @@ impl ListId {
         let [slug, epoch, purpose, number] = parts[..] else {
             return None;
         };
+        ListId::from_parts(slug, epoch, purpose, number)
+    }
+
+    /// A list from its parts as text (a key or a URL), if they read.
+    fn from_parts(slug: &str, epoch: &str, purpose: &str, number: &str) -> Option<ListId> {
         Some(ListId {
             slug: slug.to_owned(),
             epoch: epoch.parse().ok()?,
@@ -472,12 +477,7 @@ impl Node {
         let [slug, "status", epoch, purpose, number] = parts[..] else {
             return None;
         };
-        Some(ListId {
-            slug: slug.to_owned(),
-            epoch: epoch.parse().ok()?,
-            purpose: Purpose::parse(purpose)?,
-            number: number.parse().ok()?,
-        })
+        ListId::from_parts(slug, epoch, purpose, number)
     }
 }
 

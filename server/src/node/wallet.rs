@@ -7,15 +7,12 @@
 //! Codes, access tokens and nonces are random, stored only as SHA-256, short-lived and
 //! single-use.
 
-use base64::Engine as _;
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::Timestamp;
-use rand_core::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest as _, Sha256};
 
-use super::account::Caller;
+use super::account::{digest, secret, Caller};
 use super::badge::{CredentialKind, CredentialRecord};
 use super::error::Thing;
 use super::{now, read, write, Node, NodeError, NodeResult};
@@ -79,16 +76,11 @@ pub struct Offer {
     pub expires: Timestamp,
 }
 
-fn random() -> String {
-    let mut bytes = [0u8; 32];
-    rand_core::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
+/// The record key of a secret of `kind` (code, token, nonce): kept only as its digest.
 fn hashed(kind: &str, secret: &str) -> Vec<u8> {
     let mut key = kind.as_bytes().to_vec();
     key.push(0);
-    key.extend_from_slice(&Sha256::digest(secret.as_bytes()));
+    key.extend_from_slice(&digest(secret));
     key
 }
 
@@ -157,7 +149,7 @@ impl Node {
                 format!("{username} holds no badge {uuid}"),
             ));
         }
-        let code = random();
+        let code = secret("");
         let expires = now().plus_seconds(OFFER_VALIDITY);
         let grant = Grant {
             badge: uuid.to_owned(),
@@ -210,7 +202,7 @@ impl Node {
                 format!("the pre-authorized code expired at {}", grant.expires),
             ));
         }
-        let token = random();
+        let token = secret("");
         let used = Grant {
             used: true,
             ..grant.clone()
@@ -228,7 +220,7 @@ impl Node {
 
     /// The nonce endpoint: a fresh `c_nonce` for a proof of possession.
     pub async fn wallet_nonce(&self) -> Result<Value, WalletError> {
-        let nonce = random();
+        let nonce = secret("");
         let expires = now().plus_seconds(NONCE_VALIDITY);
         write(&self.trees.wallet, &hashed("nonce", &nonce), &expires).map_err(internal)?;
         Ok(json!({"c_nonce": nonce, "c_nonce_expires_in": NONCE_VALIDITY}))

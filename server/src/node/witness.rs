@@ -116,11 +116,7 @@ impl Node {
     pub fn cosigned_checkpoint(&self, origin_hash: &str) -> NodeResult<Option<String>> {
         for item in self.trees.witness.iter() {
             let (origin, value) = item?;
-            let hex: String = Sha256::digest(&origin)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            if hex == origin_hash {
+            if super::file::hex(&Sha256::digest(&origin)) == origin_hash {
                 let held: Held = serde_json::from_slice(&value)?;
                 return Ok(Some(held.cosigned));
             }

@@ -221,16 +221,9 @@ impl NodeView for WebNode {
 
     fn claim(&self, token: &str) -> Result<ClaimPage, Unavailable> {
         let (claim, record) = self.node.claim(token).map_err(unavailable)?;
-        let state = if claim.claimed.is_some() {
-            "claimed"
-        } else if claim.expires <= crate::node::now() {
-            "expired"
-        } else {
-            "open"
-        };
         Ok(ClaimPage {
             badge: self.badge_view(&record).map_err(unavailable)?,
-            state: state.into(),
+            state: claim.state().into(),
             expires: claim.expires.to_string(),
         })
     }
