@@ -421,6 +421,23 @@ impl Note {
         )
     }
 
+    /// What the note says for one key: `None` if it carries no signature by that key,
+    /// `Some(Ok(time))` if one verifies (the cosignature time; 0 for a log key), and
+    /// `Some(Err(()))` if a signature by that key does not verify.
+    pub fn signed_by(&self, key: &VerifierKey) -> Option<Result<u64, ()>> {
+        let mut found = None;
+        for sig in &self.signatures {
+            if sig.name != key.name || sig.key_id != key.id {
+                continue;
+            }
+            match key.check(&self.text, &sig.signature) {
+                Some(time) => return Some(Ok(time.unwrap_or(0))),
+                None => found = Some(Err(())),
+            }
+        }
+        found
+    }
+
     /// Checks the signatures by the given keys: every such signature must verify and at
     /// least one must be present. Signatures by other keys are ignored.
     pub fn open(&self, keys: &[VerifierKey]) -> Result<Opened, NoteError> {

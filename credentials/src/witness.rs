@@ -5,10 +5,14 @@
 //!
 //! Storing the accepted checkpoint atomically and durably before answering, and signing
 //! the `cosignature/v1` line, are the caller's (`server::witness`).
+//!
+//! The log's side is here too: the request body a log sends ([`request_body`]), reading
+//! a witness's answer ([`read_cosignature`]), and the witness policy that decides when a
+//! checkpoint counts as witnessed ([`Policy`]).
 
 use crate::checkpoint::{check_consistency, verify_checkpoint, Checkpoint, CheckpointError};
 use crate::merkle::{Hash, EMPTY_ROOT};
-use crate::note::VerifierKey;
+use crate::note::{Note, NoteSignature, VerifierKey};
 
 /// The most consistency proof lines a request may carry.
 pub const MAX_PROOF_LINES: usize = 63;
@@ -169,6 +173,91 @@ pub fn decide(
     Ok(checkpoint)
 }
 
+/// The body of an `add-checkpoint` request: `old N`, the proof lines, an empty line and
+/// the signed checkpoint.
+pub fn request_body(old: u64, proof: &[Hash], note: &str) -> String {
+    let mut out = format!("old {old}\n");
+    for hash in proof {
+        out.push_str(&hash.to_base64());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(note);
+    out
+}
+
+/// Reads a witness's `200 OK` answer (one or more note signature lines) and returns the
+/// cosignature by `witness` over the checkpoint `text`, checked. Lines by other keys are
+/// ignored, as the spec says a log must.
+pub fn read_cosignature(
+    answer: &str,
+    text: &str,
+    witness: &VerifierKey,
+) -> Result<NoteSignature, String> {
+    if answer.is_empty() || !answer.ends_with('\n') {
+        return Err("the answer is not newline-terminated signature lines".into());
+    }
+    // The lines parse as the signature block of a note over the checkpoint.
+    let note = Note::parse(format!("{text}\n{answer}").as_bytes())
+        .map_err(|e| format!("the answer is not signature lines: {e}"))?;
+    match note.signed_by(witness) {
+        Some(Ok(_)) => {}
+        Some(Err(())) => return Err(format!("the cosignature by {witness} does not verify")),
+        None => return Err(format!("no cosignature by {witness} in the answer")),
+    }
+    note.signatures
+        .into_iter()
+        .find(|s| s.name == witness.name() && s.key_id == witness.key_id())
+        .ok_or_else(|| format!("no cosignature by {witness} in the answer"))
+}
+
+/// When a checkpoint counts as witnessed: `quorum` of the listed `witnesses` cosigned it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// The witnesses whose cosignatures count.
+    pub witnesses: Vec<VerifierKey>,
+    /// How many of them must have cosigned.
+    pub quorum: usize,
+}
+
+/// Who cosigned one checkpoint, as a [`Policy`] sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cosigners {
+    /// Listed witnesses whose cosignature verified, with its time.
+    pub valid: Vec<(VerifierKey, u64)>,
+    /// Listed witnesses with a cosignature that does not verify.
+    pub invalid: Vec<VerifierKey>,
+    /// Listed witnesses with no cosignature.
+    pub missing: Vec<VerifierKey>,
+}
+
+impl Policy {
+    /// Whether there is anything to check (a policy without witnesses asks nothing).
+    pub fn is_empty(&self) -> bool {
+        self.witnesses.is_empty() || self.quorum == 0
+    }
+
+    /// The listed witnesses' cosignatures on a signed checkpoint note. An unreadable
+    /// note has none.
+    pub fn cosigners(&self, note: &str) -> Cosigners {
+        let mut out = Cosigners::default();
+        let parsed = Note::parse(note.as_bytes()).ok();
+        for key in &self.witnesses {
+            match parsed.as_ref().and_then(|n| n.signed_by(key)) {
+                Some(Ok(time)) => out.valid.push((key.clone(), time)),
+                Some(Err(())) => out.invalid.push(key.clone()),
+                None => out.missing.push(key.clone()),
+            }
+        }
+        out
+    }
+
+    /// Whether `cosigners` meet the quorum.
+    pub fn met_by(&self, cosigners: &Cosigners) -> bool {
+        cosigners.valid.len() >= self.quorum
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,14 +275,7 @@ mod tests {
     }
 
     fn body(old: u64, proof: &[Hash], note: &str) -> String {
-        let mut out = format!("old {old}\n");
-        for h in proof {
-            out.push_str(&h.to_base64());
-            out.push('\n');
-        }
-        out.push('\n');
-        out.push_str(note);
-        out
+        request_body(old, proof, note)
     }
 
     #[test]
@@ -303,5 +385,45 @@ mod tests {
                 .status(),
             400
         );
+    }
+
+    #[test]
+    fn the_log_reads_cosignatures_and_the_policy_counts_them() {
+        let log = NoteSigner::ed25519(ORIGIN, KeyPair::from_seed(&[1; 32])).unwrap();
+        let a = NoteSigner::cosigner("a.example/witness", KeyPair::from_seed(&[4; 32])).unwrap();
+        let b = NoteSigner::cosigner("b.example/witness", KeyPair::from_seed(&[5; 32])).unwrap();
+        let c = NoteSigner::cosigner("c.example/witness", KeyPair::from_seed(&[6; 32])).unwrap();
+        let note = signed(&log, 3, leaf_hash(b"r"));
+        let mut parsed = Note::parse(note.as_bytes()).unwrap();
+        let answer = format!(
+            "{}{}",
+            c.signature(&parsed.text, 7),
+            a.signature(&parsed.text, 9)
+        );
+        // Unknown cosigners (c) are ignored; a's line is found and checked.
+        let line = read_cosignature(&answer, &parsed.text, a.verifier()).unwrap();
+        assert_eq!(line.name, "a.example/witness");
+        assert!(read_cosignature(&answer, &parsed.text, b.verifier()).is_err());
+        assert!(read_cosignature("", &parsed.text, a.verifier()).is_err());
+        // A cosignature over another checkpoint does not verify.
+        let other = Note::parse(signed(&log, 4, leaf_hash(b"s")).as_bytes()).unwrap();
+        assert!(read_cosignature(&answer, &other.text, a.verifier()).is_err());
+
+        let policy = Policy {
+            witnesses: vec![a.verifier().clone(), b.verifier().clone()],
+            quorum: 2,
+        };
+        parsed.signatures.push(line);
+        let seen = policy.cosigners(&parsed.to_string());
+        assert_eq!(seen.valid.len(), 1);
+        assert_eq!(seen.missing, vec![b.verifier().clone()]);
+        assert!(!policy.met_by(&seen));
+        parsed.signatures.push(b.signature(&parsed.text, 10));
+        assert!(policy.met_by(&policy.cosigners(&parsed.to_string())));
+        // A cosignature by a listed key that does not verify is reported, and not counted.
+        parsed.signatures.last_mut().unwrap().signature[20] ^= 1;
+        let seen = policy.cosigners(&parsed.to_string());
+        assert_eq!(seen.invalid, vec![b.verifier().clone()]);
+        assert!(!policy.met_by(&seen));
     }
 }

@@ -593,6 +593,23 @@ pub struct LedgerPage {
     pub checkpoint: CheckpointView,
     /// Entries, newest first.
     pub entries: Vec<EntrySummary>,
+    /// Who witnesses this log (empty: nobody, the log's signature stands alone).
+    pub witnessing: WitnessingView,
+}
+
+/// The witnessing of a node's log, for its ledger page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WitnessingView {
+    /// How many witnesses must cosign.
+    pub quorum: usize,
+    /// The size of the latest witnessed checkpoint.
+    pub witnessed_size: Option<u64>,
+    /// A rollback or fork caught by witnesses, in words.
+    pub alarm: Option<String>,
+    /// Each witness: name, state, detail.
+    pub witnesses: Vec<(String, String, Option<String>)>,
+    /// The peer nodes: URL and log origin.
+    pub peers: Vec<(String, String)>,
 }
 
 /// One ledger entry.

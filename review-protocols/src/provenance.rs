@@ -25,13 +25,14 @@ use std::sync::Arc;
 use guildmark_credentials::checkpoint::{open_checkpoint, Checkpoint, UncheckedCheckpoint};
 use guildmark_credentials::jcs::{self, Canonical};
 use guildmark_credentials::merkle;
-use guildmark_credentials::note::VerifierKey;
+use guildmark_credentials::note::{SignatureType, VerifierKey};
 use guildmark_credentials::proof::batch::Signed;
 use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::report::{DocumentKind, Outcome, Report};
 use guildmark_credentials::status_list::{StatusEntry, StatusListCredential, MAX_DECODED_BYTES};
 use guildmark_credentials::time::Timestamp;
 use guildmark_credentials::verify::{party_id, Verification};
+use guildmark_credentials::witness::Policy;
 use guildmark_credentials::{
     verify_shared_credentials, Contexts, KnownKeys, SharedCredential, VerifiedCredential,
     VerifyOptions,
@@ -156,12 +157,18 @@ fn entry_parts(kind: &str, time: Timestamp) -> (Vec<u8>, Vec<u8>) {
     (head, tail)
 }
 
-/// What a buyer trusts: community keys and log keys (`--trust FILE`, TOML).
+/// What a buyer trusts: community keys, log keys, and the witnesses that must have
+/// cosigned the checkpoints receipts lead to (`--trust FILE`, TOML).
 ///
 /// ```toml
 /// communities = ["did:key:z6Mk…"]
 /// logs = ["guildmark.example/log+1a2b3c4d+AQ…"]
+/// witnesses = ["a.example/witness+5e6f7a8b+BA…", "b.example/witness+0c1d2e3f+BA…"]
+/// witness_quorum = 2
 /// ```
+///
+/// Without `witnesses`, a log's own signature is enough; with them, every checkpoint
+/// needs `witness_quorum` of their cosignatures (default: all of them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
@@ -171,6 +178,12 @@ pub struct Trust {
     /// Log verifier keys (C2SP note keys) whose checkpoints the buyer trusts.
     #[serde(default)]
     pub logs: BTreeSet<String>,
+    /// Witness verifier keys (C2SP cosignature/v1 note keys).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub witnesses: BTreeSet<String>,
+    /// How many of `witnesses` must have cosigned each checkpoint (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_quorum: Option<usize>,
 }
 
 impl Trust {
@@ -181,10 +194,43 @@ impl Trust {
             log.parse::<VerifierKey>()
                 .map_err(|e| format!("logs: {log:?} is not a verifier key: {e}"))?;
         }
+        for witness in &trust.witnesses {
+            let key = witness
+                .parse::<VerifierKey>()
+                .map_err(|e| format!("witnesses: {witness:?} is not a verifier key: {e}"))?;
+            if key.kind() != SignatureType::Cosignature {
+                return Err(format!(
+                    "witnesses: {witness:?} is not a cosignature/v1 key (type 0x04)"
+                ));
+            }
+        }
+        match trust.witness_quorum {
+            Some(0) => return Err("witness_quorum must be at least 1".into()),
+            Some(k) if k > trust.witnesses.len() => {
+                return Err(format!(
+                    "witness_quorum is {k}, but only {} witnesses are listed",
+                    trust.witnesses.len()
+                ))
+            }
+            _ => {}
+        }
         if let Some(bad) = trust.communities.iter().find(|c| !c.starts_with("did:")) {
             return Err(format!("communities: {bad:?} is not a DID"));
         }
         Ok(trust)
+    }
+
+    /// The witness policy the file states (empty without witnesses).
+    pub fn witness_policy(&self) -> Policy {
+        let witnesses: Vec<VerifierKey> = self
+            .witnesses
+            .iter()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        Policy {
+            quorum: self.witness_quorum.unwrap_or(witnesses.len()),
+            witnesses,
+        }
     }
 
     /// The trust file's text, written by the TOML serializer (so no value can add a
@@ -271,6 +317,9 @@ pub fn verify_bundle(
         checkpoints,
         also_verified,
     );
+    if let Some(trust) = trust {
+        check_witnessed(&mut report, &items, &trust.witness_policy());
+    }
     let verified = check_signatures(&mut report, &items, verifications);
 
     let checked = Checked {
@@ -1023,6 +1072,73 @@ fn trust_check(
     }
 }
 
+/// Whether every checkpoint the receipts lead to was cosigned by the trust file's
+/// quorum of witnesses; which log lacked which cosignatures if not. Without a policy
+/// there is nothing to check (the trust check then rests on the log keys alone).
+fn check_witnessed(report: &mut Report, items: &[Item<'_>], policy: &Policy) {
+    if policy.is_empty() {
+        return;
+    }
+    let notes: BTreeSet<&str> = items
+        .iter()
+        .map(|item| item.logged.receipt.checkpoint.as_str())
+        .collect();
+    let names = |keys: &[VerifierKey]| {
+        keys.iter()
+            .map(|k| k.name().to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut failures = Vec::new();
+    let mut met = Vec::new();
+    for note in notes {
+        let mut lines = note.lines();
+        let (origin, size) = (
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or("?"),
+        );
+        let seen = policy.cosigners(note);
+        if policy.met_by(&seen) {
+            met.push(format!(
+                "{origin} at size {size} by {}",
+                names(
+                    &seen
+                        .valid
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .collect::<Vec<_>>()
+                )
+            ));
+            continue;
+        }
+        let mut lacking = format!(
+            "{origin} at size {size} has {} of the {} cosignatures required",
+            seen.valid.len(),
+            policy.quorum
+        );
+        if !seen.missing.is_empty() {
+            lacking.push_str(&format!("; missing: {}", names(&seen.missing)));
+        }
+        if !seen.invalid.is_empty() {
+            lacking.push_str(&format!("; not verifying: {}", names(&seen.invalid)));
+        }
+        failures.push(lacking);
+    }
+    if failures.is_empty() {
+        report.pass(
+            "witnessed",
+            format!(
+                "every checkpoint is cosigned by {} of the {} trusted witnesses: {}",
+                policy.quorum,
+                policy.witnesses.len(),
+                met.join("; ")
+            ),
+        );
+    } else {
+        report.fail("witnessed", failures.join("; "));
+    }
+}
+
 /// Every distinct checkpoint the items' receipts lead to, read and matched to its log's
 /// key in the bundle, its signatures left for the batch.
 fn open_checkpoints<'b>(
@@ -1125,5 +1241,39 @@ fn check_receipts(
         );
     } else {
         report.fail("receipts", failures.join("; "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Trust;
+    use guildmark_credentials::note::NoteSigner;
+    use guildmark_credentials::KeyPair;
+
+    #[test]
+    fn a_trust_file_states_its_witness_policy_or_is_refused() {
+        let a = NoteSigner::cosigner("a.example/witness", KeyPair::from_seed(&[1; 32])).unwrap();
+        let b = NoteSigner::cosigner("b.example/witness", KeyPair::from_seed(&[2; 32])).unwrap();
+        let log = NoteSigner::ed25519("log.example", KeyPair::from_seed(&[3; 32])).unwrap();
+        let (a, b, log) = (a.verifier(), b.verifier(), log.verifier());
+        let file =
+            |rest: &str| format!("logs = [\"{log}\"]\nwitnesses = [\"{a}\", \"{b}\"]\n{rest}");
+
+        let all = Trust::parse(&file("")).unwrap().witness_policy();
+        assert_eq!(
+            (all.witnesses.len(), all.quorum),
+            (2, 2),
+            "default: all of them"
+        );
+        let one = Trust::parse(&file("witness_quorum = 1")).unwrap();
+        assert_eq!(one.witness_policy().quorum, 1);
+        // Written back, the policy survives.
+        assert_eq!(Trust::parse(&one.to_toml()).unwrap(), one);
+        assert!(Trust::parse(&file("witness_quorum = 0")).is_err());
+        assert!(Trust::parse(&file("witness_quorum = 3")).is_err());
+        // A log key is not a witness key.
+        let wrong = format!("witnesses = [\"{log}\"]");
+        assert!(Trust::parse(&wrong).unwrap_err().contains("cosignature/v1"));
+        assert!(Trust::parse("").unwrap().witness_policy().is_empty());
     }
 }

@@ -194,6 +194,12 @@ impl From<crate::node::NodeError> for Problem {
             E::Forbidden { .. } => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
             }
+            E::Peer { .. } => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "peer-failed",
+                "The other node failed",
+                detail,
+            ),
             E::Busy { retry_after, .. } => Problem {
                 retry_after: Some(u32::try_from(retry_after).unwrap_or(u32::MAX)),
                 ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail)

@@ -12,6 +12,7 @@ mod http;
 mod browser;
 mod canonical_db;
 mod email_recipients;
+mod federation;
 mod hostile;
 mod interop_db;
 mod interop_tlog;

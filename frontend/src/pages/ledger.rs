@@ -32,6 +32,7 @@ pub fn LedgerRoute() -> impl IntoView {
         .then(|| view! { <a href=format!("/ledger?before={start}")>"Older entries"</a> });
     let newer = (before < size).then(|| view! { <a href=format!("/ledger?before={}", (before + PAGE).min(size))>"Newer entries"</a> });
     let c = page.checkpoint;
+    let witnessing = witnessing_section(page.witnessing);
     view! {
         <Title text="Ledger — Guildmark"/>
         <h1>"Ledger"</h1>
@@ -42,6 +43,7 @@ pub fn LedgerRoute() -> impl IntoView {
             <p>{format!("{} entries, root ", c.size)}<code class="id">{c.root}</code></p>
             <pre>{c.note}</pre>
         </section>
+        {witnessing}
         <section>
             <h2>{format!("Entries {} – {}", start, before.saturating_sub(1))}</h2>
             <EntryList entries=page.entries/>
@@ -57,6 +59,50 @@ pub fn LedgerRoute() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Who witnesses the log, and a loud alarm when a witness caught a rollback or fork.
+fn witnessing_section(w: crate::node::WitnessingView) -> impl IntoView {
+    let alarm = w.alarm.map(|a| {
+        view! { <p class="refusal" role="alert"><strong>"Witnesses refuse this log: "</strong>{a}</p> }
+    });
+    let summary = if w.witnesses.is_empty() {
+        "Nobody witnesses this log yet: its checkpoints rest on the node's own signature."
+            .to_owned()
+    } else {
+        format!(
+            "A checkpoint counts as witnessed once {} of these {} witnesses cosigned it. {}",
+            w.quorum,
+            w.witnesses.len(),
+            match w.witnessed_size {
+                Some(size) => format!("The latest witnessed checkpoint covers {size} entries."),
+                None => "No checkpoint is witnessed yet.".to_owned(),
+            }
+        )
+    };
+    let witnesses = w
+        .witnesses
+        .into_iter()
+        .map(|(name, state, detail)| {
+            view! { <li><code>{name}</code>" — "{state}{detail.map(|d| format!(": {d}"))}</li> }
+        })
+        .collect_view();
+    let peers = w
+        .peers
+        .into_iter()
+        .map(|(url, origin)| view! { <li><a href=url.clone()>{url.clone()}</a>" — log "<code>{origin}</code></li> })
+        .collect_view();
+    view! {
+        <section>
+            <h2>"Witnesses"</h2>
+            {alarm}
+            <p>{summary}</p>
+            <ul>{witnesses}</ul>
+            <h3>"Peer nodes"</h3>
+            <p>"This node witnesses their logs, and they witness this one."</p>
+            <ul>{peers}</ul>
+        </section>
+    }
 }
 
 /// `/ledger/e/{index}`

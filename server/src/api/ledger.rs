@@ -39,10 +39,11 @@ fn with_headers(
     response
 }
 
-/// `GET /checkpoint`: the latest signed checkpoint (C2SP tlog-tiles).
+/// `GET /checkpoint`: the latest witnessed checkpoint with its cosignatures, or, on a
+/// node without witnesses, the latest signed one (C2SP tlog-tiles).
 async fn checkpoint(State(state): State<AppState>) -> Response {
     with_headers(
-        state.ledger.published().note,
+        state.node.served_checkpoint().note,
         "text/plain; charset=utf-8",
         "no-cache",
     )
@@ -79,19 +80,22 @@ struct Summary {
     /// The node's witness key (C2SP note verifier key, cosignature/v1), when it witnesses.
     #[serde(skip_serializing_if = "Option::is_none")]
     witness_key: Option<String>,
+    /// Who witnesses this log, and the latest witnessed checkpoint.
+    witnessing: crate::node::cosigning::Witnessing,
 }
 
 /// `GET /api/v1/ledger`.
-async fn summary(State(state): State<AppState>) -> Json<Summary> {
+async fn summary(State(state): State<AppState>) -> Result<Json<Summary>, Problem> {
     let published = state.ledger.published();
-    Json(Summary {
+    Ok(Json(Summary {
         origin: published.checkpoint.origin.clone(),
         verifier_key: state.ledger.verifier_key().to_string(),
         size: published.checkpoint.size,
         root: published.checkpoint.root,
         checkpoint: published.note,
         witness_key: state.node.witness().map(|w| w.verifier_key().to_string()),
-    })
+        witnessing: state.node.witnessing()?,
+    }))
 }
 
 /// One entry, its leaf hash and its receipt against the latest checkpoint.
@@ -124,9 +128,12 @@ async fn entry(
     Path(index): Path<String>,
 ) -> Result<Json<EntryView>, Problem> {
     let index = parse_u64("the entry index", &index)?;
-    let ledger = state.ledger.clone();
+    let node = state.node.clone();
     let (bytes, receipt) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::ledger::LedgerError>((ledger.entry(index)?, ledger.receipt(index)?))
+        Ok::<_, crate::node::NodeError>((
+            node.ledger().entry(index)?,
+            node.receipts(&[index])?.remove(0),
+        ))
     })
     .await
     .map_err(Problem::internal)??;

@@ -8,6 +8,7 @@ pub mod body;
 pub mod communities;
 pub mod ledger;
 pub mod openapi;
+pub mod peers;
 pub mod reviews;
 pub mod wallet;
 pub mod witness;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(badges::routes())
         .merge(wallet::routes())
         .merge(witness::routes())
+        .merge(peers::routes())
         .merge(reviews::routes())
         .merge(openapi::routes())
         .method_not_allowed_fallback(|| async {

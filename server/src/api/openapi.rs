@@ -57,6 +57,9 @@ use super::AppState;
         super::reviews::device,
         super::reviews::bundle,
         super::reviews::trust,
+        super::peers::list,
+        super::peers::add,
+        super::peers::remove,
     ),
     components(schemas(crate::node::badge::EvidenceInput))
 )]

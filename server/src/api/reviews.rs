@@ -321,9 +321,14 @@ fn trust_file(node: &Node) -> Result<String, Problem> {
         }
     }
     trust.logs.insert(node.ledger().verifier_key().to_string());
+    let policy = node.witness_policy()?;
+    if !policy.is_empty() {
+        trust.witnesses = policy.witnesses.iter().map(ToString::to_string).collect();
+        trust.witness_quorum = Some(policy.quorum);
+    }
     let text = trust.to_toml();
     Ok(format!(
-        "# Trust file for {} — communities and log of this node.\n{}\n{text}",
+        "# Trust file for {} — communities, log and witnesses of this node.\n{}\n{text}",
         node.public_url(),
         names.join("\n")
     ))

@@ -4,6 +4,7 @@
 mod input;
 mod keygen;
 pub mod ledger;
+mod peer;
 mod protocol;
 pub mod serve;
 mod sign;
@@ -51,6 +52,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Inspect a node's transparency ledger.
     Ledger(ledger::Args),
+    /// Add, list or remove a running node's peers (federation).
+    Peer(peer::Args),
     /// Check review protocols and evaluate review attestations under them, offline.
     Protocol(protocol::Args),
     /// Verify a credential or presentation offline and report every check.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Peer(args) => peer::run(args),
         Command::Protocol(args) => protocol::run(args),
     }
 }

@@ -58,11 +58,15 @@ pub struct Args {
     /// shown to the assessor instead.
     #[arg(long, value_name = "URL", env = "GUILDMARK_SMTP")]
     smtp: Option<String>,
-    /// A log this node witnesses (C2SP tlog-witness: `POST /add-checkpoint`), by its
-    /// verifier key `origin+id+key` (repeatable). The node cosigns with its own witness
-    /// key (`keys/witness.key`), printed at start.
+    /// A log this node witnesses besides its peers' (C2SP tlog-witness: `POST
+    /// /add-checkpoint`), by its verifier key `origin+id+key` (repeatable). The node
+    /// cosigns with its own witness key (`keys/witness.key`), printed at start.
     #[arg(long = "witness-log", value_name = "VKEY")]
     witness_logs: Vec<String>,
+    /// How many of the peers' witnesses must cosign a checkpoint before it counts as
+    /// witnessed (default: all of them).
+    #[arg(long, value_name = "K")]
+    witness_quorum: Option<usize>,
     /// The sender of the node's mail.
     #[arg(
         long,
@@ -180,6 +184,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         );
     }
     node.throttle.limit_sign_ups(args.sign_ups_per_hour);
+    if args.witness_quorum == Some(0) {
+        bail!("--witness-quorum must be at least 1");
+    }
+    node.cosigning.set_quorum(args.witness_quorum);
     {
         let mut logs = Vec::new();
         for text in &args.witness_logs {
@@ -219,6 +227,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::info!(refreshed, "status lists re-signed");
     }
     let refresher = tokio::spawn(refresh_lists_hourly(node.clone()));
+    let witnessing = tokio::spawn(node.clone().run_witnessing());
     announce(&args.data, &ledger, address, &public_url, demo)?;
     tracing::info!(%address, "serving");
 
@@ -232,6 +241,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
     crate::listener::serve(listener, app, timeouts, shutdown_signal()).await;
     refresher.abort();
+    witnessing.abort();
     tracing::info!("shutting down: finishing pending ledger appends");
     let stopping = tokio::task::spawn_blocking(move || {
         ledger.shutdown();

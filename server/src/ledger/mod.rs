@@ -120,6 +120,7 @@ pub(crate) struct Inner {
     cache: Arc<TileCache>,
     verifier: VerifierKey,
     published: Arc<RwLock<Published>>,
+    sizes: tokio::sync::watch::Sender<u64>,
     sequencer: sequencer::Handle,
 }
 
@@ -197,11 +198,13 @@ impl Ledger {
             )));
         }
         let published = Arc::new(RwLock::new(published));
+        let (sizes, _) = tokio::sync::watch::channel(size);
         let sequencer = sequencer::start(
             sequencer::State {
                 store: store.clone(),
                 cache: cache.clone(),
                 published: published.clone(),
+                sizes: sizes.clone(),
                 signer,
                 frontier,
                 bundle,
@@ -214,6 +217,7 @@ impl Ledger {
             cache,
             verifier,
             published,
+            sizes,
             sequencer,
         });
         Ok(Ledger { inner })
@@ -252,6 +256,12 @@ impl Ledger {
     /// The latest published checkpoint.
     pub fn published(&self) -> Published {
         self.inner.published.read().expect("published lock").clone()
+    }
+
+    /// Follows the published size: the receiver changes whenever a new checkpoint is
+    /// published.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.sizes.subscribe()
     }
 
     /// The log's C2SP verifier key (`<origin>+<key ID>+<base64 key>`).
@@ -304,7 +314,16 @@ impl Ledger {
 
     /// Receipts for several entries, all against the same (latest) checkpoint.
     pub fn receipts(&self, indexes: &[u64]) -> Result<Vec<Receipt>, LedgerError> {
-        let published = self.published();
+        self.receipts_against(indexes, &self.published())
+    }
+
+    /// Receipts for several entries against `published`, a checkpoint of this log no
+    /// larger than the latest (a witnessed one, carrying its cosignatures).
+    pub fn receipts_against(
+        &self,
+        indexes: &[u64],
+        published: &Published,
+    ) -> Result<Vec<Receipt>, LedgerError> {
         let size = published.checkpoint.size;
         indexes
             .iter()

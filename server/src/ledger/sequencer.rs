@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub store: Arc<Store>,
     pub cache: Arc<TileCache>,
     pub published: Arc<RwLock<Published>>,
+    /// Tells watchers (the node's witnessing) the new size once it is published.
+    pub sizes: tokio::sync::watch::Sender<u64>,
     pub signer: NoteSigner,
     pub frontier: Frontier,
     /// The entries of the last, partial entry bundle, in bundle format.
@@ -243,6 +245,7 @@ impl State {
             checkpoint,
             note: note.clone(),
         };
+        self.sizes.send_replace(size);
         let mut reader = TileReader::new(&self.store, &self.cache, Some(&self.frontier));
         for (i, pending) in accepted.into_iter().enumerate() {
             let index = start + i as u64;

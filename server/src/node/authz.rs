@@ -44,6 +44,8 @@ pub enum Action {
     /// Attest a batch (roles are the caller's in every community: a reviewer reviews
     /// other communities' batches).
     Attest,
+    /// Add or remove a peer node.
+    ManagePeers,
 }
 
 /// Who an action is for.
@@ -65,7 +67,7 @@ pub fn permission(action: Action) -> Permission {
     const PRODUCERS: &[Role] = &[Role::Admin, Role::Producer];
     const REVIEWERS: &[Role] = &[Role::Reviewer];
     match action {
-        CreateCommunity => Permission::Operator,
+        CreateCommunity | ManagePeers => Permission::Operator,
         UpdateCommunity
         | RotateKey
         | SetMember

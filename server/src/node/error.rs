@@ -86,6 +86,12 @@ pub enum Field {
     Presentation,
     /// The document handed in for verification.
     Document,
+    /// A peer's URL.
+    Url,
+    /// A log's verifier key.
+    LogKey,
+    /// A witness's verifier key.
+    WitnessKey,
 }
 
 impl Field {
@@ -129,6 +135,9 @@ impl Field {
             ExpiresAt => "expiresAt",
             Presentation => "presentation",
             Document => "document",
+            Url => "url",
+            LogKey => "logKey",
+            WitnessKey => "witnessKey",
         }
     }
 }
@@ -163,6 +172,8 @@ pub enum Thing {
     HolderKey,
     /// A ledger entry, or a size of the ledger.
     Entry,
+    /// A peer node.
+    Peer,
 }
 
 /// How a request failed to authenticate.
@@ -327,6 +338,14 @@ pub enum NodeError {
         /// The field that is too large, when one is.
         field: Option<Field>,
         /// The limit and the size, in words.
+        detail: String,
+    },
+    /// Another node could not be reached, or answered what it must not.
+    #[error("the node at {url}: {detail}")]
+    Peer {
+        /// The other node's URL.
+        url: String,
+        /// What went wrong, in words.
         detail: String,
     },
     /// The ledger refused or failed.

@@ -18,6 +18,7 @@ pub mod baked;
 pub mod batch;
 pub mod claim;
 pub mod community;
+pub mod cosigning;
 pub mod demo;
 pub mod endorsement;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod file;
 pub mod mail;
 pub mod migrate;
 pub mod password;
+pub mod peer;
 pub mod protocol;
 pub mod provenance;
 mod replay;
@@ -72,6 +74,7 @@ pub(crate) struct Trees {
     pub claims: sled::Tree,
     pub wallet: sled::Tree,
     pub witness: sled::Tree,
+    pub peers: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -99,6 +102,10 @@ pub struct Node {
     mailer: std::sync::OnceLock<mail::Mailer>,
     /// The witness for other logs, when the node is one.
     witness: std::sync::OnceLock<witness::Witness>,
+    /// Witnessing of this node's own checkpoints.
+    pub(crate) cosigning: cosigning::Cosigning,
+    /// The client for other nodes (keep-alive connections).
+    pub(crate) http: reqwest::Client,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -134,6 +141,7 @@ impl Node {
             claims: tree("claims")?,
             wallet: tree("wallet")?,
             witness: tree("witness")?,
+            peers: tree("peers")?,
         };
         let mut node = Node {
             db,
@@ -150,10 +158,18 @@ impl Node {
             verify_pool: verification::VerifyPool::default(),
             mailer: std::sync::OnceLock::new(),
             witness: std::sync::OnceLock::new(),
+            cosigning: cosigning::Cosigning::default(),
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .timeout(std::time::Duration::from_secs(30))
+                .user_agent(concat!("guildmark/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| NodeError::invalid_request(format!("the HTTP client: {e}")))?,
             opened_layout: None,
         };
         node.opened_layout = node.migrate()?;
         node.replay()?;
+        node.load_witnessed()?;
         Ok(Arc::new(node))
     }
 

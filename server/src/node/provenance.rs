@@ -58,7 +58,7 @@ impl Node {
         {
             indexes.push(*index);
         }
-        let mut receipts = self.ledger().receipts(&indexes)?.into_iter();
+        let mut receipts = self.receipts(&indexes)?.into_iter();
         let mut logged = |(kind, time, credential, _): Part| -> NodeResult<Logged> {
             Ok(Logged {
                 kind: kind_name(&kind),

@@ -1,4 +1,4 @@
-//! The node as a witness for other logs (C2SP tlog-witness v1.0.0 `add-checkpoint`, and
+//! The node as a witness for its peers' logs (C2SP tlog-witness v1.0.0 `add-checkpoint`, and
 //! the monitoring read of the latest cosigned checkpoint): it keeps, per log origin, the
 //! latest checkpoint it cosigned, checks each new one against it with
 //! [`guildmark_credentials::witness::decide`], stores it durably, and only then answers
@@ -79,8 +79,11 @@ impl Node {
             Ok(request) => request,
             Err(refusal) => return Ok(Added::Refused(refusal)),
         };
+        // The logs witnessed: those named at start, and every peer's.
+        let mut logs = witness.logs.clone();
+        logs.extend(self.peers()?.into_iter().map(|p| p.log_key));
         let _one_at_a_time = witness.lock.lock().await;
-        let decided = witness::decide(&request, &witness.logs, |origin| {
+        let decided = witness::decide(&request, &logs, |origin| {
             let held: Held = read(&self.trees.witness, origin.as_bytes())
                 .ok()
                 .flatten()?;

@@ -270,9 +270,25 @@ impl NodeView for WebNode {
         let size = published.checkpoint.size;
         let start = start.min(size);
         let end = start.saturating_add(count).min(size);
+        let status = self.node.witnessing().map_err(unavailable)?;
+        let peers = self.node.peers().map_err(unavailable)?;
         Ok(LedgerPage {
             checkpoint: checkpoint_view(&published.note),
             entries: self.entries(start, end).map_err(unavailable)?,
+            witnessing: guildmark_frontend::node::WitnessingView {
+                quorum: status.quorum,
+                witnessed_size: status.witnessed_size,
+                alarm: status.alarm,
+                witnesses: status
+                    .witnesses
+                    .into_iter()
+                    .map(|w| (w.name, w.state.to_owned(), w.detail))
+                    .collect(),
+                peers: peers
+                    .into_iter()
+                    .map(|p| (p.url.clone(), p.origin().to_owned()))
+                    .collect(),
+            },
         })
     }
 
@@ -292,7 +308,7 @@ impl NodeView for WebNode {
             Ok(EntryPage {
                 entry: self.entry_summary(index, &bytes)?,
                 payload,
-                receipt: receipt_view(&self.node.ledger().receipt(index)?),
+                receipt: receipt_view(&self.node.receipts(&[index])?.remove(0)),
             })
         };
         run().map_err(unavailable)

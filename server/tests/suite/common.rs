@@ -151,7 +151,12 @@ impl Server {
             .arg("serve")
             .arg("--data")
             .arg(data)
-            .args(["--listen", "127.0.0.1:0", "--pool-window-ms", "1"])
+            // A test that needs a fixed address (peers name each other) gives its own.
+            .args(if extra.contains(&"--listen") {
+                &["--pool-window-ms", "1"][..]
+            } else {
+                &["--listen", "127.0.0.1:0", "--pool-window-ms", "1"][..]
+            })
             // Every test client is 127.0.0.1; tests that check the default pass their own.
             .args(if extra.contains(&"--sign-ups-per-hour") {
                 &[][..]

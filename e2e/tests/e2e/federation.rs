@@ -1,0 +1,418 @@
+//! Three node processes over loopback that peer and witness each other (C2SP
+//! tlog-witness): checkpoints become witnessed once both other nodes cosign them,
+//! receipts and bundles lead to witnessed checkpoints, a buyer's trust file demands the
+//! witnesses' cosignatures, a witness that is down holds the policy back until it
+//! returns, and a node whose data directory is restored from an older copy is caught by
+//! its witnesses and says so loudly.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use guildmark_credentials::note::{Note, VerifierKey};
+use guildmark_credentials::witness::Policy;
+use serde_json::{json, Value};
+
+use crate::common::{guildmark, Server};
+use crate::http::Api;
+
+/// A free loopback port (peers name each other by URL, so the port must outlive restarts).
+fn free_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("127.0.0.1:{}", listener.local_addr().unwrap().port())
+}
+
+/// One federation member: its process, API client, keys and an operator token.
+struct Member {
+    server: Server,
+    listen: String,
+    api: Api,
+    log_key: String,
+    witness_key: VerifierKey,
+    operator: String,
+}
+
+impl Member {
+    async fn start(data: &Path, demo: bool, quorum: &str) -> Member {
+        let listen = free_port();
+        let mut args = vec!["--listen", listen.as_str(), "--witness-quorum", quorum];
+        if demo {
+            args.push("--demo");
+        }
+        let server = Server::start_in(data, &args);
+        let api = Api::new(&server.url);
+        let summary = api.get("/api/v1/ledger").await.expect(200);
+        let operator = if demo {
+            api.token("operator", "guildmark-demo").await
+        } else {
+            api.account("operator").await
+        };
+        Member {
+            log_key: summary["verifierKey"].as_str().unwrap().to_owned(),
+            witness_key: summary["witnessKey"].as_str().unwrap().parse().unwrap(),
+            api,
+            server,
+            listen,
+            operator,
+        }
+    }
+
+    /// Stops the process (SIGTERM) and starts it again on the same data and address.
+    fn restart(&mut self, quorum: &str) {
+        self.server
+            .restart(&["--listen", self.listen.as_str(), "--witness-quorum", quorum]);
+    }
+
+    async fn ledger(&self) -> Value {
+        self.api.get("/api/v1/ledger").await.expect(200)
+    }
+
+    /// Waits until the latest checkpoint is witnessed (or `timeout` passes).
+    async fn witnessed(&self, timeout: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let ledger = self.ledger().await;
+            if ledger["witnessing"]["witnessedSize"] == ledger["size"] {
+                return ledger;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "not witnessed within {timeout:?}: {ledger:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn cosigners(note: &str, witnesses: &[&Member]) -> usize {
+    let policy = Policy {
+        witnesses: witnesses.iter().map(|m| m.witness_key.clone()).collect(),
+        quorum: witnesses.len(),
+    };
+    policy.cosigners(note).valid.len()
+}
+
+async fn peer(from: &Member, to: &Member) {
+    from.api
+        .post(
+            "/api/v1/peers",
+            Some(&from.operator),
+            json!({"url": to.server.url, "logKey": to.log_key}),
+        )
+        .await
+        .expect(201);
+}
+
+/// Saltmarsh's assessor awards Ines a badge on the demo node.
+async fn issue(node: &Member, noor: &str) -> Value {
+    node.api
+        .post(
+            "/api/v1/communities/saltmarsh/badges",
+            Some(noor),
+            json!({"recipient": "ines", "achievement": "soldering-l1"}),
+        )
+        .await
+        .expect(201)
+}
+
+async fn fetch(url: &str, path: &Path) {
+    let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    std::fs::write(path, &bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_witness_each_other_and_catch_a_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kestrel = Member::start(&dir.path().join("kestrel"), true, "2").await;
+    let saltmarsh = Member::start(&dir.path().join("saltmarsh"), false, "2").await;
+    let mut lumen = Member::start(&dir.path().join("lumen"), false, "2").await;
+
+    // Only the operator adds peers; the key given must be the peer's.
+    let noor = kestrel.api.token("noor", "guildmark-demo").await;
+    kestrel
+        .api
+        .post(
+            "/api/v1/peers",
+            Some(&noor),
+            json!({"url": saltmarsh.server.url, "logKey": saltmarsh.log_key}),
+        )
+        .await
+        .problem(403, "forbidden");
+    kestrel
+        .api
+        .post(
+            "/api/v1/peers",
+            Some(&kestrel.operator),
+            json!({"url": saltmarsh.server.url, "logKey": lumen.log_key}),
+        )
+        .await
+        .problem(422, "invalid");
+    kestrel
+        .api
+        .post(
+            "/api/v1/peers",
+            Some(&kestrel.operator),
+            json!({"url": saltmarsh.server.url, "logKey": "not a key"}),
+        )
+        .await
+        .problem(422, "invalid");
+
+    // Kestrel adds its peers with the command line; the others through the API.
+    for other in [&saltmarsh, &lumen] {
+        let run = guildmark(
+            dir.path(),
+            &[
+                "peer",
+                "add",
+                &other.server.url,
+                "--log-key",
+                &other.log_key,
+                "--node",
+                &kestrel.server.url,
+                "--token",
+                &kestrel.operator,
+            ],
+            None,
+        )
+        .expect(0);
+        assert!(
+            run.stdout.contains(&other.witness_key.to_string()),
+            "{}",
+            run.stdout
+        );
+    }
+    peer(&saltmarsh, &kestrel).await;
+    peer(&saltmarsh, &lumen).await;
+    peer(&lumen, &kestrel).await;
+    peer(&lumen, &saltmarsh).await;
+    let listed = kestrel.api.get("/api/v1/peers").await.expect(200);
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed:#}");
+
+    // Every log becomes witnessed by the other two.
+    for (member, others) in [
+        (&kestrel, [&saltmarsh, &lumen]),
+        (&saltmarsh, [&kestrel, &lumen]),
+        (&lumen, [&kestrel, &saltmarsh]),
+    ] {
+        let ledger = member.witnessed(Duration::from_secs(30)).await;
+        let served = reqwest::get(format!("{}/checkpoint", member.server.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(cosigners(&served, &others), 2, "{served}");
+        assert_eq!(ledger["witnessing"]["quorum"], 2);
+        assert!(ledger["witnessing"].get("alarm").is_none(), "{ledger:#}");
+    }
+
+    // A badge issued on Kestrel: its receipt leads to a checkpoint both witnesses cosigned.
+    let issued = issue(&kestrel, &noor).await;
+    let uuid = issued["uuid"].as_str().unwrap().to_owned();
+    kestrel.witnessed(Duration::from_secs(10)).await;
+    let credential = kestrel
+        .api
+        .get(&format!("/api/v1/credentials/{uuid}"))
+        .await
+        .expect(200);
+    let receipt_checkpoint = credential["receipt"]["checkpoint"].as_str().unwrap();
+    assert_eq!(
+        cosigners(receipt_checkpoint, &[&saltmarsh, &lumen]),
+        2,
+        "{receipt_checkpoint}"
+    );
+
+    // The buyer's trust file names the witnesses and the quorum; the device's bundle
+    // meets it offline, and fails it without a cosignature.
+    let serial = "MPPT20-2026-0007";
+    fetch(
+        &format!("{}/api/v1/devices/{serial}/bundle", kestrel.server.url),
+        &dir.path().join("bundle.json"),
+    )
+    .await;
+    fetch(
+        &format!("{}/api/v1/trust", kestrel.server.url),
+        &dir.path().join("trust.toml"),
+    )
+    .await;
+    let trust = std::fs::read_to_string(dir.path().join("trust.toml")).unwrap();
+    assert!(
+        trust.contains(&saltmarsh.witness_key.to_string()) && trust.contains("witness_quorum = 2"),
+        "{trust}"
+    );
+    let verified = guildmark(
+        dir.path(),
+        &["verify", "bundle.json", "--trust", "trust.toml"],
+        None,
+    );
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+    assert!(
+        verified.stdout.contains("ok   witnessed:"),
+        "{}",
+        verified.stdout
+    );
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bundle.json")).unwrap()).unwrap();
+    let note = bundle["batch"]["receipt"]["checkpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut parsed = Note::parse(note.as_bytes()).unwrap();
+    parsed
+        .signatures
+        .retain(|s| s.name != lumen.witness_key.name());
+    let stripped = parsed.to_string();
+    for logged in ["batch", "protocol"] {
+        bundle[logged]["receipt"]["checkpoint"] = json!(stripped);
+    }
+    std::fs::write(
+        dir.path().join("stripped.json"),
+        serde_json::to_vec(&bundle).unwrap(),
+    )
+    .unwrap();
+    let refused = guildmark(
+        dir.path(),
+        &["verify", "stripped.json", "--trust", "trust.toml"],
+        None,
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("FAIL witnessed:")
+            && refused.stdout.contains("1 of the 2 cosignatures required")
+            && refused
+                .stdout
+                .contains(&format!("missing: {}", lumen.witness_key.name())),
+        "{}",
+        refused.stdout
+    );
+
+    // A witness down: Kestrel's new checkpoints are not witnessed (2 of 2 required), the
+    // status says which witness is unreachable; when it returns, witnessing catches up.
+    let before = kestrel.ledger().await["witnessing"]["witnessedSize"].clone();
+    lumen.server.stop();
+    issue(&kestrel, &noor).await;
+    let ledger = kestrel.ledger().await;
+    assert!(ledger["size"].as_u64() > before.as_u64(), "{ledger:#}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let ledger = kestrel.ledger().await;
+    assert_eq!(ledger["witnessing"]["witnessedSize"], before, "{ledger:#}");
+    let states: Vec<(String, String)> = ledger["witnessing"]["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap().to_owned(),
+                w["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&(lumen.witness_key.name().to_owned(), "unreachable".into())),
+        "{states:?}"
+    );
+    lumen.restart("2");
+    kestrel.witnessed(Duration::from_secs(40)).await;
+
+    // The rollback: Kestrel's data directory is restored from an older copy while its
+    // witnesses run. They hold a larger tree; Kestrel raises the alarm and publishes no
+    // witnessed checkpoint for what it appends now.
+    kestrel.server.stop();
+    let backup = dir.path().join("kestrel-backup");
+    copy_dir(&dir.path().join("kestrel"), &backup);
+    kestrel.restart("2");
+    issue(&kestrel, &noor).await;
+    issue(&kestrel, &noor).await;
+    let witnessed_before_rollback = kestrel.witnessed(Duration::from_secs(10)).await["size"]
+        .as_u64()
+        .unwrap();
+    kestrel.server.stop();
+    std::fs::remove_dir_all(dir.path().join("kestrel")).unwrap();
+    std::fs::rename(&backup, dir.path().join("kestrel")).unwrap();
+    kestrel.restart("2");
+    // The restored node appends something of its own: the fork grows.
+    issue(&kestrel, &noor).await;
+    let started = Instant::now();
+    let ledger = loop {
+        let ledger = kestrel.ledger().await;
+        if ledger["witnessing"].get("alarm").is_some() {
+            break ledger;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no alarm: {ledger:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let alarm = ledger["witnessing"]["alarm"].as_str().unwrap();
+    assert!(alarm.contains("rolled back or forked"), "{alarm}");
+    assert!(
+        ledger["witnessing"]["witnesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["state"] == "conflict"),
+        "{ledger:#}"
+    );
+    assert!(
+        ledger["witnessing"]["witnessedSize"].as_u64().unwrap() < witnessed_before_rollback,
+        "{ledger:#}"
+    );
+    assert_ne!(ledger["witnessing"]["witnessedSize"], ledger["size"]);
+    // What it serves as its checkpoint stays the last one witnessed before the copy.
+    let served = reqwest::get(format!("{}/checkpoint", kestrel.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        served.lines().nth(1).unwrap(),
+        ledger["witnessing"]["witnessedSize"].to_string()
+    );
+    // The operator's ledger page shows it.
+    let page = reqwest::get(format!("{}/ledger", kestrel.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Witnesses refuse this log"),
+        "the ledger page shows the alarm"
+    );
+    // The witnesses still hold the larger tree.
+    for witness in [&saltmarsh, &lumen] {
+        let origin = ledger["origin"].as_str().unwrap();
+        let held = witness_holds(witness, origin).await;
+        assert_eq!(held, witnessed_before_rollback);
+    }
+}
+
+/// The size of `origin`'s log the witness `member` last cosigned.
+async fn witness_holds(member: &Member, origin: &str) -> u64 {
+    use sha2::Digest as _;
+    let hash: String = sha2::Sha256::digest(origin.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let note = reqwest::get(format!("{}/witness/{hash}/checkpoint", member.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    note.lines().nth(1).unwrap().parse().unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
