@@ -416,3 +416,278 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Waits until `member` mirrors `origin` at `size` (state ok), or `timeout` passes.
+async fn mirrored(member: &Member, origin: &str, size: u64, timeout: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let peers = member.api.get("/api/v1/peers").await.expect(200);
+        let peer = peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["logKey"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{origin}+"))
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        if peer["mirror"]["size"] == size && peer["mirror"]["state"] == "ok" {
+            return peer;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{origin} not mirrored at {size} within {timeout:?}: {peer:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The peer entry for `origin` once its mirror state is `state`.
+async fn mirror_state(member: &Member, origin: &str, state: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let peers = member.api.get("/api/v1/peers").await.expect(200);
+        let peer = peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["logKey"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{origin}+"))
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        if peer["mirror"]["state"] == state {
+            return peer;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{origin} not {state}: {peer:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Writes `node`'s log as static tlog-tiles files (checkpoint and entry bundles) into
+/// `dir`, as a web server would serve them.
+async fn static_copy(node: &Member, dir: &Path) -> String {
+    let checkpoint = reqwest::get(format!("{}/checkpoint", node.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    for index in 0..size.div_ceil(256) {
+        let width = (size - index * 256).min(256) as u16;
+        let path = guildmark_credentials::tile::Tile {
+            kind: guildmark_credentials::tile::TileKind::Entries,
+            index,
+            width,
+        }
+        .path();
+        let file = dir.join(&path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fetch(&format!("{}/{path}", node.server.url), &file).await;
+    }
+    std::fs::write(dir.join("checkpoint"), &checkpoint).unwrap();
+    checkpoint
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_log_comes_back_from_a_mirror_and_hostile_peers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kestrel = Member::start(&dir.path().join("kestrel"), true, "1").await;
+    let saltmarsh = Member::start(&dir.path().join("saltmarsh"), false, "1").await;
+    peer(&kestrel, &saltmarsh).await;
+    peer(&saltmarsh, &kestrel).await;
+    let noor = kestrel.api.token("noor", "guildmark-demo").await;
+    // The nightly backup: keys and the node's records (accounts, memberships), taken
+    // with the node stopped. The ledger is not in it: peers mirror it.
+    kestrel.server.stop();
+    let data = dir.path().join("kestrel");
+    let backup = dir.path().join("backup");
+    for part in ["keys", "node"] {
+        copy_dir(&data.join(part), &backup.join(part));
+    }
+    kestrel.restart("1");
+    // A badge issued after the backup.
+    let issued = issue(&kestrel, &noor).await;
+    let uuid = issued["uuid"].as_str().unwrap().to_owned();
+    let before = kestrel.witnessed(Duration::from_secs(30)).await;
+    let origin = before["origin"].as_str().unwrap().to_owned();
+    let size = before["size"].as_u64().unwrap();
+
+    // Saltmarsh mirrors Kestrel's log and serves it as Kestrel does.
+    mirrored(&saltmarsh, &origin, size, Duration::from_secs(20)).await;
+    let mirror = format!("{}/mirror/{origin}", saltmarsh.server.url);
+    let served = reqwest::get(format!("{mirror}/checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        served.split("\n\n").next(),
+        before["checkpoint"].as_str().unwrap().split("\n\n").next()
+    );
+    for path in ["tile/entries/000.p/1", "tile/0/000.p/2"] {
+        let ours = reqwest::get(format!("{}/{path}", kestrel.server.url))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let theirs = reqwest::get(format!("{mirror}/{path}"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(ours, theirs, "{path}");
+    }
+
+    // Kestrel's disk dies; its keys and records come back from the backup, its log
+    // from the mirror.
+    kestrel.server.kill();
+    std::fs::remove_dir_all(&data).unwrap();
+    for part in ["keys", "node"] {
+        copy_dir(&backup.join(part), &data.join(part));
+    }
+    let recovered = guildmark(
+        dir.path(),
+        &[
+            "ledger",
+            "recover",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            &mirror,
+        ],
+        None,
+    )
+    .expect(0);
+    assert!(
+        recovered
+            .stdout
+            .contains(&format!("recovered {size} entries of {origin}"))
+            && recovered.stdout.contains("sound"),
+        "{}",
+        recovered.stdout
+    );
+    // Recovery never overwrites a ledger.
+    let again = guildmark(
+        dir.path(),
+        &[
+            "ledger",
+            "recover",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            &mirror,
+        ],
+        None,
+    );
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("move it aside"), "{}", again.stderr);
+    kestrel.restart("1");
+    let after = kestrel.ledger().await;
+    assert_eq!(after["size"], before["size"]);
+    assert_eq!(after["root"], before["root"]);
+    // The records logged since the backup come back from the ledger: the badge issued
+    // after it is served again.
+    let credential = kestrel
+        .api
+        .get(&format!("/api/v1/credentials/{uuid}"))
+        .await
+        .expect(200);
+    assert_eq!(credential["credential"], issued["credential"]);
+    // Saltmarsh's witness agrees with the recovered log: it grows witnessed.
+    issue(&kestrel, &noor).await;
+    let grown = kestrel.witnessed(Duration::from_secs(30)).await;
+    assert!(grown["witnessing"].get("alarm").is_none(), "{grown:#}");
+
+    // A hostile peer: a static copy of Kestrel's log, signed by Kestrel, served by a
+    // plain web server. A third node follows it.
+    let lumen = Member::start(&dir.path().join("lumen"), false, "1").await;
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let older = static_copy(&kestrel, &site).await;
+    let older_size: u64 = older.lines().nth(1).unwrap().parse().unwrap();
+    let port = free_port();
+    let mut web = std::process::Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.rsplit(':').next().unwrap())
+        .arg("--directory")
+        .arg(&site)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let hostile = format!("http://{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{hostile}/checkpoint")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "python http.server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    lumen
+        .api
+        .post(
+            "/api/v1/peers",
+            Some(&lumen.operator),
+            json!({"url": hostile, "logKey": kestrel.log_key, "witnessKey": kestrel.witness_key.to_string()}),
+        )
+        .await
+        .expect(201);
+    mirrored(&lumen, &origin, older_size, Duration::from_secs(20)).await;
+
+    // It grows with a tampered entry: refused, reported, the mirror keeps what verified.
+    issue(&kestrel, &noor).await;
+    kestrel.witnessed(Duration::from_secs(30)).await;
+    let newer = static_copy(&kestrel, &site).await;
+    let newer_size: u64 = newer.lines().nth(1).unwrap().parse().unwrap();
+    let last = site.join(
+        guildmark_credentials::tile::Tile {
+            kind: guildmark_credentials::tile::TileKind::Entries,
+            index: (newer_size - 1) / 256,
+            width: ((newer_size - 1) % 256 + 1) as u16,
+        }
+        .path(),
+    );
+    let mut bytes = std::fs::read(&last).unwrap();
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x20;
+    std::fs::write(&last, &bytes).unwrap();
+    let refused = mirror_state(&lumen, &origin, "refused").await;
+    let detail = refused["mirror"]["detail"].as_str().unwrap();
+    assert!(detail.contains("tampered"), "{detail}");
+    assert_eq!(refused["mirror"]["size"], older_size);
+    let mirrored_note = reqwest::get(format!("{}/mirror/{origin}/checkpoint", lumen.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        mirrored_note, older,
+        "the mirror still serves what it verified"
+    );
+
+    // Honest again, then rolled back to an older checkpoint: refused as a rollback.
+    static_copy(&kestrel, &site).await;
+    mirrored(&lumen, &origin, newer_size, Duration::from_secs(20)).await;
+    std::fs::write(site.join("checkpoint"), &older).unwrap();
+    let refused = mirror_state(&lumen, &origin, "refused").await;
+    let detail = refused["mirror"]["detail"].as_str().unwrap();
+    assert!(detail.contains("rolled back"), "{detail}");
+    let _ = web.kill();
+    let _ = web.wait();
+}

@@ -38,6 +38,12 @@ enum Command {
     /// up): removes unfinished snapshots, and if sled still reports corruption, copies the
     /// store to `<store>.broken-<time>` and rebuilds sled's index from its log. Then
     /// audits the ledger as `check` does.
+    ///
+    /// With `--from`, rebuilds a lost ledger instead from a peer's mirror of it
+    /// (`http://peer/mirror/<origin>`): every entry is fetched and the tree recomputed,
+    /// and the mirrored checkpoint must verify with the log key (`keys/log.key`, from a
+    /// backup, or `--log-key`). The node's other records are rebuilt from the ledger when
+    /// it starts.
     Recover {
         /// The node's data directory.
         #[arg(
@@ -47,6 +53,13 @@ enum Command {
             env = "GUILDMARK_DATA"
         )]
         data: PathBuf,
+        /// A peer's mirror of this node's log: `http://peer/mirror/<origin>`.
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+        /// The log's verifier key, when `keys/log.key` was lost too (then the node can
+        /// serve the log but not extend it).
+        #[arg(long, value_name = "VKEY", requires = "from")]
+        log_key: Option<String>,
     },
     /// Append generated entries from concurrent writers until killed, printing each
     /// receipt as a JSON line (for crash tests and load).
@@ -70,7 +83,12 @@ enum Command {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Check { data } => check(data),
-        Command::Recover { data } => recover(data),
+        Command::Recover {
+            data,
+            from: Some(from),
+            log_key,
+        } => recover_from(data, &from, log_key.as_deref()),
+        Command::Recover { data, .. } => recover(data),
         Command::Stress {
             data,
             origin,
@@ -153,6 +171,110 @@ fn recover(data: PathBuf) -> anyhow::Result<ExitCode> {
         }
     }
     check(data)
+}
+
+/// Rebuilds `data/ledger` from the mirror at `from`.
+fn recover_from(data: PathBuf, from: &str, log_key: Option<&str>) -> anyhow::Result<ExitCode> {
+    let from = from.trim_end_matches('/');
+    let origin = from
+        .split_once("/mirror/")
+        .map(|(_, origin)| origin)
+        .filter(|o| !o.is_empty())
+        .with_context(|| format!("{from} is not a mirror URL (http://peer/mirror/<origin>)"))?;
+    let dir = data.join("ledger");
+    anyhow::ensure!(
+        !dir.exists(),
+        "{} exists; move it aside first (recovery never overwrites a ledger)",
+        dir.display()
+    );
+    let key_path = data.join("keys").join("log.key");
+    let from_file = if key_path.exists() {
+        let pair = keys::load_or_create(&key_path)?;
+        Some(VerifierKey::ed25519(origin, *pair.did_key().public_key())?)
+    } else {
+        None
+    };
+    let given = log_key
+        .map(|k| k.parse::<VerifierKey>())
+        .transpose()
+        .context("--log-key is not a verifier key")?;
+    let verifier = match (from_file, given) {
+        (Some(file), Some(given)) if file != given => anyhow::bail!(
+            "--log-key is not the key in {} ({file})",
+            key_path.display()
+        ),
+        (Some(key), _) | (None, Some(key)) => key,
+        (None, None) => anyhow::bail!(
+            "no log key: restore {} from a backup, or give --log-key",
+            key_path.display()
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (note, entries) = runtime.block_on(fetch_log(from))?;
+    let mirror = crate::ledger::mirror::Mirror::open(&dir, verifier)?;
+    let lookup = |bytes: &[u8]| {
+        crate::ledger::entry::LedgerEntry::parse(bytes)
+            .ok()
+            .and_then(|e| e.lookup_key())
+            .map(|k| vec![k.into_bytes()])
+            .unwrap_or_default()
+    };
+    let published = mirror
+        .extend_with_keys(&entries, lookup, &note)
+        .with_context(|| format!("the log served at {from} does not verify"))?;
+    drop(mirror);
+    super::outln!(
+        "recovered {} entries of {origin} from {from}; root {}",
+        published.checkpoint.size,
+        published.checkpoint.root
+    )?;
+    check(data)
+}
+
+/// The checkpoint and every entry of the log served at `base` (tlog-tiles).
+async fn fetch_log(base: &str) -> anyhow::Result<(String, Vec<Vec<u8>>)> {
+    use guildmark_credentials::tile::{Tile, TileKind};
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .get(format!("{base}/{path}"))
+                .send()
+                .await
+                .with_context(|| format!("{base} could not be reached"))?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{base}/{path} answered {}",
+                response.status()
+            );
+            Ok::<_, anyhow::Error>(response.bytes().await?.to_vec())
+        }
+    };
+    let note = String::from_utf8(get("checkpoint".into()).await?)
+        .context("the mirrored checkpoint is not text")?;
+    let size: u64 = note
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .context("the mirrored checkpoint has no size")?;
+    let mut entries = Vec::new();
+    for index in 0..size.div_ceil(256) {
+        let width = (size - index * 256).min(256) as u16;
+        let tile = Tile {
+            kind: TileKind::Entries,
+            index,
+            width,
+        };
+        let bytes = get(tile.path()).await?;
+        let bundle = crate::ledger::split_bundle(&bytes)
+            .filter(|b| b.len() == usize::from(width))
+            .with_context(|| format!("{} does not hold {width} entries", tile.path()))?;
+        entries.extend(bundle.into_iter().map(<[u8]>::to_vec));
+    }
+    Ok((note, entries))
 }
 
 /// The entry a stress writer appends: deterministic from its id, so a checker can

@@ -228,6 +228,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let refresher = tokio::spawn(refresh_lists_hourly(node.clone()));
     let witnessing = tokio::spawn(node.clone().run_witnessing());
+    let following = tokio::spawn(node.clone().run_following());
     announce(&args.data, &ledger, address, &public_url, demo)?;
     tracing::info!(%address, "serving");
 
@@ -242,6 +243,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     crate::listener::serve(listener, app, timeouts, shutdown_signal()).await;
     refresher.abort();
     witnessing.abort();
+    following.abort();
     tracing::info!("shutting down: finishing pending ledger appends");
     let stopping = tokio::task::spawn_blocking(move || {
         ledger.shutdown();

@@ -52,6 +52,22 @@ impl LedgerEntry {
         entry_bytes(kind.as_str().unwrap_or_default(), time, payload)
     }
 
+    /// The lookup key the node logged the entry under ([`crate::ledger::Ledger::find`]):
+    /// a credential's, batch's or protocol's id, or `community:<url>`; `None` for
+    /// kinds logged without one. A log rebuilt from a mirror recovers its keys with it.
+    pub fn lookup_key(&self) -> Option<String> {
+        match self.kind {
+            EntryKind::Credential | EntryKind::Batch | EntryKind::Protocol => {
+                self.payload.get("id")?.as_str().map(str::to_owned)
+            }
+            EntryKind::Community => Some(format!(
+                "community:{}",
+                self.payload.get("community")?.as_str()?
+            )),
+            EntryKind::StatusList | EntryKind::Key | EntryKind::Verdict => None,
+        }
+    }
+
     /// Reads entry bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)

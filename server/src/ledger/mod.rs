@@ -11,12 +11,14 @@
 //! On open, the stored tiles must reproduce the stored checkpoint's root, which must be
 //! signed by this node's log key; a ledger that fails this is refused, never served.
 
+mod growth;
 mod sequencer;
 mod storage;
 mod tiles;
 
 pub mod audit;
 pub mod entry;
+pub mod mirror;
 
 #[cfg(test)]
 mod tests;
@@ -32,8 +34,9 @@ use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::tile::{Tile, TileKind};
 use guildmark_credentials::KeyPair;
 
+pub(crate) use storage::split_bundle;
 use storage::Store;
-use tiles::{Frontier, TileCache, TileReader};
+use tiles::{TileCache, TileReader};
 
 /// The largest entry, in bytes (entry bundles store lengths as 16-bit integers).
 pub const MAX_ENTRY: usize = 65_535;
@@ -169,28 +172,12 @@ impl Ledger {
                 "{entries} entries are stored but the checkpoint covers {size}"
             )));
         }
-        let frontier = Frontier::load(&store, size)?;
-        let width = (size % storage::BUNDLE) as usize;
-        let chunks = if width == 0 {
-            Vec::new()
-        } else {
-            store.chunk_starts(size / storage::BUNDLE)?
-        };
-        let bundle = if width == 0 {
-            Vec::new()
-        } else {
-            let stored = store.bundle(size / storage::BUNDLE)?.unwrap_or_default();
-            storage::bundle_prefix(&stored, width)
-                .ok_or_else(|| {
-                    LedgerError::Corrupt(format!(
-                        "entry bundle {} holds fewer than {width} entries",
-                        size / storage::BUNDLE
-                    ))
-                })?
-                .to_vec()
-        };
-        let root = merkle::tree_root(&mut TileReader::new(&store, &cache, Some(&frontier)), size)
-            .map_err(|e| LedgerError::Corrupt(format!("recomputing the root: {e}")))?;
+        let growth = growth::Growth::load(&store, size)?;
+        let root = merkle::tree_root(
+            &mut TileReader::new(&store, &cache, Some(&growth.frontier)),
+            size,
+        )
+        .map_err(|e| LedgerError::Corrupt(format!("recomputing the root: {e}")))?;
         if root != published.checkpoint.root {
             return Err(LedgerError::Corrupt(format!(
                 "the stored tiles give root {root} for size {size}, but the checkpoint says {}",
@@ -206,9 +193,7 @@ impl Ledger {
                 published: published.clone(),
                 sizes: sizes.clone(),
                 signer,
-                frontier,
-                bundle,
-                chunks,
+                growth,
             },
             &config,
         );
@@ -393,45 +378,50 @@ impl Ledger {
     /// does not exist at the published size (or a partial tile wider than it is) is
     /// [`LedgerError::NotFound`].
     pub fn tile(&self, tile: &Tile) -> Result<Vec<u8>, LedgerError> {
-        let size = self.published().checkpoint.size;
-        let level = match tile.kind {
-            TileKind::Hash(level) => level,
-            TileKind::Entries => 0,
-        };
-        let available = Tile::width_in(level, tile.index, size).unwrap_or(0);
-        if available < tile.width {
-            return Err(LedgerError::NotFound(format!(
-                "{} does not exist in a log of {size} entries",
-                tile.path()
-            )));
-        }
-        let width = usize::from(tile.width);
-        match tile.kind {
-            TileKind::Hash(level) => {
-                let hashes = self.inner.store.tile(level, tile.index)?.ok_or_else(|| {
-                    LedgerError::Corrupt(format!("tile {} is missing", tile.path()))
-                })?;
-                let hashes = hashes.get(..width).ok_or_else(|| {
-                    LedgerError::Corrupt(format!("tile {} is too short", tile.path()))
-                })?;
-                Ok(hashes.iter().flat_map(|h| h.0).collect())
-            }
-            TileKind::Entries => {
-                let bundle = self.inner.store.bundle(tile.index)?.ok_or_else(|| {
-                    LedgerError::Corrupt(format!("entry bundle {} is missing", tile.path()))
-                })?;
-                storage::bundle_prefix(&bundle, width)
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| {
-                        LedgerError::Corrupt(format!("entry bundle {} is too short", tile.path()))
-                    })
-            }
-        }
+        read_tile(&self.inner.store, self.published().checkpoint.size, tile)
     }
 
     /// Bytes the ledger's store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
         self.inner.store.size_on_disk()
+    }
+}
+
+/// The bytes of a tile or entry bundle of the stored log of `size` entries, as C2SP
+/// tlog-tiles serves them.
+fn read_tile(store: &Store, size: u64, tile: &Tile) -> Result<Vec<u8>, LedgerError> {
+    let level = match tile.kind {
+        TileKind::Hash(level) => level,
+        TileKind::Entries => 0,
+    };
+    let available = Tile::width_in(level, tile.index, size).unwrap_or(0);
+    if available < tile.width {
+        return Err(LedgerError::NotFound(format!(
+            "{} does not exist in a log of {size} entries",
+            tile.path()
+        )));
+    }
+    let width = usize::from(tile.width);
+    match tile.kind {
+        TileKind::Hash(level) => {
+            let hashes = store
+                .tile(level, tile.index)?
+                .ok_or_else(|| LedgerError::Corrupt(format!("tile {} is missing", tile.path())))?;
+            let hashes = hashes.get(..width).ok_or_else(|| {
+                LedgerError::Corrupt(format!("tile {} is too short", tile.path()))
+            })?;
+            Ok(hashes.iter().flat_map(|h| h.0).collect())
+        }
+        TileKind::Entries => {
+            let bundle = store.bundle(tile.index)?.ok_or_else(|| {
+                LedgerError::Corrupt(format!("entry bundle {} is missing", tile.path()))
+            })?;
+            storage::bundle_prefix(&bundle, width)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| {
+                    LedgerError::Corrupt(format!("entry bundle {} is too short", tile.path()))
+                })
+        }
     }
 }
 

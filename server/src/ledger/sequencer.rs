@@ -16,13 +16,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use guildmark_credentials::checkpoint::Checkpoint;
-use guildmark_credentials::merkle::{self, leaf_hash, Hash};
+use guildmark_credentials::merkle;
 use guildmark_credentials::note::NoteSigner;
 use guildmark_credentials::receipt::Receipt;
 use tokio::sync::oneshot;
 
-use super::storage::{Batch, Store, BUNDLE};
-use super::tiles::{Frontier, TileCache, TileReader};
+use super::growth::Growth;
+use super::storage::{Batch, Store};
+use super::tiles::{TileCache, TileReader};
 use super::{sign, LedgerConfig, LedgerError, Published, MAX_ENTRY};
 
 /// The answer an append waits for.
@@ -43,11 +44,7 @@ pub(crate) struct State {
     /// Tells watchers (the node's witnessing) the new size once it is published.
     pub sizes: tokio::sync::watch::Sender<u64>,
     pub signer: NoteSigner,
-    pub frontier: Frontier,
-    /// The entries of the last, partial entry bundle, in bundle format.
-    pub bundle: Vec<u8>,
-    /// Positions of the chunks stored for that bundle.
-    pub chunks: Vec<u8>,
+    pub growth: Growth,
 }
 
 /// The callers' side of the sequencer.
@@ -156,7 +153,7 @@ impl State {
                     continue 'pending;
                 }
                 if !seen.insert(key.clone()) {
-                    let index = self.frontier.size() + accepted.len() as u64;
+                    let index = self.growth.size() + accepted.len() as u64;
                     let _ = pending.reply.send(Err(LedgerError::Duplicate { index }));
                     continue 'pending;
                 }
@@ -179,24 +176,26 @@ impl State {
             };
         }
 
-        // Integrate: new leaves, new tiles, new root.
-        let start = self.frontier.size();
-        let leaves: Vec<Hash> = accepted.iter().map(|p| leaf_hash(&p.entry)).collect();
-        let writes = self.frontier.append(&leaves);
-        let size = self.frontier.size();
+        // Integrate: new leaves, new tiles, new root; one atomic write holds the
+        // entries, tiles, lookup keys and the checkpoint.
+        let start = self.growth.size();
         let fail = |accepted: Vec<Pending>, error: LedgerError| {
             for pending in accepted {
                 let _ = pending.reply.send(Err(error.clone()));
             }
             Err(error)
         };
-        self.cache_full_tiles(&writes);
-        let root = match merkle::tree_root(
-            &mut TileReader::new(&self.store, &self.cache, Some(&self.frontier)),
-            size,
-        ) {
+        let mut write = Batch::default();
+        let writes = self.growth.integrate(
+            accepted
+                .iter()
+                .map(|p| (p.entry.as_slice(), p.keys.as_slice())),
+            &mut write,
+        );
+        let size = self.growth.size();
+        let root = match self.growth.root(&self.store, &self.cache, &writes) {
             Ok(root) => root,
-            Err(e) => return fail(accepted, LedgerError::Storage(e.to_string())),
+            Err(e) => return fail(accepted, e),
         };
         let checkpoint = Checkpoint {
             origin: self.signer.verifier().name().to_owned(),
@@ -205,36 +204,6 @@ impl State {
             extensions: vec![],
         };
         let note = sign(&self.signer, &checkpoint);
-
-        // One atomic write holds the entries, tiles, lookup keys and the checkpoint.
-        let mut write = Batch::default();
-        let mut chunk_start = self.bundle.len();
-        let mut chunk_first = (start % BUNDLE) as u8;
-        for (i, pending) in accepted.iter().enumerate() {
-            let index = start + i as u64;
-            self.bundle
-                .extend_from_slice(&(pending.entry.len() as u16).to_be_bytes());
-            self.bundle.extend_from_slice(&pending.entry);
-            if (index + 1).is_multiple_of(BUNDLE) {
-                // Full: written whole; its chunks go.
-                write.bundle(index / BUNDLE, &std::mem::take(&mut self.bundle));
-                for first in std::mem::take(&mut self.chunks) {
-                    write.remove_chunk(index / BUNDLE, first);
-                }
-                chunk_start = 0;
-                chunk_first = 0;
-            }
-            for key in &pending.keys {
-                write.lookup(key, index);
-            }
-        }
-        if self.bundle.len() > chunk_start {
-            write.chunk(size / BUNDLE, chunk_first, &self.bundle[chunk_start..]);
-            self.chunks.push(chunk_first);
-        }
-        for tile in &writes {
-            write.tile(tile.level, tile.index, &tile.hashes);
-        }
         write.checkpoint(&note);
         if let Err(e) = self.store.commit(write) {
             return fail(accepted, e);
@@ -246,7 +215,7 @@ impl State {
             note: note.clone(),
         };
         self.sizes.send_replace(size);
-        let mut reader = TileReader::new(&self.store, &self.cache, Some(&self.frontier));
+        let mut reader = TileReader::new(&self.store, &self.cache, Some(&self.growth.frontier));
         for (i, pending) in accepted.into_iter().enumerate() {
             let index = start + i as u64;
             let receipt = merkle::inclusion_proof(&mut reader, index, size)
@@ -259,12 +228,5 @@ impl State {
             let _ = pending.reply.send(receipt);
         }
         Ok(())
-    }
-
-    fn cache_full_tiles(&self, writes: &[super::tiles::TileWrite]) {
-        for tile in writes.iter().filter(|t| t.hashes.len() == 256) {
-            self.cache
-                .insert_full(tile.level, tile.index, tile.hashes.clone());
-        }
     }
 }

@@ -422,3 +422,90 @@ fn reads_beyond_the_tree_are_not_found() {
         Err(LedgerError::EntryTooLarge(_))
     ));
 }
+
+#[test]
+fn a_mirror_copies_a_log_exactly_and_refuses_what_does_not_extend_it() {
+    use super::mirror::{Mirror, MirrorError};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(&dir.path().join("log"));
+    let mirror = Mirror::open(&dir.path().join("mirror"), ledger.verifier_key().clone()).unwrap();
+    let mut sizes = Vec::new();
+    // Grow across bundle and tile boundaries, mirroring in uneven steps.
+    for step in [1u64, 254, 3, 300, 0, 800] {
+        let from = ledger.published().checkpoint.size;
+        let entries: Vec<Vec<u8>> = (from..from + step)
+            .map(|i| format!("entry {i}").into_bytes())
+            .collect();
+        for entry in &entries {
+            ledger.append_blocking(entry.clone(), vec![]).unwrap();
+        }
+        let published = ledger.published();
+        let new = ledger
+            .entries(mirror.size(), published.checkpoint.size)
+            .unwrap();
+        mirror.extend(&new, &published.note).unwrap();
+        sizes.push(published.checkpoint.size);
+    }
+    let size = ledger.published().checkpoint.size;
+    assert_eq!(mirror.size(), size);
+    for tile in [
+        Tile::parse("tile/0/000").unwrap(),
+        Tile::parse("tile/1/000.p/5").unwrap(),
+        Tile::parse("tile/entries/001").unwrap(),
+        Tile::parse(&format!("tile/entries/{:03}.p/{}", size / 256, size % 256)).unwrap(),
+    ] {
+        assert_eq!(
+            mirror.tile(&tile).unwrap(),
+            ledger.tile(&tile).unwrap(),
+            "{tile:?}"
+        );
+    }
+
+    // A tampered entry, a checkpoint by another key, too few entries, a smaller size:
+    // refused, and nothing changes.
+    ledger.append_blocking(b"next".to_vec(), vec![]).unwrap();
+    let next = ledger.published();
+    assert!(matches!(
+        mirror.extend(&[b"nexT".to_vec()], &next.note),
+        Err(MirrorError::Inconsistent { .. })
+    ));
+    assert!(matches!(
+        mirror.extend(&[], &next.note),
+        Err(MirrorError::WrongCount { .. })
+    ));
+    let other = Ledger::open(
+        &dir.path().join("other"),
+        KeyPair::from_seed(&[12; 32]),
+        config("test.example/log"),
+    )
+    .unwrap();
+    other.append_blocking(b"x".to_vec(), vec![]).unwrap();
+    assert!(matches!(
+        mirror.extend(&[b"x".to_vec()], &other.published().note),
+        Err(MirrorError::Signature(_))
+    ));
+    let first = open_at_size(&dir, sizes[0]);
+    assert!(matches!(
+        mirror.extend(&[], &first),
+        Err(MirrorError::Shrunk { .. })
+    ));
+    assert_eq!(mirror.size(), size);
+    mirror.extend(&[b"next".to_vec()], &next.note).unwrap();
+    // The same size again is fine; reopened, the mirror still verifies.
+    mirror.extend(&[], &next.note).unwrap();
+    drop(mirror);
+    let reopened = Mirror::open(&dir.path().join("mirror"), ledger.verifier_key().clone()).unwrap();
+    assert_eq!(reopened.size(), size + 1);
+}
+
+/// A checkpoint of the test log at `size` (a log of that many entries, signed with the
+/// same key, holds the same tree).
+fn open_at_size(dir: &tempfile::TempDir, size: u64) -> String {
+    let ledger = open(&dir.path().join(format!("at-{size}")));
+    for i in 0..size {
+        ledger
+            .append_blocking(format!("entry {i}").into_bytes(), vec![])
+            .unwrap();
+    }
+    ledger.published().note
+}

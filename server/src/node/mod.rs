@@ -25,6 +25,7 @@ pub mod error;
 pub mod file;
 pub mod mail;
 pub mod migrate;
+pub mod mirror;
 pub mod password;
 pub mod peer;
 pub mod protocol;
@@ -106,6 +107,9 @@ pub struct Node {
     pub(crate) cosigning: cosigning::Cosigning,
     /// The client for other nodes (keep-alive connections).
     pub(crate) http: reqwest::Client,
+    /// Copies of the peers' logs.
+    pub(crate) mirrors: mirror::Mirrors,
+    mirrors_dir: PathBuf,
 }
 
 const REPLAYED: &[u8] = b"replayed-through";
@@ -159,6 +163,8 @@ impl Node {
             mailer: std::sync::OnceLock::new(),
             witness: std::sync::OnceLock::new(),
             cosigning: cosigning::Cosigning::default(),
+            mirrors: mirror::Mirrors::default(),
+            mirrors_dir: data.join("mirrors"),
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(3))
                 .timeout(std::time::Duration::from_secs(30))

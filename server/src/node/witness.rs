@@ -111,6 +111,8 @@ impl Node {
         write(&self.trees.witness, checkpoint.origin.as_bytes(), &held)?;
         // Durable before the cosignature leaves.
         self.flush().await?;
+        // A peer's log grew: its mirror follows now rather than at the next interval.
+        self.mirrors.wake();
         Ok(Added::Cosigned(signature.to_string()))
     }
 

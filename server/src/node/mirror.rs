@@ -1,0 +1,227 @@
+//! Following peers' logs: the node reads each peer's `/checkpoint` and new entry
+//! bundles over the tlog-tiles read API, and keeps a verified copy
+//! ([`crate::ledger::mirror::Mirror`]) in `data/mirrors/<sha256(origin)>`, served at
+//! `/mirror/<origin>/…`. A peer that serves a tampered bundle, a checkpoint that does
+//! not extend what was mirrored, or a smaller tree is refused; the mirror keeps what it
+//! verified, and the peer's status says why (also logged).
+//!
+//! Peers are followed every [`FOLLOW_INTERVAL`], and at once when a peer submits a new
+//! checkpoint to this node's witness.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use guildmark_credentials::tile::{Tile, TileKind};
+use guildmark_credentials::Timestamp;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::peer::{read_limited, Peer};
+use super::{now, Node, NodeResult};
+use crate::ledger::mirror::{Mirror, MirrorError};
+
+/// How often peers' logs are read when nothing else prompts it.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Entries per bundle (tlog-tiles).
+const BUNDLE: u64 = 256;
+
+/// The largest checkpoint note read from a peer.
+const MAX_CHECKPOINT: usize = 64 * 1024;
+
+/// The largest entry bundle: 256 entries of at most 65,535 bytes, each with a length.
+const MAX_BUNDLE: usize = 256 * (2 + 65_535);
+
+/// How following one peer stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowView {
+    /// `ok`, `unreachable`, or `refused` (the peer served something that does not
+    /// verify; see `detail`).
+    pub state: &'static str,
+    /// Entries mirrored.
+    pub size: u64,
+    /// What went wrong, if something did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// When the state last changed.
+    #[schema(value_type = String)]
+    pub since: Timestamp,
+}
+
+/// The node's mirrors and how following each peer stands.
+#[derive(Default)]
+pub struct Mirrors {
+    open: std::sync::Mutex<HashMap<String, Mirror>>,
+    status: std::sync::RwLock<HashMap<String, FollowView>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Mirrors {
+    /// Follows peers now (a peer announced a new checkpoint).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Why following a peer failed once.
+enum Failure {
+    Unreachable(String),
+    Refused(String),
+}
+
+impl Node {
+    /// The mirror of the peer log with `origin`, if the node mirrors it.
+    pub fn mirror(&self, origin: &str) -> NodeResult<Option<Mirror>> {
+        match self.peer(origin)? {
+            Some(peer) => Ok(Some(self.mirror_of(&peer)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// How following the peer with `origin` stands (`None` before the first attempt).
+    pub fn following(&self, origin: &str) -> Option<FollowView> {
+        let status = self.mirrors.status.read().expect("mirror status lock");
+        status.get(origin).cloned()
+    }
+
+    fn mirror_of(&self, peer: &Peer) -> NodeResult<Mirror> {
+        let mut open = self.mirrors.open.lock().expect("mirrors lock");
+        if let Some(mirror) = open.get(peer.origin()) {
+            if mirror.log_key() == &peer.log_key {
+                return Ok(mirror.clone());
+            }
+        }
+        let hash = super::file::hex(&Sha256::digest(peer.origin().as_bytes()));
+        let mirror = Mirror::open(&self.mirrors_dir.join(hash), peer.log_key.clone())?;
+        open.insert(peer.origin().to_owned(), mirror.clone());
+        Ok(mirror)
+    }
+
+    /// Follows every peer until the node stops.
+    pub async fn run_following(self: Arc<Self>) {
+        loop {
+            match self.peers() {
+                Ok(peers) => {
+                    for peer in peers {
+                        self.follow_and_record(&peer).await;
+                    }
+                }
+                Err(error) => tracing::error!(%error, "reading the peers failed"),
+            }
+            tokio::select! {
+                () = self.mirrors.wake.notified() => {}
+                () = tokio::time::sleep(FOLLOW_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// Follows one peer once and records how it went.
+    pub async fn follow_and_record(&self, peer: &Peer) {
+        let outcome = self.follow(peer).await;
+        let size = self.mirror_of(peer).map(|m| m.size()).unwrap_or(0);
+        let (state, detail) = match outcome {
+            Ok(()) => ("ok", None),
+            Err(Failure::Unreachable(d)) => ("unreachable", Some(d)),
+            Err(Failure::Refused(d)) => ("refused", Some(d)),
+        };
+        let mut status = self.mirrors.status.write().expect("mirror status lock");
+        let previous = status.get(peer.origin());
+        let changed = previous.is_none_or(|p| p.state != state || p.detail != detail);
+        if changed && state == "refused" {
+            tracing::error!(
+                peer = peer.url,
+                detail = detail.as_deref().unwrap_or(""),
+                "a peer's log was refused"
+            );
+        } else if changed && state == "unreachable" {
+            tracing::warn!(
+                peer = peer.url,
+                detail = detail.as_deref().unwrap_or(""),
+                "a peer cannot be reached"
+            );
+        }
+        let since = match previous {
+            Some(p) if !changed => p.since,
+            _ => now(),
+        };
+        status.insert(
+            peer.origin().to_owned(),
+            FollowView {
+                state,
+                size,
+                detail,
+                since,
+            },
+        );
+    }
+
+    /// Reads the peer's checkpoint and the entries after what is mirrored, and extends
+    /// the mirror with them.
+    async fn follow(&self, peer: &Peer) -> Result<(), Failure> {
+        let mirror = self
+            .mirror_of(peer)
+            .map_err(|e| Failure::Refused(format!("the mirror cannot be opened: {e}")))?;
+        let note = self.fetch_text(peer, "checkpoint", MAX_CHECKPOINT).await?;
+        let offered = note
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse::<u64>().ok())
+            .ok_or_else(|| Failure::Refused("its /checkpoint is not a checkpoint".into()))?;
+        let held = mirror.size();
+        let mut entries = Vec::new();
+        if offered > held {
+            for index in held / BUNDLE..offered.div_ceil(BUNDLE) {
+                let width = (offered - index * BUNDLE).min(BUNDLE) as u16;
+                let tile = Tile {
+                    kind: TileKind::Entries,
+                    index,
+                    width,
+                };
+                let bytes = self.fetch(peer, &tile.path(), MAX_BUNDLE).await?;
+                let bundle = split_bundle(&bytes, usize::from(width)).ok_or_else(|| {
+                    Failure::Refused(format!("{} does not hold {width} entries", tile.path()))
+                })?;
+                let first = held.saturating_sub(index * BUNDLE) as usize;
+                entries.extend(bundle.into_iter().skip(first));
+            }
+        }
+        let mirror = mirror.clone();
+        tokio::task::spawn_blocking(move || mirror.extend(&entries, &note))
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))?
+            .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn fetch(&self, peer: &Peer, path: &str, limit: usize) -> Result<Vec<u8>, Failure> {
+        let response = self
+            .http
+            .get(format!("{}/{path}", peer.url))
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Failure::Refused(format!(
+                "/{path} answered {}",
+                response.status()
+            )));
+        }
+        read_limited(response, limit)
+            .await
+            .map_err(|e| Failure::Refused(format!("/{path}: {e}")))
+    }
+
+    async fn fetch_text(&self, peer: &Peer, path: &str, limit: usize) -> Result<String, Failure> {
+        let bytes = self.fetch(peer, path, limit).await?;
+        String::from_utf8(bytes).map_err(|_| Failure::Refused(format!("/{path} is not UTF-8")))
+    }
+}
+
+/// The entries of a bundle that must hold exactly `width` of them.
+fn split_bundle(bytes: &[u8], width: usize) -> Option<Vec<Vec<u8>>> {
+    crate::ledger::split_bundle(bytes)
+        .filter(|entries| entries.len() == width)
+        .map(|entries| entries.into_iter().map(<[u8]>::to_vec).collect())
+}
