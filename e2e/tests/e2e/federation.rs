@@ -280,7 +280,8 @@ async fn three_nodes_witness_each_other_and_catch_a_rollback() {
             && refused.stdout.contains("1 of the 2 cosignatures required")
             && refused
                 .stdout
-                .contains(&format!("missing: {}", lumen.witness_key.name())),
+                .lines()
+                .any(|l| l.contains("missing:") && l.contains(lumen.witness_key.name())),
         "{}",
         refused.stdout
     );
@@ -690,4 +691,294 @@ async fn a_lost_log_comes_back_from_a_mirror_and_hostile_peers_are_refused() {
     assert!(detail.contains("rolled back"), "{detail}");
     let _ = web.kill();
     let _ = web.wait();
+}
+
+/// The MPPT20 protocol with its reviewer achievements on three nodes.
+fn protocol_across(nodes: [(&str, &str); 3]) -> String {
+    let mut source =
+        include_str!("../../../review-protocols/protocols/mppt20-batch-qa.toml").to_owned();
+    for (example, (url, slug)) in ["ironbridge", "lumen", "kestrel"].into_iter().zip(nodes) {
+        source = source.replace(
+            &format!("https://guildmark.example/{example}/"),
+            &format!("{url}/communities/{slug}/"),
+        );
+    }
+    source
+}
+
+/// On `node`: a community `slug` with an admin (the operator), a reviewer holding the
+/// `power-electronics-reviewer` badge, and that achievement. Returns the reviewer's token
+/// and the badge.
+async fn reviewer_community(
+    node: &Member,
+    slug: &str,
+    reviewer: &str,
+    dir: &Path,
+    own_key: bool,
+) -> (String, Option<String>, Value) {
+    let api = &node.api;
+    api.post(
+        "/api/v1/communities",
+        Some(&node.operator),
+        json!({"slug": slug, "name": format!("{slug} community"), "description": "A federation test community."}),
+    )
+    .await
+    .expect(201);
+    let token = api.account(reviewer).await;
+    crate::story::member(api, &node.operator, slug, reviewer, json!(["reviewer"])).await;
+    let did = if own_key {
+        Some(
+            api.bring_own_key(&token, dir, &format!("{reviewer}.key"))
+                .await,
+        )
+    } else {
+        None
+    };
+    api.post(
+        &format!("/api/v1/communities/{slug}/achievements"),
+        Some(&node.operator),
+        json!({"name": "power-electronics-reviewer", "title": "Power electronics reviewer", "description": "Reviews power hardware.", "criteria": "Assessed at the bench.", "prerequisites": []}),
+    )
+    .await
+    .expect(201);
+    let badge = api
+        .post(
+            &format!("/api/v1/communities/{slug}/badges"),
+            Some(&node.operator),
+            json!({"recipient": reviewer, "achievement": "power-electronics-reviewer"}),
+        )
+        .await
+        .expect(201);
+    (token, did, badge)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut forge = Member::start(&dir.path().join("forge"), false, "2").await;
+    let mut coast = Member::start(&dir.path().join("coast"), false, "2").await;
+    let mut peak = Member::start(&dir.path().join("peak"), false, "2").await;
+    for (from, to) in [
+        (&forge, &coast),
+        (&forge, &peak),
+        (&coast, &forge),
+        (&coast, &peak),
+        (&peak, &forge),
+        (&peak, &coast),
+    ] {
+        peer(from, to).await;
+    }
+    // Reviewers on Coast's and Peak's nodes; Tia (Peak) keeps her own key.
+    let (rex, _, rex_badge) = reviewer_community(&coast, "coast", "rex", dir.path(), false).await;
+    let (tia, tia_did, tia_badge) =
+        reviewer_community(&peak, "peak", "tia", dir.path(), true).await;
+    let tia_did = tia_did.unwrap();
+
+    // Forge's node: the producer, its protocol and a batch.
+    let api = &forge.api;
+    api.post(
+        "/api/v1/communities",
+        Some(&forge.operator),
+        json!({"slug": "forge", "name": "Forge Microfactory", "description": "Builds charge controllers."}),
+    )
+    .await
+    .expect(201);
+    let pat = api.account("pat").await;
+    crate::story::member(api, &forge.operator, "forge", "pat", json!(["producer"])).await;
+    let source = protocol_across([
+        (&coast.server.url, "coast"),
+        (&peak.server.url, "peak"),
+        (&forge.server.url, "forge"),
+    ]);
+    let protocol = api
+        .post(
+            "/api/v1/communities/forge/protocols",
+            Some(&forge.operator),
+            json!({"source": source}),
+        )
+        .await
+        .expect(201);
+    let batch = api
+        .post(
+            "/api/v1/communities/forge/batches",
+            Some(&pat),
+            json!({"product": "MPPT20 solar charge controller", "protocol": protocol["hash"], "lotSize": 20, "serials": ["SC-2026-0001..0020"], "productionDate": "2026-11-10"}),
+        )
+        .await
+        .expect(201);
+    let batch_url = batch["url"].as_str().unwrap().to_owned();
+    let serials: Vec<String> = batch["serials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    // Everyone's logs are witnessed before the reviews start (the reviews' receipts
+    // then lead to witnessed checkpoints at once).
+    for member in [&forge, &coast, &peak] {
+        member.witnessed(Duration::from_secs(30)).await;
+    }
+
+    // A batch on a node that is not a peer is refused; so is a reviewer's attestation
+    // whose results do not read under the protocol.
+    coast
+        .api
+        .post(
+            "/api/v1/reviews",
+            Some(&rex),
+            json!({"batch": "http://127.0.0.1:9/batches/x", "sampled": [], "results": [], "verdict": "pass"}),
+        )
+        .await
+        .problem(422, "invalid");
+
+    // Rex reviews on Coast's node, which signs with his key, logs the attestation and
+    // sends it to Forge's node.
+    let rex_sample = serials[..13].to_vec();
+    let first = coast
+        .api
+        .post(
+            "/api/v1/reviews",
+            Some(&rex),
+            json!({"batch": batch_url, "sampled": rex_sample, "results": crate::common::mppt_passing_results(&rex_sample), "verdict": "pass"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(first["verdict"], "pending", "{first:#}");
+    // Rex cannot review twice.
+    coast
+        .api
+        .post(
+            "/api/v1/reviews",
+            Some(&rex),
+            json!({"batch": batch_url, "sampled": rex_sample, "results": crate::common::mppt_passing_results(&rex_sample), "verdict": "pass"}),
+        )
+        .await
+        .problem(502, "peer-failed");
+
+    // Tia signs hers locally and uploads it to Peak's node.
+    let tia_sample = serials[7..20].to_vec();
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/guildmark/v1"],
+        "id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        "type": ["VerifiableCredential", "ReviewAttestation"],
+        "issuer": tia_did,
+        "validFrom": "2026-11-20T00:00:00Z",
+        "credentialSubject": {
+            "id": batch_url,
+            "type": "ReviewedBatch",
+            "protocol": {"id": "urn:guildmark:protocol:mppt20-batch-qa:1.0.0", "digest": protocol["hash"]},
+            "sampled": tia_sample,
+            "results": crate::common::mppt_passing_results(&tia_sample),
+            "verdict": "pass",
+            "qualification": [tia_badge["credential"]["id"]],
+        }
+    });
+    let signed = guildmark(
+        dir.path(),
+        &["sign", "--key", "tia.key"],
+        Some(unsigned.to_string().as_bytes()),
+    )
+    .expect(0);
+    let signed: Value = serde_json::from_str(&signed.stdout).unwrap();
+    let second = peak
+        .api
+        .post(
+            "/api/v1/reviews",
+            Some(&tia),
+            json!({"batch": batch_url, "credential": signed}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(second["verdict"], "certified", "{:#}", second["evaluation"]);
+    let communities = second["evaluation"]["communities"].as_array().unwrap();
+    assert_eq!(communities.len(), 2, "{communities:?}");
+
+    // Forge's node serves a bundle spanning three logs, each receipt against a
+    // witnessed checkpoint; its trust file names the federation.
+    let device = forge
+        .api
+        .get("/api/v1/devices/SC-2026-0016")
+        .await
+        .expect(200);
+    assert_eq!(device["verdict"], "certified");
+    fetch(
+        &format!("{}/api/v1/devices/SC-2026-0016/bundle", forge.server.url),
+        &dir.path().join("bundle.json"),
+    )
+    .await;
+    fetch(
+        &format!("{}/api/v1/trust", forge.server.url),
+        &dir.path().join("trust.toml"),
+    )
+    .await;
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(
+        bundle["logs"].as_array().unwrap().len(),
+        3,
+        "{:#}",
+        bundle["logs"]
+    );
+    assert_eq!(bundle["attestations"].as_array().unwrap().len(), 2);
+    let trust = std::fs::read_to_string(dir.path().join("trust.toml")).unwrap();
+    // The reviewers' communities, learnt from their nodes' logs.
+    for badge in [&rex_badge, &tia_badge] {
+        let community = badge["credential"]["issuer"]["id"].as_str().unwrap();
+        assert!(trust.contains(community), "{community} in\n{trust}");
+    }
+
+    // A hostile replay of Rex's review, as the bundle carries it: the same one again
+    // is refused, a changed one does not check, one from a log that is not a peer's is
+    // refused.
+    let index = bundle["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|a| {
+            a["credential"]["issuer"] == rex_badge["credential"]["credentialSubject"]["id"]
+        })
+        .expect("Rex's attestation in the bundle");
+    let review = json!({
+        "log": coast.log_key,
+        "attestation": bundle["attestations"][index],
+        "badges": [bundle["badges"].as_array().unwrap().iter().find(|b| b["credential"]["id"] == rex_badge["credential"]["id"]).unwrap()],
+        "statusLists": [],
+    });
+    let take = format!("/api/v1/batches/{}/reviews", batch["id"].as_str().unwrap());
+    forge
+        .api
+        .post(&take, None, review.clone())
+        .await
+        .problem(409, "conflict");
+    let mut changed = review.clone();
+    changed["attestation"]["credential"]["credentialSubject"]["verdict"] = json!("fail");
+    let reply = forge.api.post(&take, None, changed).await;
+    assert_eq!(reply.status, 422, "{:#}", reply.body);
+    let mut stranger = review.clone();
+    stranger["log"] = json!(peak.log_key.replace(&peak.log_key[..5], "nope-"));
+    let reply = forge.api.post(&take, None, stranger).await;
+    assert!(
+        reply.status == 403 || reply.status == 422,
+        "{:#}",
+        reply.body
+    );
+
+    // The buyer verifies offline with every node stopped.
+    for member in [&mut forge, &mut coast, &mut peak] {
+        member.server.stop();
+    }
+    let (code, stdout, isolated) = crate::story::offline(
+        dir.path(),
+        &["verify", "bundle.json", "--trust", "trust.toml"],
+    );
+    println!("offline verification across three logs (network namespace: {isolated}):\n{stdout}");
+    assert_eq!(code, 0, "{stdout}");
+    for check in [
+        "ok   certified:",
+        "ok   trust:",
+        "ok   witnessed:",
+        "ok   receipts:",
+    ] {
+        assert!(stdout.contains(check), "{check}\n{stdout}");
+    }
 }

@@ -27,7 +27,7 @@ pub(crate) fn validator(name: &str) -> jsonschema::Validator {
 
 /// `guildmark ARGS` with no network: in a fresh network namespace when the system allows
 /// one (`unshare -n`), else plainly (the node is stopped either way).
-fn offline(dir: &std::path::Path, args: &[&str]) -> (i32, String, bool) {
+pub(crate) fn offline(dir: &std::path::Path, args: &[&str]) -> (i32, String, bool) {
     let isolated = Command::new("unshare")
         .args(["-n", "true"])
         .status()
@@ -54,7 +54,7 @@ fn offline(dir: &std::path::Path, args: &[&str]) -> (i32, String, bool) {
     )
 }
 
-async fn member(api: &Api, admin: &str, slug: &str, name: &str, roles: Value) {
+pub(crate) async fn member(api: &Api, admin: &str, slug: &str, name: &str, roles: Value) {
     api.call(
         Method::PUT,
         &format!("/api/v1/communities/{slug}/members/{name}"),

@@ -58,6 +58,8 @@ use super::AppState;
         super::reviews::bundle,
         super::reviews::trust,
         super::peers::list,
+        super::reviews::take_review,
+        super::reviews::review_on_peer,
         super::peers::add,
         super::peers::remove,
     ),

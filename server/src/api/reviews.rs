@@ -17,6 +17,7 @@ use super::body::StrictJson;
 use super::AppState;
 use crate::node::attestation::AttestRequest;
 use crate::node::batch::{BatchRecord, RegisterRequest};
+use crate::node::peer_review::{PeerReview, PeerReviewRequest, ReviewAccepted};
 use crate::node::protocol::{ProtocolRecord, PublishRequest};
 use crate::node::Node;
 use crate::problem::Problem;
@@ -33,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/batches", get(batches))
         .route("/api/v1/batches/{uuid}", get(batch))
         .route("/api/v1/batches/{uuid}/attestations", post(attest))
+        .route("/api/v1/batches/{uuid}/reviews", post(take_review))
+        .route("/api/v1/reviews", post(review_on_peer))
         .route("/batches/{uuid}", get(batch))
         .route("/api/v1/devices/{serial}", get(device))
         .route("/api/v1/devices/{serial}/bundle", get(bundle))
@@ -225,6 +228,47 @@ async fn attest(
     ))
 }
 
+/// Take a review from a peer node: an attestation logged on the reviewer's node, with
+/// the badges it cites, their status lists and their receipts from that node's log
+/// (sent by the reviewer's node, not by people).
+#[utoipa::path(post, path = "/api/v1/batches/{uuid}/reviews", tag = "federation", request_body = PeerReview,
+    responses((status = 201, body = ReviewAccepted), (status = 403, description = "not a peer, not qualified or not independent"), (status = 409, description = "a split view, or a repeated attestation"), (status = 422)))]
+async fn take_review(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+    StrictJson(review): StrictJson<PeerReview>,
+) -> Result<(StatusCode, Json<ReviewAccepted>), Problem> {
+    let (record, batch) = state.node.accept_peer_review(&uuid, review).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ReviewAccepted {
+            attestation: record.credential["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            verdict: batch.verdict.to_string(),
+            evaluation: batch
+                .evaluation
+                .map(|e| serde_json::to_value(e).unwrap_or_default())
+                .unwrap_or_default(),
+        }),
+    ))
+}
+
+/// Review a batch registered on a peer node (reviewers): this node signs and logs the
+/// attestation and sends it, with the cited badges and their receipts, to the
+/// producer's node, and answers what that node answered.
+#[utoipa::path(post, path = "/api/v1/reviews", tag = "federation", request_body = PeerReviewRequest,
+    responses((status = 201, body = ReviewAccepted), (status = 403), (status = 422), (status = 502, description = "the producer's node failed or refused")))]
+async fn review_on_peer(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    StrictJson(request): StrictJson<PeerReviewRequest>,
+) -> Result<(StatusCode, Json<ReviewAccepted>), Problem> {
+    let accepted = state.node.review_on_peer(caller.get(), request).await?;
+    Ok((StatusCode::CREATED, Json(accepted)))
+}
+
 /// A device: its batch and the batch's verdict.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -321,9 +365,28 @@ fn trust_file(node: &Node) -> Result<String, Problem> {
         }
     }
     trust.logs.insert(node.ledger().verifier_key().to_string());
+    // The federation: peers' logs and the communities their logs name.
+    for peer in node.peers()? {
+        trust.logs.insert(peer.log_key.to_string());
+    }
+    for community in node.peer_communities()? {
+        for did in &community.dids {
+            trust.communities.insert(did.clone());
+            let name: String = community
+                .name
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect();
+            names.push(format!("# {did} = {name} (on {})", community.origin));
+        }
+    }
     let policy = node.witness_policy()?;
     if !policy.is_empty() {
         trust.witnesses = policy.witnesses.iter().map(ToString::to_string).collect();
+        // This node witnesses its peers' logs: its own key counts for theirs.
+        if let Some(witness) = node.witness() {
+            trust.witnesses.insert(witness.verifier_key().to_string());
+        }
         trust.witness_quorum = Some(policy.quorum);
     }
     let text = trust.to_toml();

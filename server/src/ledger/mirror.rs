@@ -222,6 +222,21 @@ impl Mirror {
         read_tile(&self.inner.store, size, tile)
     }
 
+    /// The root of the mirrored tree of `size` entries (≤ what is mirrored).
+    pub fn root(&self, size: u64) -> Result<merkle::Hash, LedgerError> {
+        let held = self.size();
+        if size > held {
+            return Err(LedgerError::NotFound(format!(
+                "the mirror has {held} entries, not {size}"
+            )));
+        }
+        merkle::tree_root(
+            &mut TileReader::new(&self.inner.store, &self.inner.cache, None),
+            size,
+        )
+        .map_err(|e| LedgerError::Storage(e.to_string()))
+    }
+
     /// Entries `from..to` of the mirrored log.
     pub fn entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
         let size = self.size();

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use guildmark_credentials::{KnownKeys, Timestamp, VerifyOptions};
 use guildmark_review_protocols::attestation::{ProtocolReference, SUBJECT_TYPE};
+use guildmark_review_protocols::registration::BatchRegistration;
 use guildmark_review_protocols::{Protocol, ReviewClaims, ReviewerVerdict, StepResult};
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,26 +26,26 @@ use crate::ledger::entry::EntryKind;
 
 /// What the node signs an attestation for: who, which batch, under which protocol, and
 /// the badges it cites.
-struct Unsigned<'a> {
-    reviewer: &'a Account,
-    batch: &'a BatchRecord,
-    protocol: &'a Protocol,
-    qualifying: &'a [CredentialRecord],
+pub(crate) struct Unsigned<'a> {
+    pub reviewer: &'a Account,
+    /// The batch's id (its URL, on this node or a peer).
+    pub batch: &'a str,
+    pub protocol: &'a Protocol,
+    pub qualifying: &'a [CredentialRecord],
 }
 
 /// Refuses an attestation whose results do not read under the batch's protocol (unknown
 /// steps, units not sampled, values of the wrong kind): never because of what they say.
-fn check_results(
+pub(crate) fn check_results(
     credential: &Value,
-    batch: &BatchRecord,
-    producer: &Community,
+    registration: &BatchRegistration,
+    producer: &str,
     protocol: &Protocol,
 ) -> NodeResult<()> {
     let claims = ReviewClaims::from_credential(credential)
         .map_err(|e| NodeError::invalid(Field::Credential, e.to_string()))?;
-    let facts = batch
-        .registration()?
-        .to_batch(producer.issuer())
+    let facts = registration
+        .to_batch(producer)
         .map_err(|e| NodeError::stored("batch credential")(e.into()))?;
     claims.check(protocol, &facts).map_err(|problems| {
         NodeError::invalid(
@@ -111,7 +112,7 @@ impl Node {
             (None, Some(_)) => {
                 let unsigned = Unsigned {
                     reviewer,
-                    batch: &batch,
+                    batch: batch.url(),
                     protocol: &protocol,
                     qualifying: &qualifying,
                 };
@@ -124,7 +125,12 @@ impl Node {
                 ))
             }
         };
-        check_results(&credential, &batch, &producer, &protocol)?;
+        check_results(
+            &credential,
+            &batch.registration()?,
+            producer.issuer(),
+            &protocol,
+        )?;
         self.log_attestation(reviewer, &batch, credential, at).await
     }
 
@@ -145,12 +151,25 @@ impl Node {
         }
         let producer_keys: BTreeSet<&str> =
             producer.issuers.iter().map(|e| e.did.as_str()).collect();
+        self.qualifying_badges_of(reviewer, &producer.name, &producer_keys, protocol)
+    }
+
+    /// The reviewer's badges that qualify them under `protocol`, refusing a reviewer who
+    /// holds a badge issued by any of the producer's keys (`producer_keys`; the producer
+    /// may be a community on a peer node).
+    pub(crate) fn qualifying_badges_of(
+        &self,
+        reviewer: &Account,
+        producer_name: &str,
+        producer_keys: &BTreeSet<&str>,
+        protocol: &Protocol,
+    ) -> NodeResult<Vec<CredentialRecord>> {
         let mut qualifying = Vec::new();
         for badge in self.badges_of(&reviewer.username)? {
             if producer_keys.contains(issuer_of(&badge.credential)) {
                 return Err(NodeError::NotIndependent(format!(
                     "{} holds a badge of {}, which produced this batch ({}); its batches are reviewed by people independent of it",
-                    reviewer.username, producer.name, badge.subject
+                    reviewer.username, producer_name, badge.subject
                 )));
             }
             let mine =
@@ -174,7 +193,7 @@ impl Node {
 
     /// The attestation of `request`'s results, signed with the reviewer's node-held key
     /// and citing their qualifying badges.
-    fn sign_attestation(
+    pub(crate) fn sign_attestation(
         &self,
         unsigned: Unsigned<'_>,
         request: &AttestRequest,
@@ -201,7 +220,7 @@ impl Node {
         };
         let protocol = unsigned.protocol;
         let claims = ReviewClaims {
-            id: unsigned.batch.url().to_owned(),
+            id: unsigned.batch.to_owned(),
             type_: SUBJECT_TYPE.into(),
             protocol: ProtocolReference {
                 id: protocol.urn(),
@@ -285,7 +304,7 @@ impl Node {
 
     /// Checks an uploaded attestation: it verifies, is signed by the reviewer's own key,
     /// has a fresh id, and cites only the reviewer's qualifying badges.
-    fn check_signed_attestation(
+    pub(crate) fn check_signed_attestation(
         &self,
         reviewer: &Account,
         credential: &Value,

@@ -158,7 +158,18 @@ impl Node {
     /// credential's UUID (under either form) would otherwise replace that record. Check
     /// again under [`Node::credential_ids`] before logging: two uploads may race.
     pub(crate) fn free_credential_uuid(&self, id: &str, what: &str) -> NodeResult<String> {
-        let prefix = format!("{}/credentials/", self.public_url());
+        self.free_credential_uuid_at(self.public_url(), id, what)
+    }
+
+    /// [`Node::free_credential_uuid`] for a credential made on the node at `base` (a
+    /// peer's review).
+    pub(crate) fn free_credential_uuid_at(
+        &self,
+        base: &str,
+        id: &str,
+        what: &str,
+    ) -> NodeResult<String> {
+        let prefix = format!("{base}/credentials/");
         let uuid = id
             .strip_prefix(&prefix)
             .or_else(|| id.strip_prefix("urn:uuid:"))

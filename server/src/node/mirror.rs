@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use guildmark_credentials::tile::{Tile, TileKind};
 use guildmark_credentials::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::peer::{read_limited, Peer};
 use super::{now, Node, NodeResult};
+use crate::ledger::entry::{EntryKind, LedgerEntry};
 use crate::ledger::mirror::{Mirror, MirrorError};
 
 /// How often peers' logs are read when nothing else prompts it.
@@ -32,6 +33,20 @@ const MAX_CHECKPOINT: usize = 64 * 1024;
 
 /// The largest entry bundle: 256 entries of at most 65,535 bytes, each with a length.
 const MAX_BUNDLE: usize = 256 * (2 + 65_535);
+
+/// A community of a peer, as its log states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerCommunity {
+    /// The peer log's origin.
+    pub origin: String,
+    /// The community's URL.
+    pub url: String,
+    /// Its name.
+    pub name: String,
+    /// Every issuer key it has had, oldest first.
+    pub dids: Vec<String>,
+}
 
 /// How following one peer stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -188,11 +203,97 @@ impl Node {
             }
         }
         let mirror = mirror.clone();
-        tokio::task::spawn_blocking(move || mirror.extend(&entries, &note))
-            .await
-            .map_err(|e| Failure::Refused(e.to_string()))?
-            .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
+        let entries =
+            tokio::task::spawn_blocking(move || mirror.extend(&entries, &note).map(|_| entries))
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?
+                .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
+        self.learn_communities(peer, &entries)
+            .map_err(|e| Failure::Refused(format!("reading its communities: {e}")))?;
         Ok(())
+    }
+
+    /// Learns the peer's communities (DID, name, key rotations) from entries of its
+    /// log that the mirror just verified: never from what the peer says elsewhere.
+    fn learn_communities(&self, peer: &Peer, entries: &[Vec<u8>]) -> NodeResult<()> {
+        for bytes in entries {
+            let Ok(entry) = LedgerEntry::parse(bytes) else {
+                continue;
+            };
+            match entry.kind {
+                EntryKind::Community => {
+                    let (Some(url), Some(name), Some(did)) = (
+                        entry.payload["community"].as_str(),
+                        entry.payload["name"].as_str(),
+                        entry.payload["issuer"].as_str(),
+                    ) else {
+                        continue;
+                    };
+                    let key = super::key(&[peer.origin(), url]);
+                    let mut community: PeerCommunity =
+                        super::read(&self.trees.peer_communities, &key)?.unwrap_or(PeerCommunity {
+                            origin: peer.origin().to_owned(),
+                            url: url.to_owned(),
+                            name: name.to_owned(),
+                            dids: Vec::new(),
+                        });
+                    community.name = name.to_owned();
+                    if !community.dids.iter().any(|d| d == did) {
+                        community.dids.push(did.to_owned());
+                    }
+                    super::write(&self.trees.peer_communities, &key, &community)?;
+                }
+                EntryKind::Key => {
+                    let old = super::badge::issuer_of(&entry.payload);
+                    let Some(new) = entry.payload["credentialSubject"]["id"].as_str() else {
+                        continue;
+                    };
+                    let prefix = super::key(&[peer.origin(), ""]);
+                    for item in self.trees.peer_communities.scan_prefix(&prefix) {
+                        let (key, value) = item?;
+                        let mut community: PeerCommunity = serde_json::from_slice(&value)?;
+                        if community.dids.iter().any(|d| d == old)
+                            && !community.dids.iter().any(|d| d == new)
+                        {
+                            community.dids.push(new.to_owned());
+                            super::write(&self.trees.peer_communities, &key, &community)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every community of every peer, as learnt from their logs.
+    pub fn peer_communities(&self) -> NodeResult<Vec<PeerCommunity>> {
+        super::scan(&self.trees.peer_communities, b"")
+    }
+
+    /// The peer community that has (or had) the key `did`.
+    pub fn peer_community_of(&self, did: &str) -> NodeResult<Option<PeerCommunity>> {
+        Ok(self
+            .peer_communities()?
+            .into_iter()
+            .find(|c| c.dids.iter().any(|d| d == did)))
+    }
+
+    /// Every key of the community on `peer` that has (or had) `did`; just `did` when
+    /// the peer's log names no such community.
+    pub fn keys_of_community(&self, peer: &Peer, did: &str) -> NodeResult<Vec<String>> {
+        Ok(self
+            .peer_community_of(did)?
+            .filter(|c| c.origin == peer.origin())
+            .map_or_else(|| vec![did.to_owned()], |c| c.dids))
+    }
+
+    /// The name of the community on `peer` with key `did`, from the peer's log.
+    pub fn peer_community_name(&self, peer: &Peer, did: &str) -> NodeResult<Option<String>> {
+        Ok(self
+            .peer_community_of(did)?
+            .filter(|c| c.origin == peer.origin())
+            .map(|c| c.name))
     }
 
     async fn fetch(&self, peer: &Peer, path: &str, limit: usize) -> Result<Vec<u8>, Failure> {

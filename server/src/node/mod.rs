@@ -28,6 +28,7 @@ pub mod migrate;
 pub mod mirror;
 pub mod password;
 pub mod peer;
+pub mod peer_review;
 pub mod protocol;
 pub mod provenance;
 mod replay;
@@ -76,6 +77,8 @@ pub(crate) struct Trees {
     pub wallet: sled::Tree,
     pub witness: sled::Tree,
     pub peers: sled::Tree,
+    pub peer_reviews: sled::Tree,
+    pub peer_communities: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -146,6 +149,8 @@ impl Node {
             wallet: tree("wallet")?,
             witness: tree("witness")?,
             peers: tree("peers")?,
+            peer_reviews: tree("peer-reviews")?,
+            peer_communities: tree("peer-communities")?,
         };
         let mut node = Node {
             db,

@@ -85,21 +85,29 @@ impl Node {
         let attestations = all(parts.attestations)?;
         let badges = all(parts.badges)?;
         let status_lists = all(parts.lists)?;
-        let issuers = self.issuer_names([&batch, &protocol].into_iter().chain(&badges))?;
-        Ok(Bundle {
+        let mut bundle = Bundle {
             type_: BUNDLE_TYPE.into(),
             version: BUNDLE_VERSION,
             serial: serial.to_owned(),
             assembled_at: now(),
             logs: vec![self.ledger().verifier_key().clone()],
-            issuers,
             batch,
             protocol,
             attestations,
             badges,
             status_lists,
             evaluation: None,
-        })
+            issuers: Vec::new(),
+        };
+        for review in self.peer_reviews(&record.uuid)? {
+            super::peer_review::add_review(&mut bundle, &review);
+        }
+        bundle.issuers = self.issuer_names(
+            [&bundle.batch, &bundle.protocol]
+                .into_iter()
+                .chain(&bundle.badges),
+        )?;
+        Ok(bundle)
     }
 
     /// The batch's attestations, the badges they cite that this node issued (each
@@ -108,6 +116,10 @@ impl Node {
         let mut parts = Parts::default();
         let (mut badge_ids, mut list_urls) = (Vec::<String>::new(), Vec::<String>::new());
         for uuid in &record.attestations {
+            // A peer's review comes with its own parts, from its own log.
+            if self.peer_review_of(&record.uuid, uuid)?.is_some() {
+                continue;
+            }
             let attestation = self.credential(uuid)?;
             for cited in attestation.credential["credentialSubject"]["qualification"]
                 .as_array()
@@ -162,6 +174,8 @@ impl Node {
             let did = issuer_of(&part.credential);
             if let Some((slug, _)) = self.community_of_issuer(did)? {
                 issuers.insert(did.to_owned(), self.community(&slug)?.name);
+            } else if let Some(community) = self.peer_community_of(did)? {
+                issuers.insert(did.to_owned(), community.name);
             }
         }
         Ok(issuers
@@ -183,7 +197,7 @@ struct Parts {
 }
 
 /// An entry kind as the ledger writes it (`status-list`, …).
-fn kind_name(kind: &EntryKind) -> String {
+pub(crate) fn kind_name(kind: &EntryKind) -> String {
     serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
