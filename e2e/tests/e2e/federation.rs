@@ -963,7 +963,41 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
         reply.body
     );
 
-    // The buyer verifies offline with every node stopped.
+    // Coast revokes Rex's badge on its node: Forge's node reads the new status list
+    // from its mirror of Coast's log, and the batch is pending again.
+    coast
+        .api
+        .call(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/communities/coast/badges/{}/revoke",
+                rex_badge["uuid"].as_str().unwrap()
+            ),
+            Some(&coast.operator),
+            None,
+        )
+        .await
+        .expect(200);
+    let started = Instant::now();
+    loop {
+        let device = forge.api.get("/api/v1/devices/SC-2026-0016").await.expect(200);
+        if device["verdict"] == "pending" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the revocation on Coast's node did not reach Forge's: {device:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fetch(
+        &format!("{}/api/v1/devices/SC-2026-0016/bundle", forge.server.url),
+        &dir.path().join("revoked.json"),
+    )
+    .await;
+
+    // The buyer verifies offline with every node stopped: the certified bundle holds,
+    // the later one says the badge was revoked.
     for member in [&mut forge, &mut coast, &mut peak] {
         member.server.stop();
     }
@@ -981,4 +1015,10 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
     ] {
         assert!(stdout.contains(check), "{check}\n{stdout}");
     }
+    let (code, stdout, _) = crate::story::offline(
+        dir.path(),
+        &["verify", "revoked.json", "--trust", "trust.toml"],
+    );
+    assert_ne!(code, 0, "{stdout}");
+    assert!(stdout.contains("the badge is revoked as of"), "{stdout}");
 }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use guildmark_credentials::checkpoint::verify_checkpoint;
 use guildmark_credentials::note::VerifierKey;
+use guildmark_credentials::receipt::Receipt;
 use guildmark_credentials::tile::Tile;
 
 use super::growth::{cache_full_tiles, Growth};
@@ -235,6 +236,32 @@ impl Mirror {
             size,
         )
         .map_err(|e| LedgerError::Storage(e.to_string()))
+    }
+
+    /// Receipts for entries against the latest mirrored checkpoint (the peer's, with
+    /// its cosignatures).
+    pub fn receipts(&self, indexes: &[u64]) -> Result<Vec<Receipt>, LedgerError> {
+        let published = self
+            .published()
+            .ok_or_else(|| LedgerError::NotFound("nothing is mirrored yet".into()))?;
+        let size = published.checkpoint.size;
+        let mut reader = TileReader::new(&self.inner.store, &self.inner.cache, None);
+        indexes
+            .iter()
+            .map(|&index| {
+                if index >= size {
+                    return Err(LedgerError::NotFound(format!(
+                        "no entry {index}: the mirror has {size}"
+                    )));
+                }
+                Ok(Receipt {
+                    index,
+                    proof: merkle::inclusion_proof(&mut reader, index, size)
+                        .map_err(|e| LedgerError::Storage(e.to_string()))?,
+                    checkpoint: published.note.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Entries `from..to` of the mirrored log.

@@ -210,6 +210,9 @@ impl Node {
                 .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
         self.learn_communities(peer, &entries)
             .map_err(|e| Failure::Refused(format!("reading its communities: {e}")))?;
+        if let Err(error) = self.take_new_status(peer, held, &entries).await {
+            tracing::error!(%error, peer = peer.url, "taking in a peer's status lists failed");
+        }
         Ok(())
     }
 

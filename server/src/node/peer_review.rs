@@ -551,6 +551,72 @@ impl Node {
         Ok((record, batch))
     }
 
+    /// Takes in the status lists a peer just logged (its entries from index `first`, as
+    /// the mirror verified them): every peer review citing a badge on such a list gets
+    /// the new list, with its receipt from the mirror, and its batch's verdict is
+    /// recomputed — a revocation on the reviewer's node reaches the producer's.
+    pub(crate) async fn take_new_status(
+        &self,
+        peer: &Peer,
+        first: u64,
+        entries: &[Vec<u8>],
+    ) -> NodeResult<()> {
+        let mut lists = Vec::new();
+        for (i, bytes) in entries.iter().enumerate() {
+            let Ok(entry) = crate::ledger::entry::LedgerEntry::parse(bytes) else {
+                continue;
+            };
+            if entry.kind == EntryKind::StatusList {
+                if let Some(id) = entry.payload["id"].as_str() {
+                    lists.push((id.to_owned(), first + i as u64, entry));
+                }
+            }
+        }
+        if lists.is_empty() {
+            return Ok(());
+        }
+        let Some(mirror) = self.mirror(peer.origin())? else {
+            return Ok(());
+        };
+        let mut batches = BTreeSet::new();
+        for item in self.trees.peer_reviews.iter() {
+            let (key, value) = item?;
+            let mut review: PeerReview = serde_json::from_slice(&value)?;
+            if review.log != peer.log_key {
+                continue;
+            }
+            let mut changed = false;
+            for held in &mut review.status_lists {
+                let id = held.credential["id"].as_str().unwrap_or_default().to_owned();
+                // The latest entry of that list.
+                let Some((_, index, entry)) = lists.iter().rev().find(|(l, _, _)| *l == id) else {
+                    continue;
+                };
+                let receipt = mirror.receipts(&[*index])?.remove(0);
+                *held = Logged {
+                    kind: super::provenance::kind_name(&EntryKind::StatusList),
+                    time: entry.time,
+                    credential: Arc::new(entry.payload.clone()),
+                    receipt,
+                };
+                changed = true;
+            }
+            if changed {
+                self.trees.peer_reviews.insert(&key, serde_json::to_vec(&review)?)?;
+                let batch = String::from_utf8_lossy(key.split(|b| *b == 0).next().unwrap_or_default())
+                    .into_owned();
+                batches.insert(batch);
+            }
+        }
+        for uuid in batches {
+            let _guard = self.review_lock.lock().await;
+            let mut batch = self.batch(&uuid)?;
+            self.refresh_verdict_locked(&mut batch).await?;
+            tracing::info!(batch = uuid, peer = peer.url, verdict = %batch.verdict, "a peer's status list changed; verdict recomputed");
+        }
+        Ok(())
+    }
+
     /// The reviews of batch `uuid` that came from peers.
     pub(crate) fn peer_reviews(&self, uuid: &str) -> NodeResult<Vec<PeerReview>> {
         scan(&self.trees.peer_reviews, &key(&[uuid, ""]))
