@@ -980,7 +980,11 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
         .expect(200);
     let started = Instant::now();
     loop {
-        let device = forge.api.get("/api/v1/devices/SC-2026-0016").await.expect(200);
+        let device = forge
+            .api
+            .get("/api/v1/devices/SC-2026-0016")
+            .await
+            .expect(200);
         if device["verdict"] == "pending" {
             break;
         }
@@ -1021,4 +1025,112 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
     );
     assert_ne!(code, 0, "{stdout}");
     assert!(stdout.contains("the badge is revoked as of"), "{stdout}");
+}
+
+/// `guildmark demo federation` until it prints that it runs; returns the process and
+/// what it printed.
+fn start_demo(data: &Path, ports: &str) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(crate::common::bin())
+        .args(["demo", "federation", "--data"])
+        .arg(data)
+        .args(["--ports", ports])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("running;") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, printed)
+}
+
+fn stop_demo(mut child: std::process::Child) {
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_federation_runs_three_nodes_and_certifies_across_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("federation");
+    let ports: Vec<String> = (0..3)
+        .map(|_| free_port().rsplit(':').next().unwrap().to_owned())
+        .collect();
+    let (demo, printed) = start_demo(&data, &ports.join(","));
+    assert!(
+        printed.contains(
+            "a controller certified by reviewers on the other two nodes: MPPT20-2026-0007"
+        ),
+        "{printed}"
+    );
+    let first = format!("http://127.0.0.1:{}", ports[0]);
+    for (port, name) in ports.iter().zip([
+        "Kestrel Valley Microfactory",
+        "Saltmarsh Repair Café",
+        "Lumen Mountain Power Co-op",
+    ]) {
+        assert!(
+            printed.contains(&format!("{name}: http://127.0.0.1:{port}")),
+            "{printed}"
+        );
+    }
+    // The printed commands work.
+    fetch(
+        &format!("{first}/api/v1/devices/MPPT20-2026-0007/bundle"),
+        &dir.path().join("b.json"),
+    )
+    .await;
+    fetch(
+        &format!("{first}/api/v1/trust"),
+        &dir.path().join("trust.toml"),
+    )
+    .await;
+    stop_demo(demo);
+    // Every node stopped with it.
+    for port in &ports {
+        assert!(
+            reqwest::get(format!("http://127.0.0.1:{port}/api/v1/ledger"))
+                .await
+                .is_err(),
+            "the node on {port} still runs"
+        );
+    }
+    let verified = guildmark(
+        dir.path(),
+        &["verify", "b.json", "--trust", "trust.toml"],
+        None,
+    );
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+    assert!(
+        verified.stdout.contains("ok   certified:") && verified.stdout.contains("ok   witnessed:"),
+        "{}",
+        verified.stdout
+    );
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("b.json")).unwrap()).unwrap();
+    assert_eq!(bundle["logs"].as_array().unwrap().len(), 3);
+
+    // A second run keeps its data: the same world, still certified.
+    let (demo, printed) = start_demo(&data, &ports.join(","));
+    assert!(!printed.contains("creating the demo world"), "{printed}");
+    let device: Value = reqwest::get(format!("{first}/api/v1/devices/MPPT20-2026-0007"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(device["verdict"], "certified");
+    stop_demo(demo);
 }

@@ -1,6 +1,7 @@
 //! The `guildmark` command line: one module per command, each a `run` that returns the
 //! process exit code.
 
+mod demo;
 mod input;
 mod keygen;
 pub mod ledger;
@@ -50,6 +51,8 @@ pub enum Command {
     Sign(sign::Args),
     /// Run a community node: the JSON API, the ledger's tiles, and the web UI.
     Serve(serve::Args),
+    /// Run demos: `demo federation` starts three peered nodes with a demo world.
+    Demo(demo::Args),
     /// Inspect a node's transparency ledger.
     Ledger(ledger::Args),
     /// Add, list or remove a running node's peers (federation).
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Peer(args) => peer::run(args),
         Command::Protocol(args) => protocol::run(args),
     }

@@ -587,7 +587,10 @@ impl Node {
             }
             let mut changed = false;
             for held in &mut review.status_lists {
-                let id = held.credential["id"].as_str().unwrap_or_default().to_owned();
+                let id = held.credential["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 // The latest entry of that list.
                 let Some((_, index, entry)) = lists.iter().rev().find(|(l, _, _)| *l == id) else {
                     continue;
@@ -602,9 +605,12 @@ impl Node {
                 changed = true;
             }
             if changed {
-                self.trees.peer_reviews.insert(&key, serde_json::to_vec(&review)?)?;
-                let batch = String::from_utf8_lossy(key.split(|b| *b == 0).next().unwrap_or_default())
-                    .into_owned();
+                self.trees
+                    .peer_reviews
+                    .insert(&key, serde_json::to_vec(&review)?)?;
+                let batch =
+                    String::from_utf8_lossy(key.split(|b| *b == 0).next().unwrap_or_default())
+                        .into_owned();
                 batches.insert(batch);
             }
         }
