@@ -13,8 +13,9 @@ use leptos::prelude::*;
 
 use crate::layout::{session_cookie, viewer};
 use crate::node::{
-    parse_verdict, Attest, Change, DefineAchievement, Endorse, Entered, EnteredResult, IssueBadge,
-    Outcome, PublishProtocol, Refusal, RegisterBatch, Role, SetMember, SetStanding, StandingChange,
+    parse_verdict, AddPeer, Attest, Change, DefineAchievement, Endorse, Entered, EnteredResult,
+    IssueBadge, Outcome, PublishProtocol, Refusal, RegisterBatch, Role, SetMember, SetStanding,
+    StandingChange,
 };
 use crate::same_origin;
 use crate::Ui;
@@ -30,6 +31,7 @@ pub const POSTED_TO: &[&str] = &[
     "/b/{uuid}/attest",
     "/m/{username}",
     "/claim/{token}",
+    "/ledger",
 ];
 
 /// The largest form accepted (a protocol's TOML is the largest field).
@@ -500,6 +502,10 @@ fn read_change(s: &Submission, uri: &axum::http::Uri) -> Result<Change, Refusal>
         "revoke-token" => Change::RevokeToken(required(s, "id", "the token")?),
         "claim" => Change::Claim(segment(uri, 2)),
         "wallet-offer" => Change::OfferToWallet(required(s, "badge", "a badge")?),
+        "add-peer" => Change::AddPeer(AddPeer {
+            url: required(s, "url", "the peer's URL")?,
+            log_key: required(s, "logKey", "the peer's log key")?,
+        }),
         other => {
             return Err(Refusal::form(
                 400,

@@ -575,6 +575,9 @@ pub struct BatchPage {
     pub attestations: Vec<AttestationView>,
     /// The evaluation behind the verdict.
     pub evaluation: Option<Evaluation>,
+    /// The peer node the batch is registered on, when not this one: its reviews and
+    /// verdict are kept there; reviewers here can still review it.
+    pub home: Option<String>,
 }
 
 /// A device's page (the QR code's target).
@@ -815,6 +818,17 @@ pub enum Change {
     Claim(String),
     /// Offer this badge (its UUID) to the holder's wallet (OpenID4VCI).
     OfferToWallet(String),
+    /// Trust another node (operator).
+    AddPeer(AddPeer),
+}
+
+/// A peer to add: its URL and its log's verifier key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddPeer {
+    /// The peer's URL.
+    pub url: String,
+    /// Its log's verifier key.
+    pub log_key: String,
 }
 
 /// A claim link's page: the badge awarded to an email address, and whether it can still

@@ -16,7 +16,7 @@ use crate::common::{guildmark, Server};
 use crate::http::Api;
 
 /// A free loopback port (peers name each other by URL, so the port must outlive restarts).
-fn free_port() -> String {
+pub(crate) fn free_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("127.0.0.1:{}", listener.local_addr().unwrap().port())
 }
@@ -1029,7 +1029,7 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
 
 /// `guildmark demo federation` until it prints that it runs; returns the process and
 /// what it printed.
-fn start_demo(data: &Path, ports: &str) -> (std::process::Child, String) {
+pub(crate) fn start_demo(data: &Path, ports: &str) -> (std::process::Child, String) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(crate::common::bin())
         .args(["demo", "federation", "--data"])
@@ -1053,7 +1053,7 @@ fn start_demo(data: &Path, ports: &str) -> (std::process::Child, String) {
     (child, printed)
 }
 
-fn stop_demo(mut child: std::process::Child) {
+pub(crate) fn stop_demo(mut child: std::process::Child) {
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

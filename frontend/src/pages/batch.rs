@@ -187,6 +187,29 @@ pub fn AttestationCard(attestation: AttestationView, protocol: Protocol) -> impl
 pub fn BatchView(page: BatchPage) -> impl IntoView {
     let s = page.summary.clone();
     let reviewer = viewer().is_some_and(|v| v.has_role_anywhere(Role::Reviewer));
+    if let Some(home) = page.home.clone() {
+        return view! {
+            <Title text=format!("{} {} … {} — Guildmark", s.product, s.first_serial, s.last_serial)/>
+            <p class="crumbs">{page.community_name.clone()}" › batch on a peer node"</p>
+            <h1>{s.product.clone()}</h1>
+            <p class="prose">"This batch is registered on "<a href=format!("{home}/b/{}", s.uuid)>{home.clone()}</a>
+                ", a peer of this node; this node read it from its verified copy of that node's ledger. Its reviews and verdict are kept there."</p>
+            <dl class="facts">
+                <div><dt>"Serials"</dt><dd>{format!("{} … {} ({} units)", s.first_serial, s.last_serial, s.units)}</dd></div>
+                <div><dt>"Lot size"</dt><dd>{page.lot_size}</dd></div>
+                <div><dt>"Produced"</dt><dd>{page.production_date.clone()}</dd></div>
+                <div><dt>"Protocol"</dt><dd>{format!("{} v{} ", page.protocol.title, page.protocol.version)}<code class="id">{page.protocol_hash.clone()}</code></dd></div>
+            </dl>
+            <p class="tools">
+                {reviewer.then(|| view! { <a class="button" href=format!("/b/{}/attest", s.uuid)>"Review it from this node"</a> })}
+            </p>
+            <section>
+                <h2>"Protocol steps and limits"</h2>
+                <StepTable protocol=page.protocol.clone()/>
+            </section>
+        }
+        .into_any();
+    }
     let attestations = page
         .attestations
         .iter()
@@ -229,6 +252,7 @@ pub fn BatchView(page: BatchPage) -> impl IntoView {
         </section>
         <details><summary>"Serial numbers"</summary><p>{serials}</p>{more}</details>
     }
+    .into_any()
 }
 
 /// `/b/{uuid}/attest`: the attestation form, generated from the protocol's steps.

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::form::{Field, FormHead, FormMessage};
 use crate::layout::{node, param, query, unavailable};
 use crate::node::Unavailable;
 use crate::pages::home::EntryList;
@@ -63,6 +64,7 @@ pub fn LedgerRoute() -> impl IntoView {
 
 /// Who witnesses the log, and a loud alarm when a witness caught a rollback or fork.
 fn witnessing_section(w: crate::node::WitnessingView) -> impl IntoView {
+    let operator = crate::layout::viewer().is_some_and(|v| v.operator);
     let alarm = w.alarm.map(|a| {
         view! { <p class="refusal" role="alert"><strong>"Witnesses refuse this log: "</strong>{a}</p> }
     });
@@ -101,6 +103,15 @@ fn witnessing_section(w: crate::node::WitnessingView) -> impl IntoView {
             <h3>"Peer nodes"</h3>
             <p>"This node witnesses their logs, and they witness this one."</p>
             <ul>{peers}</ul>
+            {operator.then(|| view! {
+                <form method="post" class="narrow">
+                    <FormHead form="add-peer"/>
+                    <FormMessage form="add-peer"/>
+                    <Field form="add-peer" name="url" label="Peer's URL" required=true hint="e.g. https://saltmarsh.example"/>
+                    <Field form="add-peer" name="logKey" label="Its log key" required=true hint="origin+id+key, as its operator gives it (their node prints it at start)"/>
+                    <button type="submit">"Add peer"</button>
+                </form>
+            })}
         </section>
     }
 }

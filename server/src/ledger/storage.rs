@@ -247,17 +247,8 @@ impl Store {
     /// Bundle `index` as stored: whole if full, else assembled from its chunks (in order;
     /// a gap ends it). `None` if nothing of it is stored.
     pub fn bundle(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerError> {
-        if let Some(full) = self.get(&bundle_key(index))? {
-            if full.is_empty() {
-                let path = self.bundle_file(index);
-                return std::fs::read(&path).map(Some).map_err(|e| {
-                    LedgerError::Corrupt(format!(
-                        "entry bundle {index} is recorded in {} but does not read: {e}",
-                        path.display()
-                    ))
-                });
-            }
-            return Ok(Some(full.to_vec()));
+        if let Some(full) = self.full_bundle(index)? {
+            return Ok(Some(full));
         }
         let mut bundle = Vec::new();
         let mut expected = 0usize;
@@ -275,7 +266,30 @@ impl Store {
             expected += entries.len();
             bundle.extend_from_slice(&chunk);
         }
+        // The bundle may have filled while its chunks were read: the batch that removes
+        // them marks the full bundle in the same atomic write, so look again (a mirror
+        // reading partial bundles under load caught this as a short bundle).
+        if let Some(full) = self.full_bundle(index)? {
+            return Ok(Some(full));
+        }
         Ok((expected > 0).then_some(bundle))
+    }
+
+    /// Bundle `index` if it is stored whole.
+    fn full_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerError> {
+        if let Some(full) = self.get(&bundle_key(index))? {
+            if full.is_empty() {
+                let path = self.bundle_file(index);
+                return std::fs::read(&path).map(Some).map_err(|e| {
+                    LedgerError::Corrupt(format!(
+                        "entry bundle {index} is recorded in {} but does not read: {e}",
+                        path.display()
+                    ))
+                });
+            }
+            return Ok(Some(full.to_vec()));
+        }
+        Ok(None)
     }
 
     /// The chunk positions stored for partial bundle `index`.

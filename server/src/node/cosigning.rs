@@ -9,9 +9,10 @@
 //! caught a rollback or a fork: the node raises an alarm (error log, `/api/v1/ledger`,
 //! the ledger page) and publishes no witnessed checkpoint while it stands.
 //!
-//! Rounds are sequential: one checkpoint goes to all witnesses at once, the answers are
-//! gathered, then the next round takes whatever checkpoint is latest by then. A witness
-//! that failed is retried with a growing delay (up to [`MAX_RETRY`]).
+//! Rounds are sequential, at most one per [`MIN_ROUND_GAP`]: one checkpoint goes to all
+//! witnesses at once, the answers are gathered, then the next round takes whatever
+//! checkpoint is latest by then. A witness that failed is retried with a growing delay
+//! (up to [`MAX_RETRY`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -33,6 +34,9 @@ pub const SUBMIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest wait before a failed witness is asked again.
 pub const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// The shortest time between two rounds.
+pub const MIN_ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// The largest answer read from a witness.
 const MAX_ANSWER: usize = 16 * 1024;
@@ -240,7 +244,12 @@ impl Node {
     pub async fn run_witnessing(self: Arc<Self>) {
         let mut sizes = self.ledger().watch();
         let mut retry = Duration::from_secs(1);
+        let mut last = tokio::time::Instant::now() - MIN_ROUND_GAP;
         loop {
+            // Under load, one round per gap: every round costs each witness a durable
+            // write, and a checkpoint that waits a little is still witnessed quickly.
+            tokio::time::sleep_until(last + MIN_ROUND_GAP).await;
+            last = tokio::time::Instant::now();
             let settled = match self.cosign_round().await {
                 Ok(settled) => settled,
                 Err(error) => {

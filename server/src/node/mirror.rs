@@ -5,8 +5,8 @@
 //! not extend what was mirrored, or a smaller tree is refused; the mirror keeps what it
 //! verified, and the peer's status says why (also logged).
 //!
-//! Peers are followed every [`FOLLOW_INTERVAL`], and at once when a peer submits a new
-//! checkpoint to this node's witness.
+//! Peers are followed every [`FOLLOW_INTERVAL`], and soon (at most once per
+//! [`FOLLOW_GAP`]) when a peer submits a new checkpoint to this node's witness.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,9 +21,13 @@ use super::peer::{read_limited, Peer};
 use super::{now, Node, NodeResult};
 use crate::ledger::entry::{EntryKind, LedgerEntry};
 use crate::ledger::mirror::{Mirror, MirrorError};
+use guildmark_review_protocols::registration::BatchRegistration;
 
 /// How often peers' logs are read when nothing else prompts it.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The shortest time between two passes over the peers.
+pub const FOLLOW_GAP: Duration = Duration::from_millis(500);
 
 /// Entries per bundle (tlog-tiles).
 const BUNDLE: u64 = 256;
@@ -46,6 +50,27 @@ pub struct PeerCommunity {
     pub name: String,
     /// Every issuer key it has had, oldest first.
     pub dids: Vec<String>,
+}
+
+/// Where an entry is in a mirrored log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Mirrored {
+    origin: String,
+    index: u64,
+}
+
+/// A batch registered on a peer, read from this node's mirror of the peer's log.
+pub struct MirroredBatch {
+    /// The peer.
+    pub peer: Peer,
+    /// The batch's UUID.
+    pub uuid: String,
+    /// The batch registration credential.
+    pub batch: serde_json::Value,
+    /// What it registers.
+    pub registration: BatchRegistration,
+    /// Its protocol credential.
+    pub protocol: serde_json::Value,
 }
 
 /// How following one peer stands.
@@ -125,9 +150,11 @@ impl Node {
                 }
                 Err(error) => tracing::error!(%error, "reading the peers failed"),
             }
+            // At most one pass per gap, however often peers announce checkpoints.
+            tokio::time::sleep(FOLLOW_GAP).await;
             tokio::select! {
                 () = self.mirrors.wake.notified() => {}
-                () = tokio::time::sleep(FOLLOW_INTERVAL) => {}
+                () = tokio::time::sleep(FOLLOW_INTERVAL - FOLLOW_GAP) => {}
             }
         }
     }
@@ -210,6 +237,8 @@ impl Node {
                 .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
         self.learn_communities(peer, &entries)
             .map_err(|e| Failure::Refused(format!("reading its communities: {e}")))?;
+        self.index_reviewables(peer, held, &entries)
+            .map_err(|e| Failure::Refused(format!("indexing its batches: {e}")))?;
         if let Err(error) = self.take_new_status(peer, held, &entries).await {
             tracing::error!(%error, peer = peer.url, "taking in a peer's status lists failed");
         }
@@ -267,6 +296,77 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// Remembers where the peer's batches and protocols are in its log (entries from
+    /// index `first`), so that reviewers here can open them from the mirror.
+    fn index_reviewables(&self, peer: &Peer, first: u64, entries: &[Vec<u8>]) -> NodeResult<()> {
+        for (i, bytes) in entries.iter().enumerate() {
+            let Ok(entry) = LedgerEntry::parse(bytes) else {
+                continue;
+            };
+            let key = match entry.kind {
+                EntryKind::Batch => entry.payload["credentialSubject"]["id"]
+                    .as_str()
+                    .and_then(|url| url.rsplit_once("/batches/"))
+                    .map(|(_, uuid)| format!("batch:{uuid}")),
+                EntryKind::Protocol => {
+                    guildmark_review_protocols::Protocol::from_credential(&entry.payload)
+                        .ok()
+                        .map(|p| format!("protocol:{}", p.hash()))
+                }
+                _ => None,
+            };
+            if let Some(key) = key {
+                let place = Mirrored {
+                    origin: peer.origin().to_owned(),
+                    index: first + i as u64,
+                };
+                super::write(&self.trees.peer_index, key.as_bytes(), &place)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The batch `uuid` of a peer and its protocol, as this node mirrors them.
+    pub fn mirrored_batch(&self, uuid: &str) -> NodeResult<Option<MirroredBatch>> {
+        let Some(place) =
+            super::read::<Mirrored>(&self.trees.peer_index, format!("batch:{uuid}").as_bytes())?
+        else {
+            return Ok(None);
+        };
+        let Some(peer) = self.peer(&place.origin)? else {
+            return Ok(None);
+        };
+        let Some(mirror) = self.mirror(&place.origin)? else {
+            return Ok(None);
+        };
+        let read = |index: u64| -> NodeResult<Option<LedgerEntry>> {
+            let bytes = mirror.entries(index, index + 1)?;
+            Ok(bytes.first().and_then(|b| LedgerEntry::parse(b).ok()))
+        };
+        let Some(batch) = read(place.index)? else {
+            return Ok(None);
+        };
+        let Ok(registration) = BatchRegistration::from_credential(&batch.payload) else {
+            return Ok(None);
+        };
+        let protocol_key = format!("protocol:{}", registration.protocol.digest);
+        let Some(protocol_place) =
+            super::read::<Mirrored>(&self.trees.peer_index, protocol_key.as_bytes())?
+        else {
+            return Ok(None);
+        };
+        let Some(protocol) = read(protocol_place.index)? else {
+            return Ok(None);
+        };
+        Ok(Some(MirroredBatch {
+            peer,
+            uuid: uuid.to_owned(),
+            batch: batch.payload,
+            registration,
+            protocol: protocol.payload,
+        }))
     }
 
     /// Every community of every peer, as learnt from their logs.

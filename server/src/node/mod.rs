@@ -79,6 +79,7 @@ pub(crate) struct Trees {
     pub peers: sled::Tree,
     pub peer_reviews: sled::Tree,
     pub peer_communities: sled::Tree,
+    pub peer_index: sled::Tree,
 }
 
 /// A running node's domain state; share it as `Arc<Node>`.
@@ -151,6 +152,7 @@ impl Node {
             peers: tree("peers")?,
             peer_reviews: tree("peer-reviews")?,
             peer_communities: tree("peer-communities")?,
+            peer_index: tree("peer-index")?,
         };
         let mut node = Node {
             db,

@@ -19,6 +19,7 @@ use crate::node::attestation::AttestRequest;
 use crate::node::badge::{EvidenceInput, IssueRequest, StatusChange};
 use crate::node::batch::RegisterRequest;
 use crate::node::endorsement::EndorseRequest;
+use crate::node::peer_review::PeerReviewRequest;
 use crate::node::protocol::PublishRequest;
 use crate::node::{Field, NodeError};
 use crate::problem::Problem;
@@ -78,6 +79,20 @@ impl WebNode {
                     .await
                     .map_err(refused(&[]))?;
                 Ok(Outcome::Notice(offer.uri))
+            }
+            Change::AddPeer(p) => {
+                self.node
+                    .add_peer(
+                        who,
+                        crate::node::peer::NewPeer {
+                            url: p.url,
+                            log_key: p.log_key,
+                            witness_key: None,
+                        },
+                    )
+                    .await
+                    .map_err(refused(&[Field::Url, Field::LogKey]))?;
+                Ok(Outcome::Redirect("/ledger".into()))
             }
             Change::Claim(token) => {
                 let (record, _) = self
@@ -279,6 +294,32 @@ impl WebNode {
                 step: r.step,
                 recorded: value,
             });
+        }
+        // A peer's batch (known from the mirror of its log): reviewed from here.
+        if self.node.batch(&c.batch).is_err() {
+            if let Some(mirrored) = self.node.mirrored_batch(&c.batch).map_err(refused(&[]))? {
+                let request = PeerReviewRequest {
+                    batch: mirrored.batch["credentialSubject"]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    sampled: Some(c.sampled),
+                    results: Some(recorded),
+                    verdict: Some(c.verdict),
+                    credential: None,
+                };
+                let accepted = self
+                    .node
+                    .review_on_peer(caller, request)
+                    .await
+                    .map_err(refused(&[]))?;
+                // A notice here, not a redirect: the page's form-action CSP keeps form
+                // answers on this node.
+                return Ok(Outcome::Notice(format!(
+                    "Your review was logged on this node and taken by {}: the batch is now {} there. See it at {}/b/{}",
+                    mirrored.peer.url, accepted.verdict, mirrored.peer.url, c.batch
+                )));
+            }
         }
         let request = AttestRequest {
             sampled: Some(c.sampled),

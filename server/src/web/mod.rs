@@ -213,10 +213,22 @@ impl NodeView for WebNode {
     }
 
     fn batch(&self, uuid: &str) -> Result<BatchPage, Unavailable> {
-        self.node
-            .batch(uuid)
-            .and_then(|record| self.batch_page(record))
-            .map_err(unavailable)
+        match self.node.batch(uuid) {
+            Ok(record) => self.batch_page(record).map_err(unavailable),
+            // A peer's batch, from the mirror: reviewers here review it from here.
+            Err(NodeError::NotFound { .. })
+                if self.node.mirrored_batch(uuid).ok().flatten().is_some() =>
+            {
+                let mirrored = self
+                    .node
+                    .mirrored_batch(uuid)
+                    .ok()
+                    .flatten()
+                    .expect("just found");
+                self.peer_batch_page(mirrored).map_err(unavailable)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     fn claim(&self, token: &str) -> Result<ClaimPage, Unavailable> {

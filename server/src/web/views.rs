@@ -238,6 +238,46 @@ impl WebNode {
             protocol,
             attestations,
             evaluation: record.evaluation,
+            home: None,
+        })
+    }
+
+    /// The page of a batch on a peer, read from this node's mirror of its log.
+    pub(super) fn peer_batch_page(
+        &self,
+        mirrored: crate::node::mirror::MirroredBatch,
+    ) -> Result<BatchPage, NodeError> {
+        let registration = mirrored.registration;
+        let protocol = Protocol::from_credential(&mirrored.protocol)
+            .map_err(|e| NodeError::stored("mirrored protocol")(e.into()))?;
+        let serials = guildmark_review_protocols::serials::expand(&registration.serials)
+            .map_err(|e| NodeError::stored("mirrored batch")(e.into()))?;
+        let producer = crate::node::badge::issuer_of(&mirrored.batch).to_owned();
+        let community_name = self
+            .node
+            .peer_community_name(&mirrored.peer, &producer)?
+            .unwrap_or(producer);
+        Ok(BatchPage {
+            summary: BatchSummary {
+                uuid: mirrored.uuid,
+                product: registration.product,
+                community: String::new(),
+                verdict: "on its node".into(),
+                units: serials.len(),
+                first_serial: serials.first().cloned().unwrap_or_default(),
+                last_serial: serials.last().cloned().unwrap_or_default(),
+                attestations: 0,
+            },
+            community_name,
+            lot_size: registration.lot_size,
+            production_date: registration.production_date,
+            notes: registration.notes,
+            serials,
+            protocol_hash: registration.protocol.digest.to_string(),
+            protocol,
+            attestations: Vec::new(),
+            evaluation: None,
+            home: Some(mirrored.peer.url),
         })
     }
 

@@ -460,3 +460,151 @@ async fn unknown_pages_are_friendly_404s() {
     assert_eq!(api.status(), 404);
     assert_eq!(api.headers()["content-type"], "application/problem+json");
 }
+
+/// Logs `username` in on the node at `base` and returns an API token.
+async fn token_at(base: &str, username: &str) -> String {
+    crate::http::Api::new(base)
+        .token(username, "guildmark-demo")
+        .await
+}
+
+#[tokio::test]
+async fn a_reviewer_reviews_a_peer_nodes_batch_and_an_operator_adds_a_peer_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<String> = (0..3)
+        .map(|_| {
+            crate::federation::free_port()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (demo, _) = crate::federation::start_demo(&dir.path().join("federation"), &ports.join(","));
+    let kestrel = format!("http://127.0.0.1:{}", ports[0]);
+    let saltmarsh = format!("http://127.0.0.1:{}", ports[1]);
+
+    // Jun registers a new batch on Kestrel's node, under the federation's protocol.
+    let jun = token_at(&kestrel, "jun").await;
+    let protocols = get_json(&format!("{kestrel}/api/v1/protocols")).await;
+    let hash = protocols[0]["hash"].as_str().unwrap().to_owned();
+    let api = crate::http::Api::new(&kestrel);
+    let batch = api
+        .post(
+            "/api/v1/communities/kestrel/batches",
+            Some(&jun),
+            json!({"product": "MPPT20 solar charge controller", "protocol": hash, "lotSize": 20, "serials": ["MPPT20-2026-0101..0120"], "productionDate": "2026-11-30"}),
+        )
+        .await
+        .expect(201);
+    let uuid = batch["id"].as_str().unwrap().to_owned();
+    // Saltmarsh's node learns of it from its mirror of Kestrel's log.
+    let started = Instant::now();
+    while reqwest::get(format!("{saltmarsh}/b/{uuid}"))
+        .await
+        .unwrap()
+        .status()
+        != 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "Saltmarsh's node never mirrored the batch"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let downloads = tempfile::tempdir().unwrap();
+    let driver = Driver::start().await;
+    let browser = driver.browser(downloads.path()).await;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("screenshots")
+        .join("federation");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut tour = Tour {
+        browser: &browser,
+        base: saltmarsh.clone(),
+        shots,
+        taken: 0,
+    };
+    tour.sign_in("felix").await;
+    let text = tour.visit(&format!("/b/{uuid}"), "peer-batch").await;
+    assert!(
+        text.contains("registered on")
+            && text.contains(&kestrel)
+            && text.contains("Kestrel Valley Microfactory"),
+        "{text}"
+    );
+    browser
+        .click(&browser.find(&format!("a[href=\"/b/{uuid}/attest\"]")).await)
+        .await;
+    tour.shot("peer-attest-form").await;
+    let values = json!({
+        "no-load-current": "11.9", "efficiency-rated-load": "95.6", "absorption-voltage": "14.42",
+        "float-voltage": "13.81", "low-voltage-disconnect": "11.07", "temperature-rise": "33 °C",
+        "output-ripple": "85"
+    });
+    let filled = browser
+        .script(
+            "let n = 0; for (const el of document.querySelectorAll('form.attest [name^=\"r.\"]')) {
+                 const step = el.name.split('.').slice(2).join('.');
+                 if (el.tagName === 'SELECT') { el.value = 'pass'; n++; }
+                 else if (arguments[0][step] !== undefined) { el.value = arguments[0][step]; n++; }
+                 else { el.value = 'looked fine'; n++; }
+             } return n;",
+            json!([values]),
+        )
+        .await;
+    assert!(filled.as_u64().unwrap() >= 10, "{filled}");
+    browser
+        .submit(&browser.find("form.attest button[type=submit]").await)
+        .await;
+    // Felix is told that Kestrel's node took his review; its page shows it.
+    tour.shot("peer-review-taken").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains(&format!("taken by {kestrel}")) && text.contains("now pending"),
+        "{text}"
+    );
+    browser.goto(&format!("{kestrel}/b/{uuid}")).await;
+    tour.shot("peer-batch-reviewed").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Attestations (1)") && text.contains("Verdict: pending"),
+        "{text}"
+    );
+
+    // Kestrel's operator adds a fourth node as a peer on the ledger page.
+    let fourth = Server::start(&[]);
+    crate::http::Api::new(&fourth.url).account("operator").await;
+    let log_key = get_json(&format!("{}/api/v1/ledger", fourth.url)).await["verifierKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tour.base = kestrel.clone();
+    tour.sign_in("operator").await;
+    tour.visit("/ledger", "ledger-as-operator").await;
+    let b = tour.browser;
+    b.type_into(&b.find("form input[name=url]").await, &fourth.url)
+        .await;
+    b.type_into(&b.find("form input[name=logKey]").await, "not a key")
+        .await;
+    b.submit(&b.find("form.narrow button[type=submit]").await)
+        .await;
+    tour.shot("add-peer-refused").await;
+    let text = b.text().await;
+    assert!(text.contains("Invalid verifier key"), "{text}");
+    let key_input = b.find("form input[name=logKey]").await;
+    b.clear(&key_input).await;
+    b.type_into(&key_input, &log_key).await;
+    b.submit(&b.find("form.narrow button[type=submit]").await)
+        .await;
+    tour.shot("peer-added").await;
+    let text = b.text().await;
+    assert!(text.contains(&fourth.url), "the new peer is listed: {text}");
+    let peers = get_json(&format!("{kestrel}/api/v1/peers")).await;
+    assert_eq!(peers.as_array().unwrap().len(), 3);
+
+    browser.quit().await;
+    crate::federation::stop_demo(demo);
+}
