@@ -135,6 +135,25 @@ async fn throughput(
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// CPU seconds (user + system) the process `pid` has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    ticks / 100.0 // USER_HZ is 100 on Linux
+}
+
 fn main() {
     let seconds = env("GUILDMARK_BENCH_SECONDS", 10);
     let clients = env("GUILDMARK_BENCH_CLIENTS", 64) as usize;
@@ -207,9 +226,14 @@ fn main() {
         // 2. Throughput with and without witnessing, in the same run.
         let duration = Duration::from_secs(seconds);
         throughput(&client, &plain.base, &tokens[3], clients, Duration::from_secs(2)).await; // warm-up
+        let plain_before = cpu_seconds(plain.pid());
         let without = throughput(&client, &plain.base, &tokens[3], clients, duration).await;
+        let plain_used = cpu_seconds(plain.pid()) - plain_before;
         throughput(&client, &a.base, &tokens[0], clients, Duration::from_secs(2)).await;
+        let pids = [a.pid(), b.pid(), c.pid()];
+        let before: Vec<f64> = pids.iter().map(|p| cpu_seconds(*p)).collect();
         let with = throughput(&client, &a.base, &tokens[0], clients, duration).await;
+        let used: Vec<f64> = pids.iter().zip(&before).map(|(p, b)| cpu_seconds(*p) - b).collect();
         let lag = {
             let (_, ledger) = call(&client, reqwest::Method::GET, format!("{}/api/v1/ledger", a.base), None, None).await;
             ledger["size"].as_u64().unwrap_or(0).saturating_sub(witnessed_size(&client, &a.base).await)
@@ -217,6 +241,15 @@ fn main() {
         println!(
             "issuance with {clients} clients, {seconds} s each: {without:.0} badges/s without witnessing, {with:.0} badges/s with 2 witnesses ({:.0} %); witnessed checkpoint {lag} entries behind at the end",
             with / without * 100.0
+        );
+        println!(
+            "  node CPU per 1,000 badges: {:.2} s without witnessing, {:.2} s with; during the run with witnesses A used {:.1} s, its witnesses B {:.1} s and C {:.1} s (they verify and store A's log as it grows) of {:.0} s on this machine's cores",
+            plain_used / (without * seconds as f64) * 1000.0,
+            used[0] / (with * seconds as f64) * 1000.0,
+            used[0],
+            used[1],
+            used[2],
+            seconds as f64 * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
         );
     });
 }

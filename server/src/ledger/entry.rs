@@ -68,6 +68,15 @@ impl LedgerEntry {
         }
     }
 
+    /// The kind of an entry from its first bytes, without reading the rest (entries are
+    /// JCS: `{"kind":"…",` comes first); `None` if they do not start so.
+    pub fn kind_of(bytes: &[u8]) -> Option<EntryKind> {
+        let rest = bytes.strip_prefix(b"{\"kind\":\"")?;
+        let end = rest.iter().position(|b| *b == b'"')?;
+        let name = std::str::from_utf8(&rest[..end]).ok()?;
+        serde_json::from_value(Value::String(name.to_owned())).ok()
+    }
+
     /// Reads entry bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)
@@ -89,5 +98,10 @@ mod tests {
             guildmark_credentials::jcs::canonicalize(&serde_json::to_value(&entry).unwrap());
         assert_eq!(entry.to_bytes(), expected);
         assert_eq!(LedgerEntry::parse(&entry.to_bytes()).unwrap(), entry);
+        assert_eq!(
+            LedgerEntry::kind_of(&entry.to_bytes()),
+            Some(EntryKind::StatusList)
+        );
+        assert_eq!(LedgerEntry::kind_of(b"{\"payload\":1}"), None);
     }
 }

@@ -235,11 +235,24 @@ impl Node {
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?
                 .map_err(|e: MirrorError| Failure::Refused(e.to_string()))?;
-        self.learn_communities(peer, &entries)
+        // Badges and verdicts, nearly all of a busy log, are not read further: their
+        // kind is in the entry's first bytes.
+        let notable: Vec<(u64, LedgerEntry)> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, bytes)| {
+                !matches!(
+                    LedgerEntry::kind_of(bytes),
+                    Some(EntryKind::Credential | EntryKind::Verdict)
+                )
+            })
+            .filter_map(|(i, bytes)| Some((held + i as u64, LedgerEntry::parse(bytes).ok()?)))
+            .collect();
+        self.learn_communities(peer, &notable)
             .map_err(|e| Failure::Refused(format!("reading its communities: {e}")))?;
-        self.index_reviewables(peer, held, &entries)
+        self.index_reviewables(peer, &notable)
             .map_err(|e| Failure::Refused(format!("indexing its batches: {e}")))?;
-        if let Err(error) = self.take_new_status(peer, held, &entries).await {
+        if let Err(error) = self.take_new_status(peer, &notable).await {
             tracing::error!(%error, peer = peer.url, "taking in a peer's status lists failed");
         }
         Ok(())
@@ -247,11 +260,8 @@ impl Node {
 
     /// Learns the peer's communities (DID, name, key rotations) from entries of its
     /// log that the mirror just verified: never from what the peer says elsewhere.
-    fn learn_communities(&self, peer: &Peer, entries: &[Vec<u8>]) -> NodeResult<()> {
-        for bytes in entries {
-            let Ok(entry) = LedgerEntry::parse(bytes) else {
-                continue;
-            };
+    fn learn_communities(&self, peer: &Peer, entries: &[(u64, LedgerEntry)]) -> NodeResult<()> {
+        for (_, entry) in entries {
             match entry.kind {
                 EntryKind::Community => {
                     let (Some(url), Some(name), Some(did)) = (
@@ -298,13 +308,10 @@ impl Node {
         Ok(())
     }
 
-    /// Remembers where the peer's batches and protocols are in its log (entries from
-    /// index `first`), so that reviewers here can open them from the mirror.
-    fn index_reviewables(&self, peer: &Peer, first: u64, entries: &[Vec<u8>]) -> NodeResult<()> {
-        for (i, bytes) in entries.iter().enumerate() {
-            let Ok(entry) = LedgerEntry::parse(bytes) else {
-                continue;
-            };
+    /// Remembers where the peer's batches and protocols are in its log (`entries`,
+    /// with their indexes), so that reviewers here can open them from the mirror.
+    fn index_reviewables(&self, peer: &Peer, entries: &[(u64, LedgerEntry)]) -> NodeResult<()> {
+        for (index, entry) in entries {
             let key = match entry.kind {
                 EntryKind::Batch => entry.payload["credentialSubject"]["id"]
                     .as_str()
@@ -320,7 +327,7 @@ impl Node {
             if let Some(key) = key {
                 let place = Mirrored {
                     origin: peer.origin().to_owned(),
-                    index: first + i as u64,
+                    index: *index,
                 };
                 super::write(&self.trees.peer_index, key.as_bytes(), &place)?;
             }

@@ -551,24 +551,20 @@ impl Node {
         Ok((record, batch))
     }
 
-    /// Takes in the status lists a peer just logged (its entries from index `first`, as
+    /// Takes in the status lists a peer just logged (`entries` with their indexes, as
     /// the mirror verified them): every peer review citing a badge on such a list gets
     /// the new list, with its receipt from the mirror, and its batch's verdict is
     /// recomputed — a revocation on the reviewer's node reaches the producer's.
     pub(crate) async fn take_new_status(
         &self,
         peer: &Peer,
-        first: u64,
-        entries: &[Vec<u8>],
+        entries: &[(u64, crate::ledger::entry::LedgerEntry)],
     ) -> NodeResult<()> {
         let mut lists = Vec::new();
-        for (i, bytes) in entries.iter().enumerate() {
-            let Ok(entry) = crate::ledger::entry::LedgerEntry::parse(bytes) else {
-                continue;
-            };
+        for (index, entry) in entries {
             if entry.kind == EntryKind::StatusList {
                 if let Some(id) = entry.payload["id"].as_str() {
-                    lists.push((id.to_owned(), first + i as u64, entry));
+                    lists.push((id.to_owned(), *index, entry));
                 }
             }
         }
