@@ -418,8 +418,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Waits until `member` mirrors `origin` at `size` (state ok), or `timeout` passes.
-async fn mirrored(member: &Member, origin: &str, size: u64, timeout: Duration) -> Value {
+/// `member`'s peer entry for the log `origin` once `ready` holds for it (or fails
+/// after `timeout`, saying `what` was awaited).
+async fn peer_when(
+    member: &Member,
+    origin: &str,
+    what: &str,
+    timeout: Duration,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     loop {
         let peers = member.api.get("/api/v1/peers").await.expect(200);
@@ -435,43 +442,35 @@ async fn mirrored(member: &Member, origin: &str, size: u64, timeout: Duration) -
             })
             .cloned()
             .unwrap_or(Value::Null);
-        if peer["mirror"]["size"] == size && peer["mirror"]["state"] == "ok" {
+        if ready(&peer) {
             return peer;
         }
         assert!(
             started.elapsed() < timeout,
-            "{origin} not mirrored at {size} within {timeout:?}: {peer:#}"
+            "{origin} not {what} within {timeout:?}: {peer:#}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// Waits until `member` mirrors `origin` at `size` (state ok).
+async fn mirrored(member: &Member, origin: &str, size: u64, timeout: Duration) -> Value {
+    peer_when(
+        member,
+        origin,
+        &format!("mirrored at {size}"),
+        timeout,
+        |p| p["mirror"]["size"] == size && p["mirror"]["state"] == "ok",
+    )
+    .await
+}
+
 /// The peer entry for `origin` once its mirror state is `state`.
 async fn mirror_state(member: &Member, origin: &str, state: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let peers = member.api.get("/api/v1/peers").await.expect(200);
-        let peer = peers
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| {
-                p["logKey"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with(&format!("{origin}+"))
-            })
-            .cloned()
-            .unwrap_or(Value::Null);
-        if peer["mirror"]["state"] == state {
-            return peer;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{origin} not {state}: {peer:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    peer_when(member, origin, state, Duration::from_secs(20), |p| {
+        p["mirror"]["state"] == state
+    })
+    .await
 }
 
 /// Writes `node`'s log as static tlog-tiles files (checkpoint and entry bundles) into

@@ -182,6 +182,20 @@ pub fn AttestationCard(attestation: AttestationView, protocol: Protocol) -> impl
     }
 }
 
+/// What a batch is: serials, lot size, production date, protocol.
+#[component]
+fn BatchFacts(page: BatchPage) -> impl IntoView {
+    let s = page.summary;
+    view! {
+        <dl class="facts">
+            <div><dt>"Serials"</dt><dd>{format!("{} … {} ({} units)", s.first_serial, s.last_serial, s.units)}</dd></div>
+            <div><dt>"Lot size"</dt><dd>{page.lot_size}</dd></div>
+            <div><dt>"Produced"</dt><dd>{page.production_date}</dd></div>
+            <div><dt>"Protocol"</dt><dd>{format!("{} v{} ", page.protocol.title, page.protocol.version)}<code class="id">{page.protocol_hash}</code></dd></div>
+        </dl>
+    }
+}
+
 /// The batch page's content.
 #[component]
 pub fn BatchView(page: BatchPage) -> impl IntoView {
@@ -194,12 +208,7 @@ pub fn BatchView(page: BatchPage) -> impl IntoView {
             <h1>{s.product.clone()}</h1>
             <p class="prose">"This batch is registered on "<a href=format!("{home}/b/{}", s.uuid)>{home.clone()}</a>
                 ", a peer of this node; this node read it from its verified copy of that node's ledger. Its reviews and verdict are kept there."</p>
-            <dl class="facts">
-                <div><dt>"Serials"</dt><dd>{format!("{} … {} ({} units)", s.first_serial, s.last_serial, s.units)}</dd></div>
-                <div><dt>"Lot size"</dt><dd>{page.lot_size}</dd></div>
-                <div><dt>"Produced"</dt><dd>{page.production_date.clone()}</dd></div>
-                <div><dt>"Protocol"</dt><dd>{format!("{} v{} ", page.protocol.title, page.protocol.version)}<code class="id">{page.protocol_hash.clone()}</code></dd></div>
-            </dl>
+            <BatchFacts page=page.clone()/>
             <p class="tools">
                 {reviewer.then(|| view! { <a class="button" href=format!("/b/{}/attest", s.uuid)>"Review it from this node"</a> })}
             </p>
@@ -230,12 +239,7 @@ pub fn BatchView(page: BatchPage) -> impl IntoView {
         <Title text=format!("{} {} … {} — Guildmark", s.product, s.first_serial, s.last_serial)/>
         <p class="crumbs"><a href=format!("/c/{}", s.community)>{page.community_name.clone()}</a>" › batch"</p>
         <h1>{s.product.clone()}</h1>
-        <dl class="facts">
-            <div><dt>"Serials"</dt><dd>{format!("{} … {} ({} units)", s.first_serial, s.last_serial, s.units)}</dd></div>
-            <div><dt>"Lot size"</dt><dd>{page.lot_size}</dd></div>
-            <div><dt>"Produced"</dt><dd>{page.production_date.clone()}</dd></div>
-            <div><dt>"Protocol"</dt><dd>{format!("{} v{} ", page.protocol.title, page.protocol.version)}<code class="id">{page.protocol_hash.clone()}</code></dd></div>
-        </dl>
+        <BatchFacts page=page.clone()/>
         {page.notes.clone().map(|n| view! { <p class="prose">{n}</p> })}
         <p class="tools">
             <a class="button" href=format!("/b/{}/labels", s.uuid)>"Print QR labels"</a>

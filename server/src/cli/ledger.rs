@@ -212,7 +212,13 @@ fn recover_from(data: PathBuf, from: &str, log_key: Option<&str>) -> anyhow::Res
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (note, entries) = runtime.block_on(fetch_log(from))?;
+    let (note, entries) = runtime
+        .block_on(crate::node::mirror::read_log(
+            &reqwest::Client::new(),
+            from,
+            0,
+        ))
+        .with_context(|| format!("reading the log at {from}"))?;
     let mirror = crate::ledger::mirror::Mirror::open(&dir, verifier)?;
     let lookup = |bytes: &[u8]| {
         crate::ledger::entry::LedgerEntry::parse(bytes)
@@ -231,50 +237,6 @@ fn recover_from(data: PathBuf, from: &str, log_key: Option<&str>) -> anyhow::Res
         published.checkpoint.root
     )?;
     check(data)
-}
-
-/// The checkpoint and every entry of the log served at `base` (tlog-tiles).
-async fn fetch_log(base: &str) -> anyhow::Result<(String, Vec<Vec<u8>>)> {
-    use guildmark_credentials::tile::{Tile, TileKind};
-    let client = reqwest::Client::new();
-    let get = |path: String| {
-        let client = client.clone();
-        async move {
-            let response = client
-                .get(format!("{base}/{path}"))
-                .send()
-                .await
-                .with_context(|| format!("{base} could not be reached"))?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "{base}/{path} answered {}",
-                response.status()
-            );
-            Ok::<_, anyhow::Error>(response.bytes().await?.to_vec())
-        }
-    };
-    let note = String::from_utf8(get("checkpoint".into()).await?)
-        .context("the mirrored checkpoint is not text")?;
-    let size: u64 = note
-        .lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .context("the mirrored checkpoint has no size")?;
-    let mut entries = Vec::new();
-    for index in 0..size.div_ceil(256) {
-        let width = (size - index * 256).min(256) as u16;
-        let tile = Tile {
-            kind: TileKind::Entries,
-            index,
-            width,
-        };
-        let bytes = get(tile.path()).await?;
-        let bundle = crate::ledger::split_bundle(&bytes)
-            .filter(|b| b.len() == usize::from(width))
-            .with_context(|| format!("{} does not hold {width} entries", tile.path()))?;
-        entries.extend(bundle.into_iter().map(<[u8]>::to_vec));
-    }
-    Ok((note, entries))
 }
 
 /// The entry a stress writer appends: deterministic from its id, so a checker can

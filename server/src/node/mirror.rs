@@ -105,9 +105,14 @@ impl Mirrors {
     }
 }
 
-/// Why following a peer failed once.
-enum Failure {
+/// Why reading another node's log failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Failure {
+    /// It did not answer.
+    #[error("unreachable: {0}")]
     Unreachable(String),
+    /// It answered what cannot be taken.
+    #[error("{0}")]
     Refused(String),
 }
 
@@ -205,31 +210,8 @@ impl Node {
         let mirror = self
             .mirror_of(peer)
             .map_err(|e| Failure::Refused(format!("the mirror cannot be opened: {e}")))?;
-        let note = self.fetch_text(peer, "checkpoint", MAX_CHECKPOINT).await?;
-        let offered = note
-            .lines()
-            .nth(1)
-            .and_then(|l| l.parse::<u64>().ok())
-            .ok_or_else(|| Failure::Refused("its /checkpoint is not a checkpoint".into()))?;
         let held = mirror.size();
-        let mut entries = Vec::new();
-        if offered > held {
-            for index in held / BUNDLE..offered.div_ceil(BUNDLE) {
-                let width = (offered - index * BUNDLE).min(BUNDLE) as u16;
-                let tile = Tile {
-                    kind: TileKind::Entries,
-                    index,
-                    width,
-                };
-                let bytes = self.fetch(peer, &tile.path(), MAX_BUNDLE).await?;
-                let bundle = split_bundle(&bytes, usize::from(width)).ok_or_else(|| {
-                    Failure::Refused(format!("{} does not hold {width} entries", tile.path()))
-                })?;
-                let first = held.saturating_sub(index * BUNDLE) as usize;
-                entries.extend(bundle.into_iter().skip(first));
-            }
-        }
-        let mirror = mirror.clone();
+        let (note, entries) = read_log(&self.http, &peer.url, held).await?;
         let entries =
             tokio::task::spawn_blocking(move || mirror.extend(&entries, &note).map(|_| entries))
                 .await
@@ -405,29 +387,63 @@ impl Node {
             .filter(|c| c.origin == peer.origin())
             .map(|c| c.name))
     }
+}
 
-    async fn fetch(&self, peer: &Peer, path: &str, limit: usize) -> Result<Vec<u8>, Failure> {
-        let response = self
-            .http
-            .get(format!("{}/{path}", peer.url))
-            .send()
-            .await
-            .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(Failure::Refused(format!(
-                "/{path} answered {}",
-                response.status()
-            )));
+/// The latest checkpoint of the log served (tlog-tiles) at `base`, and its entries from
+/// index `held` on: what a mirror needs to grow, and a lost ledger to come back. Nothing
+/// is verified here; [`Mirror::extend`] does that.
+pub async fn read_log(
+    client: &reqwest::Client,
+    base: &str,
+    held: u64,
+) -> Result<(String, Vec<Vec<u8>>), Failure> {
+    let note = String::from_utf8(fetch(client, base, "checkpoint", MAX_CHECKPOINT).await?)
+        .map_err(|_| Failure::Refused("/checkpoint is not UTF-8".into()))?;
+    let offered = note
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .ok_or_else(|| Failure::Refused("its /checkpoint is not a checkpoint".into()))?;
+    let mut entries = Vec::new();
+    if offered > held {
+        for index in held / BUNDLE..offered.div_ceil(BUNDLE) {
+            let width = (offered - index * BUNDLE).min(BUNDLE) as u16;
+            let tile = Tile {
+                kind: TileKind::Entries,
+                index,
+                width,
+            };
+            let bytes = fetch(client, base, &tile.path(), MAX_BUNDLE).await?;
+            let bundle = split_bundle(&bytes, usize::from(width)).ok_or_else(|| {
+                Failure::Refused(format!("{} does not hold {width} entries", tile.path()))
+            })?;
+            let first = held.saturating_sub(index * BUNDLE) as usize;
+            entries.extend(bundle.into_iter().skip(first));
         }
-        read_limited(response, limit)
-            .await
-            .map_err(|e| Failure::Refused(format!("/{path}: {e}")))
     }
+    Ok((note, entries))
+}
 
-    async fn fetch_text(&self, peer: &Peer, path: &str, limit: usize) -> Result<String, Failure> {
-        let bytes = self.fetch(peer, path, limit).await?;
-        String::from_utf8(bytes).map_err(|_| Failure::Refused(format!("/{path} is not UTF-8")))
+async fn fetch(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    limit: usize,
+) -> Result<Vec<u8>, Failure> {
+    let response = client
+        .get(format!("{base}/{path}"))
+        .send()
+        .await
+        .map_err(|e| Failure::Unreachable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(Failure::Refused(format!(
+            "/{path} answered {}",
+            response.status()
+        )));
     }
+    read_limited(response, limit)
+        .await
+        .map_err(|e| Failure::Refused(format!("/{path}: {e}")))
 }
 
 /// The entries of a bundle that must hold exactly `width` of them.

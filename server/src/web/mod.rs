@@ -216,17 +216,10 @@ impl NodeView for WebNode {
         match self.node.batch(uuid) {
             Ok(record) => self.batch_page(record).map_err(unavailable),
             // A peer's batch, from the mirror: reviewers here review it from here.
-            Err(NodeError::NotFound { .. })
-                if self.node.mirrored_batch(uuid).ok().flatten().is_some() =>
-            {
-                let mirrored = self
-                    .node
-                    .mirrored_batch(uuid)
-                    .ok()
-                    .flatten()
-                    .expect("just found");
-                self.peer_batch_page(mirrored).map_err(unavailable)
-            }
+            Err(e @ NodeError::NotFound { .. }) => match self.node.mirrored_batch(uuid) {
+                Ok(Some(mirrored)) => self.peer_batch_page(mirrored).map_err(unavailable),
+                _ => Err(unavailable(e)),
+            },
             Err(e) => Err(unavailable(e)),
         }
     }

@@ -65,6 +65,27 @@ impl Tour<'_> {
     }
 }
 
+/// Fills every input of the attestation form with passing MPPT20 readings; returns how
+/// many inputs it filled.
+async fn fill_attestation(browser: &Browser) -> Value {
+    let values = json!({
+        "no-load-current": "11.9", "efficiency-rated-load": "95.6", "absorption-voltage": "14.42",
+        "float-voltage": "13.81", "low-voltage-disconnect": "11.07", "temperature-rise": "33 °C",
+        "output-ripple": "85"
+    });
+    browser
+        .script(
+            "let n = 0; for (const el of document.querySelectorAll('form.attest [name^=\"r.\"]')) {
+                 const step = el.name.split('.').slice(2).join('.');
+                 if (el.tagName === 'SELECT') { el.value = 'pass'; n++; }
+                 else if (arguments[0][step] !== undefined) { el.value = arguments[0][step]; n++; }
+                 else { el.value = 'looked fine'; n++; }
+             } return n;",
+            json!([values]),
+        )
+        .await
+}
+
 async fn get_json(url: &str) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
@@ -243,22 +264,7 @@ async fn people_use_guildmark_in_a_browser() {
     assert!(text.contains("Verdict: pending"), "{text}");
     tour.visit(&format!("/b/{pending}/attest"), "attest-form")
         .await;
-    let values = json!({
-        "no-load-current": "11.9", "efficiency-rated-load": "95.6", "absorption-voltage": "14.42",
-        "float-voltage": "13.81", "low-voltage-disconnect": "11.07", "temperature-rise": "33 °C",
-        "output-ripple": "85"
-    });
-    let filled = browser
-        .script(
-            "let n = 0; for (const el of document.querySelectorAll('form.attest [name^=\"r.\"]')) {
-                 const step = el.name.split('.').slice(2).join('.');
-                 if (el.tagName === 'SELECT') { el.value = 'pass'; n++; }
-                 else if (arguments[0][step] !== undefined) { el.value = arguments[0][step]; n++; }
-                 else { el.value = 'looked fine'; n++; }
-             } return n;",
-            json!([values]),
-        )
-        .await;
+    let filled = fill_attestation(&browser).await;
     assert!(
         filled.as_u64().unwrap() >= 10,
         "the form has an input per unit and step: {filled}"
@@ -539,22 +545,7 @@ async fn a_reviewer_reviews_a_peer_nodes_batch_and_an_operator_adds_a_peer_in_a_
         .click(&browser.find(&format!("a[href=\"/b/{uuid}/attest\"]")).await)
         .await;
     tour.shot("peer-attest-form").await;
-    let values = json!({
-        "no-load-current": "11.9", "efficiency-rated-load": "95.6", "absorption-voltage": "14.42",
-        "float-voltage": "13.81", "low-voltage-disconnect": "11.07", "temperature-rise": "33 °C",
-        "output-ripple": "85"
-    });
-    let filled = browser
-        .script(
-            "let n = 0; for (const el of document.querySelectorAll('form.attest [name^=\"r.\"]')) {
-                 const step = el.name.split('.').slice(2).join('.');
-                 if (el.tagName === 'SELECT') { el.value = 'pass'; n++; }
-                 else if (arguments[0][step] !== undefined) { el.value = arguments[0][step]; n++; }
-                 else { el.value = 'looked fine'; n++; }
-             } return n;",
-            json!([values]),
-        )
-        .await;
+    let filled = fill_attestation(&browser).await;
     assert!(filled.as_u64().unwrap() >= 10, "{filled}");
     browser
         .submit(&browser.find("form.attest button[type=submit]").await)
