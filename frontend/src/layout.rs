@@ -112,7 +112,8 @@ pub fn Header() -> impl IntoView {
 }
 
 /// Headers every response gets (no sniffing, no framing), and every page: no scripts,
-/// frames or foreign resources at all. A response that sets its own (an upload served
+/// frames or foreign resources at all — except the two pages that run the in-browser
+/// verifier, which set their own policy. A response that sets its own (an upload served
 /// inert) keeps them.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -140,12 +141,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         parts.headers.remove(header::CONTENT_LENGTH);
         response = Response::from_parts(parts, axum::body::Body::from(bytes.slice(..end)));
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
+        // The pages that verify in the browser (and the offline file) set their own.
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(
                 "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
+            ));
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),

@@ -15,6 +15,8 @@ mod report;
 mod same_origin;
 mod skill_tree;
 
+pub mod verifier;
+
 pub mod node;
 
 use axum::body::Body;
@@ -36,8 +38,10 @@ pub use node::{NodeView, SharedNode};
 const CSS: &str = include_str!("guildmark.css");
 
 /// FNV-1a of the stylesheet, computed when compiling.
-const CSS_HASH: u64 = {
-    let bytes = CSS.as_bytes();
+const CSS_HASH: u64 = fnv1a(CSS.as_bytes());
+
+/// FNV-1a: names a static file by its content, so browsers may cache it for good.
+const fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
     while i < bytes.len() {
@@ -46,7 +50,7 @@ const CSS_HASH: u64 = {
         i += 1;
     }
     hash
-};
+}
 
 /// Where the stylesheet is served: its name changes with its content, so browsers may
 /// cache it for good.
@@ -92,6 +96,9 @@ pub fn router(node: SharedNode) -> axum::Router {
     router
         .route("/verify", post(form::verify))
         .route(stylesheet_path(), get(stylesheet))
+        .route(verifier::script_path(), get(verifier::script))
+        .route(verifier::wasm_path(), get(verifier::wasm))
+        .route("/verify/offline.html", get(offline_verifier))
         .leptos_routes_with_context(&ui, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
@@ -106,6 +113,40 @@ pub async fn not_found(node: SharedNode, request: Request) -> Response {
     let ui = Ui { options, node };
     let mut response = form::render(&ui, request, form::Submission::default()).await;
     *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// `GET /verify/offline.html`: the offline verifier, with this node's trust file.
+async fn offline_verifier(axum::extract::State(ui): axum::extract::State<Ui>) -> Response {
+    let text = match ui.node.trust_file() {
+        Ok(text) => text,
+        Err(why) => {
+            let detail = match why {
+                node::Unavailable::NotFound(d) | node::Unavailable::Failed(d) => d,
+            };
+            return (StatusCode::SERVICE_UNAVAILABLE, detail).into_response();
+        }
+    };
+    let trust = verifier::EmbeddedTrust {
+        text,
+        node: ui.node.public_url(),
+        generated_at: {
+            let since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            guildmark_credentials::Timestamp::from_unix_seconds(since.as_secs() as i64).to_string()
+        },
+    };
+    let (html, policy) = verifier::offline_html(&trust);
+    let mut response = html.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     response
 }
 

@@ -849,6 +849,8 @@ pub struct ClaimPage {
 pub trait NodeView: Send + Sync + 'static {
     /// The node's public URL, without a trailing slash.
     fn public_url(&self) -> String;
+    /// The node's trust file (`/api/v1/trust`): its communities, logs and witnesses.
+    fn trust_file(&self) -> Result<String, Unavailable>;
     /// Who holds the session cookie `session`, if it is a live session.
     fn viewer(&self, session: &str) -> Option<Viewer>;
     /// The home page.

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod attestation;
+pub mod document;
 pub mod evaluation;
 pub mod examples;
 pub mod protocol;

@@ -84,7 +84,7 @@ pub fn VerdictPanel(page: BatchPage) -> impl IntoView {
                 .iter()
                 .map(|r| {
                     let word = r.outcome.as_str();
-                    view! { <li><span class=format!("tag tag-{word}")>{word}</span>" "<strong>{r.rule.as_str()}</strong>": "{r.detail.clone()}</li> }
+                    view! { <li data-rule=r.rule.as_str() data-outcome=word><span class=format!("tag tag-{word}")>{word}</span>" "<strong>{r.rule.as_str()}</strong>": "{r.detail.clone()}</li> }
                 })
                 .collect_view()
         });

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::layout::{node, param, unavailable};
 use crate::node::DevicePage;
 use crate::pages::batch::VerdictPanel;
+use crate::verifier::VerifierScript;
 
 /// `/d/{serial}`
 #[component]
@@ -64,8 +65,16 @@ pub fn DeviceView(page: DevicePage, public_url: String) -> impl IntoView {
         <Title text=format!("{} — {} — Guildmark", page.serial, headline)/>
         <section class=format!("device verdict-{}", s.verdict)>
             <p class="serial">{page.serial.clone()}</p>
+            <p class="node-claim">"Checked by the node that serves this page:"</p>
             <h1 class="big-verdict">{headline}</h1>
             <p>{explain}</p>
+        </section>
+        // Filled in by the in-browser verifier; without JavaScript it says who checked.
+        <section id="browser-check" class="browser-check" data-bundle=bundle.clone()
+            data-trust="/api/v1/trust" data-node-verdict=s.verdict.clone()>
+            <h2>"Who checked this"</h2>
+            <p class="browser-status">"The verdict on this page was computed by the node that serves it. "
+               "With JavaScript on, your browser checks the bundle itself; without it, check it yourself as shown at the end of this page."</p>
         </section>
         <dl class="facts">
             <div><dt>"Product"</dt><dd>{s.product.clone()}</dd></div>
@@ -84,6 +93,9 @@ pub fn DeviceView(page: DevicePage, public_url: String) -> impl IntoView {
             <p>"The bundle holds every signed credential and ledger receipt behind this verdict. With the "
                <code>"guildmark"</code>" command-line tool, no network needed:"</p>
             <pre>{commands}</pre>
+            <p>"Or save the "<a href="/verify/offline.html" download="guildmark-offline-verifier.html">"offline verifier"</a>
+               ": one HTML file that checks a bundle (or any Guildmark credential) in your browser, later, with no network."</p>
         </section>
+        <VerifierScript/>
     }
 }

@@ -348,7 +348,8 @@ async fn trust(State(state): State<AppState>) -> Result<Response, Problem> {
         .into_response())
 }
 
-fn trust_file(node: &Node) -> Result<String, Problem> {
+/// The trust file's text (see [`trust`]).
+pub(crate) fn trust_file(node: &Node) -> Result<String, Problem> {
     let mut trust = Trust::default();
     let mut names = Vec::new();
     for community in node.communities()? {

@@ -2,16 +2,14 @@
 //! provenance bundle or baked badge image (PNG or SVG) offline.
 
 use anyhow::Context as _;
-use guildmark_credentials::{
-    Conclusion, Contexts, DidKey, KnownKeys, Report, Timestamp, VerifyOptions,
-};
-use guildmark_review_protocols::provenance::{self, Bundle, Trust, BUNDLE_TYPE};
+use guildmark_credentials::{Conclusion, Contexts, KnownKeys, Report, Timestamp};
+use guildmark_review_protocols::document::{self, DocumentVerification};
+use guildmark_review_protocols::provenance::Trust;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::input;
-use guildmark_credentials::baked;
 
 /// Arguments of `guildmark verify`.
 #[derive(Debug, clap::Args)]
@@ -32,7 +30,7 @@ pub struct Args {
     /// A verification method that is not a did:key, with its public key (repeatable),
     /// e.g. https://example.edu/issuers/1#key-1=z6Mk…
     #[arg(long = "known-key", value_name = "ID=z6Mk…", value_parser = input::parse_known_key)]
-    known_keys: Vec<(String, DidKey)>,
+    known_keys: Vec<(String, guildmark_credentials::DidKey)>,
     /// The `challenge` a presentation's proof must answer.
     #[arg(long)]
     challenge: Option<String>,
@@ -58,6 +56,8 @@ struct Setup {
     status_lists: Vec<Value>,
     trust: Option<Trust>,
     at: Timestamp,
+    domain: Option<String>,
+    challenge: Option<String>,
 }
 
 /// Verifies and prints the report (one document) or one line per document.
@@ -90,6 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status_lists,
         trust,
         at: args.at.unwrap_or_else(input::now),
+        domain: args.domain.clone(),
+        challenge: args.challenge.clone(),
     };
     if args.inputs.len() > 1 {
         return verify_many(&args, &setup);
@@ -97,84 +99,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let path = args.inputs.first().map(PathBuf::as_path);
     let name = input::input_name(path);
     let bytes = input::read_document(path)?;
-    let (report, evaluation) = verify_document(&args, &setup, &bytes, &name)?;
-    // Only a bundle has an evaluation.
-    if args.trust.is_some() && evaluation.is_none() {
+    let verified = verify_document(&setup, &bytes, &name)?;
+    if args.trust.is_some() && !verified.bundle {
         anyhow::bail!("--trust applies to provenance bundles, and {name} is not one");
     }
-    let json = match (args.json, evaluation) {
-        (false, _) => None,
-        (true, Some(evaluation)) => {
-            Some(serde_json::json!({"report": report, "evaluation": evaluation}))
-        }
-        (true, None) => Some(serde_json::to_value(&report)?),
-    };
+    let json = args.json.then(|| verified.to_json());
+    let report = verified.report;
     finish(&report, json)
 }
 
 /// Verifies one document: its report, and for a bundle the review evaluation.
 fn verify_document(
-    args: &Args,
     setup: &Setup,
     bytes: &[u8],
     name: &str,
-) -> anyhow::Result<(Report, Option<Value>)> {
-    if let Some(format) = baked::ImageFormat::sniff(bytes) {
-        return verify_baked(args, setup, bytes, name, format);
-    }
-    if let Some(bundle) = bundle_of(bytes, name)? {
-        let verification =
-            provenance::verify_bundle(&bundle, setup.trust.as_ref(), &setup.contexts, setup.at);
-        let evaluation = serde_json::to_value(&verification.evaluation)?;
-        return Ok((verification.report, Some(evaluation)));
-    }
-    let options = VerifyOptions {
+) -> anyhow::Result<DocumentVerification> {
+    let setup = document::Setup {
         status_lists: &setup.status_lists,
-        domain: args.domain.as_deref(),
-        challenge: args.challenge.as_deref(),
-        ..VerifyOptions::new(setup.at, &setup.contexts, &setup.keys)
+        trust: setup.trust.as_ref(),
+        domain: setup.domain.as_deref(),
+        challenge: setup.challenge.as_deref(),
+        ..document::Setup::new(setup.at, &setup.contexts, &setup.keys)
     };
-    // A VC-JWT: the compact JWS itself.
-    if let Some(token) = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|t| guildmark_credentials::jwt::is_compact_jws(t))
-    {
-        return Ok((
-            guildmark_credentials::jwt::verify_jwt(token, &options),
-            None,
-        ));
-    }
-    let verification = guildmark_credentials::verify_text(bytes, &options)
-        .map_err(|e| input::json_error(name, e))?;
-    Ok((verification.report, None))
-}
-
-/// A baked badge: the credential extracted from the image, verified as any other, with
-/// where it was found as the first check.
-fn verify_baked(
-    args: &Args,
-    setup: &Setup,
-    bytes: &[u8],
-    name: &str,
-    format: baked::ImageFormat,
-) -> anyhow::Result<(Report, Option<Value>)> {
-    let found = baked::extract(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let inner = format!("the credential baked into {name}");
-    let (mut report, evaluation) =
-        verify_document(args, setup, found.credential.as_bytes(), &inner)?;
-    let place = match format {
-        baked::ImageFormat::Png => "the PNG's iTXt chunk openbadgecredential",
-        baked::ImageFormat::Svg => "the SVG's <openbadges:credential> element",
-    };
-    report.checks.insert(
-        0,
-        guildmark_credentials::Check {
-            check: "baked".into(),
-            outcome: guildmark_credentials::Outcome::Passed,
-            reason: format!("one credential, extracted from {place}"),
-        },
-    );
-    Ok((report, evaluation))
+    Ok(document::verify_document(bytes, &setup, name)?)
 }
 
 /// Several documents in one run: a line each, then a summary; exit 1 if any failed or
@@ -187,9 +134,9 @@ fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
     for path in &args.inputs {
         let name = input::input_name(Some(path));
         let outcome = input::read_document(Some(path))
-            .and_then(|bytes| verify_document(args, setup, &bytes, &name));
+            .and_then(|bytes| verify_document(setup, &bytes, &name));
         match outcome {
-            Ok((report, _)) if report.verified => {
+            Ok(DocumentVerification { report, .. }) if report.verified => {
                 verified += 1;
                 if !args.json {
                     super::outln!("verified    {name}")?;
@@ -197,7 +144,9 @@ fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
                 documents
                     .push(serde_json::json!({"file": name, "verified": true, "report": report}));
             }
-            Ok((report, _)) if report.conclusion() == Conclusion::Incomplete => {
+            Ok(DocumentVerification { report, .. })
+                if report.conclusion() == Conclusion::Incomplete =>
+            {
                 incomplete += 1;
                 if !args.json {
                     super::outln!("incomplete  {name}: {}", first_unknown(&report))?;
@@ -206,7 +155,7 @@ fn verify_many(args: &Args, setup: &Setup) -> anyhow::Result<ExitCode> {
                     serde_json::json!({"file": name, "verified": false, "incomplete": true, "report": report}),
                 );
             }
-            Ok((report, _)) => {
+            Ok(DocumentVerification { report, .. }) => {
                 failed += 1;
                 if !args.json {
                     super::outln!("failed      {name}: {}", first_failure(&report))?;
@@ -292,17 +241,4 @@ fn finish(report: &Report, json: Option<Value>) -> anyhow::Result<ExitCode> {
         Conclusion::Failed => ExitCode::from(1),
         Conclusion::Incomplete => ExitCode::from(INCOMPLETE),
     })
-}
-
-/// The bundle in `bytes`, if it is one (by its `type`).
-fn bundle_of(bytes: &[u8], name: &str) -> anyhow::Result<Option<Bundle>> {
-    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
-        return Ok(None); // the credential path reports the JSON error precisely
-    };
-    if value.get("type").and_then(Value::as_str) != Some(BUNDLE_TYPE) {
-        return Ok(None);
-    }
-    let bundle = serde_json::from_value(value)
-        .with_context(|| format!("{name} is not a well-formed provenance bundle"))?;
-    Ok(Some(bundle))
 }

@@ -46,6 +46,10 @@ impl NodeView for WebNode {
         self.node.public_url().to_owned()
     }
 
+    fn trust_file(&self) -> Result<String, Unavailable> {
+        crate::api::reviews::trust_file(&self.node).map_err(|p| Unavailable::Failed(p.detail))
+    }
+
     fn viewer(&self, session: &str) -> Option<Viewer> {
         let caller = self.node.session(session).ok()?;
         let Credential::Session { csrf } = caller.credential() else {

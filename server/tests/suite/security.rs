@@ -698,3 +698,91 @@ async fn status_lists_in_a_bundle_decode_within_a_budget() {
         "verification peaked at {peak} MiB (from {before})"
     );
 }
+
+/// Pages run no script, except the two that verify in the browser: they may load
+/// scripts from the node itself and compile WebAssembly, nothing more; the offline
+/// verifier file may run only its own inline scripts and connect nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_verifying_pages_run_script_and_only_their_own() {
+    let server = Server::start(&["--demo"]);
+    let client = reqwest::Client::new();
+    let serial = "MPPT20-2026-0001";
+    for (path, scripted) in [
+        ("/".to_owned(), false),
+        ("/ledger".to_owned(), false),
+        ("/c/saltmarsh".to_owned(), false),
+        ("/verify".to_owned(), true),
+        (format!("/d/{serial}"), true),
+    ] {
+        let response = client
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = response.text().await.unwrap();
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        if !scripted {
+            assert!(!csp.contains("script-src"), "{path}: {csp}");
+            assert!(!html.contains("<script"), "{path} has a script");
+            continue;
+        }
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';")
+                && csp.contains("connect-src 'self';"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        // The script and the module it loads are the node's own, named by content.
+        let src = html.split("<script src=\"").nth(1).unwrap();
+        let src = &src[..src.find('"').unwrap()];
+        let wasm = html.split("data-wasm=\"").nth(1).unwrap();
+        let wasm = &wasm[..wasm.find('"').unwrap()];
+        for (asset, kind) in [(src, "text/javascript"), (wasm, "application/wasm")] {
+            assert!(asset.starts_with("/static/verifier-"), "{asset}");
+            let response = client
+                .get(format!("{}{asset}", server.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{asset}");
+            let headers = response.headers();
+            assert!(
+                headers["content-type"].to_str().unwrap().starts_with(kind),
+                "{asset}"
+            );
+            assert!(headers["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable"));
+        }
+    }
+    let response = client
+        .get(format!("{}/verify/offline.html", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'sha256-"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("connect-src") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(
+        html.contains(&format!("content=\"{csp}\"")),
+        "the file carries its policy"
+    );
+    assert!(html.len() <= 1024 * 1024, "{} bytes", html.len());
+}

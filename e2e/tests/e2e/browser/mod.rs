@@ -8,6 +8,7 @@
 
 mod attacks;
 mod forms;
+mod verifier;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
@@ -386,7 +387,8 @@ async fn people_use_guildmark_in_a_browser() {
     }
     browser.set_window(1280, 1000).await;
 
-    // Verify: a genuine credential passes, a tampered one fails.
+    // Verify: a genuine credential passes, a tampered one fails — checked in the
+    // browser, which the page says.
     let badge =
         get_json(&format!("{base}/api/v1/accounts/lea/badges")).await[0]["credential"].clone();
     let mut tampered = badge.clone();
@@ -405,11 +407,24 @@ async fn people_use_guildmark_in_a_browser() {
             .script("arguments[0].value = arguments[1];", json!([{"element-6066-11e4-a52e-4f735466cecf": element_id(&area)}, serde_json::to_string_pretty(document).unwrap()]))
             .await;
         browser
-            .submit(&browser.find("main form button[type=submit]").await)
+            .wait_for(
+                "return document.documentElement.dataset.verifier;",
+                "the verifier",
+            )
+            .await;
+        browser
+            .click(&browser.find("main form button[type=submit]").await)
+            .await;
+        browser
+            .wait_for(
+                "return document.querySelector('#verify-result .report');",
+                "the report",
+            )
             .await;
         tour.shot(name).await;
         let text = browser.text().await;
         assert!(text.contains(expected), "{name}: {text}");
+        assert!(text.contains("nothing was uploaded"), "{name}: {text}");
     }
     assert!(
         browser.count("tr.check-failed").await >= 1,

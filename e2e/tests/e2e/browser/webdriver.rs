@@ -318,6 +318,35 @@ impl Browser {
         std::fs::write(path, bytes).unwrap();
     }
 
+    /// Runs `condition` (a script returning a value) until it is truthy; returns it.
+    pub async fn wait_for(&self, condition: &str, what: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let value = self.script(condition, json!([])).await;
+            if !(value.is_null() || value == json!(false) || value == json!("")) {
+                return value;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "waited 30 s for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Cuts the browser off the network (Chromium's network emulation), or reconnects it.
+    pub async fn set_offline(&self, offline: bool) {
+        self.command(
+            reqwest::Method::POST,
+            "/chromium/network_conditions",
+            Some(json!({"network_conditions": {
+                "offline": offline, "latency": 0,
+                "download_throughput": -1, "upload_throughput": -1
+            }})),
+        )
+        .await;
+    }
+
     /// Ends the session.
     pub async fn quit(self) {
         let _ = self.client.delete(&self.base).send().await;
