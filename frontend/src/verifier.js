@@ -157,6 +157,7 @@
     const authenticity = failedChecks(report).filter((c) => !c.startsWith("review: ") && c !== "certified");
     const computed = evaluation && !authenticity.length && report.complete ? evaluation.verdict : null;
     box.classList.remove("browser-checking");
+    performance.mark("guildmark-verdict");
     box.dataset.browserVerdict = computed || (authenticity.length ? "failed" : "incomplete");
     box.querySelector("h2").textContent = "Checked in your browser";
     if (computed) {
@@ -236,6 +237,9 @@
     }
 
     form.addEventListener("submit", async (event) => {
+      // Without a working module (a browser without WebAssembly), a node's form still
+      // posts to the node, which verifies it there.
+      if (unavailable && form.getAttribute("action")) return;
       event.preventDefault();
       if (dropped) {
         const file = dropped;
@@ -270,6 +274,7 @@
     if (note) note.hidden = false;
   }
 
+  let unavailable = false;
   window.guildmark = { verify, trust: null };
   function start() {
     const embedded = document.getElementById("guildmark-trust");
@@ -277,6 +282,7 @@
     // Start loading now, so a page stays able to verify after its node goes away.
     load().then(() => document.documentElement.dataset.verifier = "ready",
       (why) => {
+        unavailable = true;
         document.documentElement.dataset.verifier = "failed";
         for (const s of document.querySelectorAll(".browser-status")) {
           s.textContent = "The in-browser verifier could not start: " + why;

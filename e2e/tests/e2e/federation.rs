@@ -999,11 +999,28 @@ async fn a_batch_is_certified_by_reviewers_on_two_other_nodes() {
     )
     .await;
 
+    fetch(
+        &format!("{}/verify/offline.html", forge.server.url),
+        &dir.path().join("offline.html"),
+    )
+    .await;
+
     // The buyer verifies offline with every node stopped: the certified bundle holds,
-    // the later one says the badge was revoked.
+    // the later one says the badge was revoked — with the CLI, and in a browser with the
+    // saved offline verifier (the same reports, three logs and their witnesses included).
     for member in [&mut forge, &mut coast, &mut peak] {
         member.server.stop();
     }
+    let reports = crate::browser::verifier::offline_file_agrees_with_the_cli(
+        dir.path(),
+        "offline.html",
+        &["bundle.json", "revoked.json"],
+        "trust.toml",
+    )
+    .await;
+    assert_eq!(reports[0]["report"]["verified"], json!(true));
+    assert_eq!(reports[0]["evaluation"]["verdict"], json!("certified"));
+    assert_eq!(reports[1]["report"]["verified"], json!(false));
     let (code, stdout, isolated) = crate::story::offline(
         dir.path(),
         &["verify", "bundle.json", "--trust", "trust.toml"],

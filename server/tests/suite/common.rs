@@ -29,6 +29,8 @@ pub fn bin() -> PathBuf {
                 "credentials/src",
                 "review-protocols/src",
                 "frontend/src",
+                // The in-browser verifier the node embeds.
+                "browser-verifier/pkg",
                 "Cargo.lock",
             ]
             .iter()

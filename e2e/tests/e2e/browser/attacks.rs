@@ -122,13 +122,30 @@ async fn hostile_names_and_other_sites_cannot_take_over_pages() {
     assert!(text.contains("not sent from a page of this node"), "{text}");
     assert!(!text.contains("The credential verified"), "{text}");
 
-    // The same post from the node's own page does verify (and shows the text as text).
+    // The same text on the node's own page is verified, in the browser, and shown as
+    // text: not JSON, so no report, forged or real.
     browser.goto(&format!("{base}/verify")).await;
+    browser
+        .wait_for(
+            "return document.documentElement.dataset.verifier;",
+            "the verifier",
+        )
+        .await;
     let document = browser.find("#verify-document").await;
     browser.type_into(&document, forged).await;
     browser
-        .submit(&browser.find("form button[type=submit]").await)
+        .click(&browser.find("form button[type=submit]").await)
         .await;
+    let refusal = browser
+        .wait_for(
+            "const r = document.querySelector('#verify-result .refusal'); return r && r.textContent;",
+            "the refusal",
+        )
+        .await;
+    assert!(
+        refusal.as_str().unwrap().contains("is not valid JSON"),
+        "{refusal}"
+    );
     assert_eq!(browser.count("section.report").await, 0, "not a credential");
     let kept = browser
         .property(&browser.find("#verify-document").await, "value")

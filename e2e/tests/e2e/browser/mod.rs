@@ -8,8 +8,8 @@
 
 mod attacks;
 mod forms;
-mod verifier;
-mod webdriver;
+pub(crate) mod verifier;
+pub(crate) mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

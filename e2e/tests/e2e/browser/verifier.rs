@@ -377,6 +377,42 @@ async fn lying_proxy(node: String) -> String {
     url
 }
 
+/// Opens the offline file `dir/offline` from disk in Chromium with the network cut, and
+/// checks that each of `files` (in `dir`) gets the report `guildmark verify --json
+/// --trust dir/trust` prints; returns those reports.
+pub(crate) async fn offline_file_agrees_with_the_cli(
+    dir: &Path,
+    offline: &str,
+    files: &[&str],
+    trust: &str,
+) -> Vec<Value> {
+    let trust_text = std::fs::read_to_string(dir.join(trust)).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let driver = Driver::start().await;
+    let browser = driver.browser(downloads.path()).await;
+    browser.set_offline(true).await;
+    browser
+        .goto(&format!("file://{}", dir.join(offline).display()))
+        .await;
+    ready(&browser).await;
+    let at = now_rfc3339();
+    let mut reports = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let in_browser = verify_in_page(&browser, &bytes, file, Some(&trust_text), &at)
+            .await
+            .unwrap();
+        let cli = verify_with_cli(dir, file, Some(trust), &at);
+        assert_eq!(
+            in_browser, cli,
+            "{file}: the offline file's report is the CLI's"
+        );
+        reports.push(in_browser);
+    }
+    browser.quit().await;
+    reports
+}
+
 /// Every document of the corpus: the W3C and Open Badges vectors in `testdata/`, the
 /// demo's bundles (certified, pending, rejected) and a baked badge image.
 fn corpus() -> Vec<PathBuf> {
