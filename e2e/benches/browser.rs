@@ -100,12 +100,7 @@ async fn main() {
     let driver = webdriver::Driver::start().await;
     let browser = driver.browser(downloads.path()).await;
     browser.goto(&format!("{base}/verify")).await;
-    browser
-        .wait_for(
-            "return document.documentElement.dataset.verifier;",
-            "the verifier",
-        )
-        .await;
+    browser.wait_for_verifier().await;
     let text = String::from_utf8(bundle.clone()).unwrap();
     let timings = browser
         .script(

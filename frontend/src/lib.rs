@@ -151,12 +151,14 @@ async fn offline_verifier(axum::extract::State(ui): axum::extract::State<Ui>) ->
 }
 
 async fn stylesheet() -> Response {
-    let mut response = CSS.into_response();
+    immutable(CSS, "text/css; charset=utf-8")
+}
+
+/// A static file named by its content: its type, and cacheable for good.
+fn immutable(body: impl IntoResponse, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),

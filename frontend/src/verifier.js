@@ -64,12 +64,13 @@
     return node;
   }
 
+  // As `Report::conclusion`: failed checks decide; without any, an incomplete report
+  // could not be fully verified.
   function conclusion(report) {
-    const unknown = report.checks.filter((c) => c.outcome === "unknown").length;
-    if (report.verified) return unknown ? "verified, with checks that could not be made" : "verified";
-    const failed = report.checks.some((c) => c.outcome === "failed")
-      || (report.documents || []).some((d) => conclusion(d) === "failed");
-    return failed ? "failed" : "incomplete";
+    if (report.verified) {
+      return report.checks.some((c) => c.outcome === "unknown") ? "verified, with checks that could not be made" : "verified";
+    }
+    return !failedChecks(report).length && !report.complete ? "incomplete" : "failed";
   }
 
   const KINDS = { credential: "credential", presentation: "presentation", bundle: "provenance bundle" };

@@ -8,7 +8,7 @@
 //! compile the module, and `connect-src 'self'` to fetch it, the bundle and the trust file.
 
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use leptos::prelude::*;
 use sha2::{Digest as _, Sha256};
@@ -38,20 +38,9 @@ pub fn wasm_path() -> &'static str {
     PATH.get_or_init(|| format!("/static/verifier-{:016x}.wasm", crate::fnv1a(WASM)))
 }
 
-fn immutable(body: impl IntoResponse, content_type: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    response
-}
-
 /// `GET /static/verifier-….js`
 pub async fn script() -> Response {
-    immutable(
+    crate::immutable(
         format!("{GLUE}\n{SCRIPT}"),
         "text/javascript; charset=utf-8",
     )
@@ -59,7 +48,7 @@ pub async fn script() -> Response {
 
 /// `GET /static/verifier-….wasm`
 pub async fn wasm() -> Response {
-    immutable(WASM, "application/wasm")
+    crate::immutable(WASM, "application/wasm")
 }
 
 /// Gives the page being rendered the policy that lets it run the verifier.
@@ -94,13 +83,7 @@ pub struct EmbeddedTrust {
 /// opened from disk) allows only those inline scripts and styles and no network at all.
 pub fn offline_html(trust: &EmbeddedTrust) -> (String, String) {
     let css = crate::CSS;
-    let policy = format!(
-        "default-src 'none'; script-src '{}' '{}' 'wasm-unsafe-eval'; style-src '{}'; img-src data:; form-action 'none'; base-uri 'none'",
-        csp_hash(GLUE),
-        csp_hash(SCRIPT),
-        csp_hash(css)
-    );
-    let wasm = base64::engine::general_purpose::STANDARD.encode(gzipped_wasm());
+    let (wasm, policy) = offline_parts();
     let anchors = guildmark_review_protocols::provenance::Trust::parse(&trust.text)
         .map(|t| {
             format!(
@@ -155,20 +138,30 @@ pub fn offline_html(trust: &EmbeddedTrust) -> (String, String) {
         anchors = e(&anchors),
         trust_text = e(&trust.text),
     );
-    (html, policy)
+    (html, policy.to_owned())
 }
 
-/// The module gzipped (once): the offline file carries it so, as base64, and the
-/// browser inflates it (`DecompressionStream`), which keeps the file well under 1 MB.
-fn gzipped_wasm() -> &'static [u8] {
-    static GZIPPED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    GZIPPED.get_or_init(|| {
+/// What every offline file shares, computed once: the module gzipped and base64-encoded
+/// (the browser inflates it with `DecompressionStream`, which keeps the file well under
+/// 1 MB), and the policy allowing exactly its inline scripts and style.
+fn offline_parts() -> (&'static str, &'static str) {
+    static PARTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let (wasm, policy) = PARTS.get_or_init(|| {
         use std::io::Write as _;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut encoder =
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         // Writing to a Vec cannot fail.
         let _ = encoder.write_all(WASM);
-        encoder.finish().unwrap_or_default()
-    })
+        let gzipped = encoder.finish().unwrap_or_default();
+        let policy = format!(
+            "default-src 'none'; script-src '{}' '{}' 'wasm-unsafe-eval'; style-src '{}'; img-src data:; form-action 'none'; base-uri 'none'",
+            csp_hash(GLUE),
+            csp_hash(SCRIPT),
+            csp_hash(crate::CSS)
+        );
+        (base64::engine::general_purpose::STANDARD.encode(gzipped), policy)
+    });
+    (wasm, policy)
 }
 
 /// A CSP source expression allowing exactly this inline text.

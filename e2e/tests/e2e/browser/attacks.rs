@@ -125,12 +125,7 @@ async fn hostile_names_and_other_sites_cannot_take_over_pages() {
     // The same text on the node's own page is verified, in the browser, and shown as
     // text: not JSON, so no report, forged or real.
     browser.goto(&format!("{base}/verify")).await;
-    browser
-        .wait_for(
-            "return document.documentElement.dataset.verifier;",
-            "the verifier",
-        )
-        .await;
+    browser.wait_for_verifier().await;
     let document = browser.find("#verify-document").await;
     browser.type_into(&document, forged).await;
     browser

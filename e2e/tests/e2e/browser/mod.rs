@@ -406,12 +406,7 @@ async fn people_use_guildmark_in_a_browser() {
         browser
             .script("arguments[0].value = arguments[1];", json!([{"element-6066-11e4-a52e-4f735466cecf": element_id(&area)}, serde_json::to_string_pretty(document).unwrap()]))
             .await;
-        browser
-            .wait_for(
-                "return document.documentElement.dataset.verifier;",
-                "the verifier",
-            )
-            .await;
+        browser.wait_for_verifier().await;
         browser
             .click(&browser.find("main form button[type=submit]").await)
             .await;

@@ -40,17 +40,6 @@ async fn shot(browser: &Browser, name: &str) {
     browser.screenshot(&dir.join(format!("{name}.png"))).await;
 }
 
-/// Waits until the page's verifier module has loaded.
-async fn ready(browser: &Browser) {
-    let state = browser
-        .wait_for(
-            "return document.documentElement.dataset.verifier;",
-            "the in-browser verifier to load",
-        )
-        .await;
-    assert_eq!(state, json!("ready"), "the verifier failed to start");
-}
-
 /// `window.guildmark.verify` in the page: the report JSON, or the error's message.
 async fn verify_in_page(
     browser: &Browser,
@@ -198,7 +187,7 @@ async fn a_buyer_verifies_a_device_in_the_browser_with_the_node_gone_and_offline
     // The verify page, loaded while the node was up, keeps verifying after it is gone:
     // nothing is uploaded.
     browser.goto(&format!("{base}/verify")).await;
-    ready(&browser).await;
+    browser.wait_for_verifier().await;
     server.stop();
     let at = now_rfc3339();
     for (file, verified) in [
@@ -258,7 +247,7 @@ async fn a_buyer_verifies_a_device_in_the_browser_with_the_node_gone_and_offline
     browser
         .goto(&format!("file://{}", dir.join("offline.html").display()))
         .await;
-    ready(&browser).await;
+    browser.wait_for_verifier().await;
     let embedded = browser
         .script("return window.guildmark.trust;", json!([]))
         .await;
@@ -394,7 +383,7 @@ pub(crate) async fn offline_file_agrees_with_the_cli(
     browser
         .goto(&format!("file://{}", dir.join(offline).display()))
         .await;
-    ready(&browser).await;
+    browser.wait_for_verifier().await;
     let at = now_rfc3339();
     let mut reports = Vec::new();
     for file in files {
@@ -491,7 +480,7 @@ async fn the_browser_and_the_cli_give_the_same_report_for_every_document_of_the_
     let driver = Driver::start().await;
     let browser = driver.browser(downloads.path()).await;
     browser.goto(&format!("{base}/verify")).await;
-    ready(&browser).await;
+    browser.wait_for_verifier().await;
     let (mut reports, mut errors) = (0, 0);
     for (path, expected) in files.iter().zip(documents) {
         let name = path.display().to_string();

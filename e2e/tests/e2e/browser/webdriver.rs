@@ -334,6 +334,17 @@ impl Browser {
         }
     }
 
+    /// Waits until the page's in-browser verifier module has loaded (and says if it failed).
+    pub async fn wait_for_verifier(&self) {
+        let state = self
+            .wait_for(
+                "return document.documentElement.dataset.verifier;",
+                "the in-browser verifier to load",
+            )
+            .await;
+        assert_eq!(state, json!("ready"), "the verifier failed to start");
+    }
+
     /// Cuts the browser off the network (Chromium's network emulation), or reconnects it.
     pub async fn set_offline(&self, offline: bool) {
         self.command(
