@@ -19,11 +19,22 @@ use serde_json::{json, Value};
 use crate::common::{guildmark, Server};
 use webdriver::{Browser, Driver};
 
-/// `e2e/screenshots/`, emptied of an earlier run's pictures.
+/// `e2e/screenshots/`, emptied of the tour's numbered pictures of an earlier run (only
+/// those: other browser tests save theirs there at the same time).
 fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name();
+        let numbered = name.to_str().is_some_and(|n| {
+            n.len() > 3
+                && n.as_bytes()[..2].iter().all(u8::is_ascii_digit)
+                && n.as_bytes()[2] == b'-'
+        });
+        if numbered {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     dir
 }
 

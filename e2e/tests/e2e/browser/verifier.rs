@@ -36,7 +36,6 @@ async fn get_bytes(url: &str) -> Vec<u8> {
 /// A screenshot in `e2e/screenshots/` (ignored by git), to look at what a buyer sees.
 async fn shot(browser: &Browser, name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
     browser.screenshot(&dir.join(format!("{name}.png"))).await;
 }
 
